@@ -1,0 +1,69 @@
+// Shared pieces of the modelkeys API: Secret references, conditions, names the cluster sees.
+import { z } from "zod";
+
+export const GROUP = "modelkeys.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** A key of a Secret in the referencing object's namespace; secrets are never inlined in a spec. */
+export const SecretKeyRef = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+      .meta({ description: "Name of a Secret in the same namespace." }),
+    key: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[-._a-zA-Z0-9]+$/)
+      .meta({ description: "Key within the Secret's data." }),
+  })
+  .strict()
+  .meta({ description: "A key of a Secret in the same namespace." });
+export type SecretKeyRef = z.infer<typeof SecretKeyRef>;
+
+/** A condition as in metav1.Condition, so kstatus and `kubectl wait --for=condition=Ready` read it. */
+export const Condition = z
+  .object({
+    type: z.string().min(1).max(316),
+    status: z.enum(["True", "False", "Unknown"]),
+    reason: z.string().min(1).max(1024),
+    message: z.string().max(32768).optional(),
+    lastTransitionTime: z.string().meta({ format: "date-time" }),
+    observedGeneration: z.number().int().min(0).optional(),
+  })
+  .meta({ description: "The latest observation of one aspect of the object's state." });
+export type Condition = z.infer<typeof Condition>;
+
+export const Conditions = z
+  .array(Condition)
+  .max(32)
+  .meta({
+    description: "Ready summarises; the other types explain.",
+    "x-kubernetes-list-type": "map",
+    "x-kubernetes-list-map-keys": ["type"],
+  });
+
+/** A Kubernetes-style duration such as 90s, 10m, 1h or 1h30m. */
+export const Duration = z
+  .string()
+  .regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/)
+  .max(32)
+  .meta({ description: "A duration such as 30m, 1h or 1h30m." });
+
+export const LocalObjectRef = z
+  .object({ name: z.string().min(1).max(253).meta({ description: "Name of the object in the same namespace." }) })
+  .strict();
+
+/** Parses a Duration into milliseconds. */
+export function durationToMs(text: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
+    total += Number(match[1]) * (units[match[2] as string] ?? 0);
+  }
+  return total;
+}
