@@ -62,7 +62,10 @@ const ipOrCidr = z
   .meta({
     description: "An IPv4 address or CIDR range.",
     "x-kubernetes-validations": [
-      { rule: "isIP(self) || isCIDR(self)", message: "must be an IPv4 address or CIDR range" },
+      {
+        rule: "(isIP(self) && ip(self).family() == 4) || (isCIDR(self) && cidr(self).ip().family() == 4)",
+        message: "must be an IPv4 address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24",
+      },
     ],
   });
 
@@ -133,12 +136,14 @@ export const AzureBlock = z
   })
   .strict()
   .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "has(self.provision) ? !has(self.deployment) && !has(self.endpoint) && !has(self.apiKeySecretRef) : has(self.deployment) && has(self.endpoint) && has(self.apiKeySecretRef)",
-        message: "set either deployment, endpoint and apiKeySecretRef, or provision, not both",
-      },
-    ],
+    description:
+      "An Azure OpenAI deployment: either an existing one (deployment, endpoint and apiKeySecretRef) or provision.",
+    // One rule per field, so the API server's message names the field at fault.
+    "x-kubernetes-validations": (["deployment", "endpoint", "apiKeySecretRef"] as const).map((field) => ({
+      rule: `has(self.provision) != has(self.${field})`,
+      fieldPath: `.${field}`,
+      messageExpression: `has(self.provision) ? 'must not be set together with provision' : 'is required unless provision is set'`,
+    })),
   });
 
 export const ProviderConnectionSpec = z
@@ -216,13 +221,17 @@ export const ProviderConnectionSpec = z
   })
   .strict()
   .meta({
-    "x-kubernetes-validations": [
-      {
-        rule: "(self.provider == 'OpenAI') == has(self.openAI) && (self.provider == 'Gemini') == has(self.gemini) && (self.provider == 'VertexAI') == has(self.vertexAI) && (self.provider == 'Anthropic') == has(self.anthropic) && (self.provider == 'AzureOpenAI') == has(self.azure) && (self.provider == 'AzureAIFoundry') == has(self.azureAIFoundry) && (self.provider == 'Custom') == has(self.custom)",
-        message:
-          "exactly the block of spec.provider must be set: openAI, gemini, vertexAI, anthropic, azure (AzureOpenAI), azureAIFoundry or custom",
-      },
-    ],
+    description:
+      "The desired connection: its organization, its provider, and exactly that provider's block of Secret references.",
+    // Exactly the provider's block: one rule per block, so the message names the block at fault.
+    "x-kubernetes-validations": PROVIDERS.map((provider) => {
+      const block = PROVIDER_BLOCK[provider];
+      return {
+        rule: `(self.provider == '${provider}') == has(self.${block})`,
+        fieldPath: `.${block}`,
+        messageExpression: `self.provider == '${provider}' ? 'is required when spec.provider is ${provider}' : 'must not be set when spec.provider is ' + self.provider`,
+      };
+    }),
   });
 export type ProviderConnectionSpec = z.infer<typeof ProviderConnectionSpec>;
 
@@ -260,10 +269,10 @@ export const ProviderConnectionStatus = z
       .meta({ description: "sha256: and 12 hex characters of the pushed credential; never the value." }),
     credentialRotatedTime: z.string().optional().meta({ format: "date-time" }),
     lastSyncTime: z.string().optional().meta({ format: "date-time" }),
-    appliedSpecHash: z
+    appUpdatedTime: z
       .string()
       .optional()
-      .meta({ description: "A hash of the non-secret fields last pushed, to detect drift without rewrites." }),
+      .meta({ description: "The app record's updated_at after the operator's last write: a later one means a change made in the app." }),
     models: z.array(ModelStatus).optional(),
     availableModels: z.number().int().optional(),
     modelsCheckedTime: z.string().optional().meta({ format: "date-time" }),

@@ -1,0 +1,157 @@
+// Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
+import { scopeOf, type ProviderConnection } from "../../crds/index.ts";
+import { FINALIZER, REASON } from "../constants.ts";
+import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
+import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
+import { oneConnectionWinner } from "./plan.ts";
+import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
+import type { AppView, CredentialView, ObservedConnection, Sibling } from "./types.ts";
+
+/** What observing yields: the plan's input, plus what `apply` needs and the plan must not see. */
+export interface Observation {
+  observed: ObservedConnection;
+  session: OrganizationSession | undefined;
+  credentials: Credentials;
+}
+
+/**
+ * Observes one connection. Reads only: the caches, the referenced Secrets, the app's record, and — when due —
+ * the provider (a model check is a read of the world, so it belongs here and the plan stays pure).
+ */
+export async function observeConnection(connection: ProviderConnection, deps: ConnectionDeps): Promise<Observation> {
+  const now = deps.now();
+  const { namespace } = connection.metadata;
+  const organizationObject = deps.organization(namespace, connection.spec.organizationRef.name);
+  const session: OrganizationSession | undefined = organizationObject
+    ? await deps.session(organizationObject)
+    : undefined;
+  const organization: ObservedConnection["organization"] = session
+    ? session.kind === "Ready"
+      ? { kind: "Ready", organization: session.organization, organizationId: session.organizationId, userId: session.userId }
+      : session
+    : {
+        kind: "NotReady",
+        reason: REASON.OrganizationNotFound,
+        message: `Organization ${connection.spec.organizationRef.name} not found in namespace ${namespace}`,
+      };
+
+  const deleting = connection.metadata.deletionTimestamp !== undefined;
+  const provision = !deleting && connection.spec.azure?.provision && deps.provision ? await deps.provision(connection) : undefined;
+  const provisioned = provision?.kind === "Ready" ? { deployment: provision.deployment, endpoint: provision.endpoint } : undefined;
+  const { credentials, view: credential } = await readCredentials(
+    connection,
+    deps,
+    provision?.kind === "Ready" ? provision.secretName : undefined,
+  );
+  if (provision?.kind === "Pending" && credential.kind === "Missing") {
+    credential.reason = REASON.Provisioning;
+    credential.message = "waiting for the Azure OpenAI deployment to be provisioned";
+  }
+
+  const siblings = siblingsOf(connection, deps);
+  // A connection that loses the one-per-organization rule neither reads the app nor checks the provider.
+  const idleDuplicate = !deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name;
+  const app = idleDuplicate ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
+  const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
+
+  let modelCheck: ObservedConnection["modelCheck"];
+  let nextModelCheckInMs: number | undefined;
+  if (!deleting && !idleDuplicate && hasFinalizer && credential.kind === "Ready" && organization.kind === "Ready") {
+    const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
+    const due = modelCheckDue(connection, credential.fingerprint, now, deps.checkFailures.get(uid));
+    if (due.due) {
+      modelCheck = await deps.checkModels({ connection, credentials, provisioned });
+      if (modelCheck.outcome === "RateLimited" || modelCheck.outcome === "Unavailable") {
+        const previous = deps.checkFailures.get(uid);
+        deps.checkFailures.set(uid, {
+          count: (previous?.count ?? 0) + 1,
+          lastAttempt: now,
+          retryAfterMs: modelCheck.retryAfterMs,
+        });
+      } else {
+        deps.checkFailures.delete(uid);
+      }
+      const failures = deps.checkFailures.get(uid);
+      nextModelCheckInMs = failures ? backoffMs(failures) : jitteredRefreshMs(connection);
+    } else {
+      nextModelCheckInMs = due.nextInMs;
+    }
+  }
+
+  return {
+    session,
+    credentials,
+    observed: {
+      connection,
+      now,
+      organization,
+      credential,
+      siblings,
+      app,
+      modelCheck,
+      provisioned,
+      nextModelCheckInMs: provision?.kind === "Pending" ? provision.requeueAfterMs : nextModelCheckInMs,
+      extraConditions: provision?.conditions,
+    },
+  };
+}
+
+async function readCredentials(
+  connection: ProviderConnection,
+  deps: ConnectionDeps,
+  provisionedSecretName: string | undefined,
+): Promise<{ credentials: Credentials; view: CredentialView }> {
+  const refs = credentialRefs(connection.spec, provisionedSecretName);
+  const credentials: Credentials = {};
+  const secrets = new Map<string, Record<string, string> | undefined>();
+  for (const [slot, ref] of Object.entries(refs) as [keyof Credentials, (typeof refs)[keyof Credentials]][]) {
+    if (!ref) continue;
+    if (!secrets.has(ref.name)) secrets.set(ref.name, await deps.readSecret(connection.metadata.namespace, ref.name));
+    const data = secrets.get(ref.name);
+    if (data === undefined) {
+      return { credentials: {}, view: { kind: "Missing", reason: REASON.SecretNotFound, message: `Secret ${ref.name} not found` } };
+    }
+    const value = data[ref.key];
+    if (value === undefined || value === "") {
+      return {
+        credentials: {},
+        view: { kind: "Missing", reason: REASON.SecretKeyMissing, message: `Secret ${ref.name} has no key ${ref.key}` },
+      };
+    }
+    credentials[slot] = value;
+  }
+  if (Object.keys(refs).length === 0 && connection.spec.azure?.provision) {
+    return { credentials, view: { kind: "Missing", reason: REASON.Provisioning, message: "waiting for provisioning" } };
+  }
+  return { credentials, view: { kind: "Ready", fingerprint: fingerprint(credentials) } };
+}
+
+/** Reads the record by id when status has one; lists (for adoption) when it has none. */
+async function readApp(
+  connection: ProviderConnection,
+  session: OrganizationSession | undefined,
+  deleting: boolean,
+): Promise<AppView> {
+  if (session?.kind !== "Ready") return { kind: "NotRead" };
+  const id = connection.status?.appConnectionId;
+  if (id !== undefined) return { kind: "ById", record: await session.app.get(id) };
+  if (deleting) return { kind: "NotRead" };
+  return { kind: "Listed", records: await session.app.list() };
+}
+
+function siblingsOf(connection: ProviderConnection, deps: ConnectionDeps): Sibling[] {
+  if (scopeOf(connection.spec.provider) !== "Organization") return [];
+  return deps
+    .connections(connection.metadata.namespace)
+    .filter(
+      (other) =>
+        other.metadata.name !== connection.metadata.name &&
+        other.spec.provider === connection.spec.provider &&
+        other.spec.organizationRef.name === connection.spec.organizationRef.name,
+    )
+    .map((other) => ({
+      name: other.metadata.name,
+      creationTimestamp: other.metadata.creationTimestamp ?? "",
+      deleting: other.metadata.deletionTimestamp !== undefined,
+    }));
+}

@@ -1,0 +1,270 @@
+// The rules of a ProviderConnection: a pure function from what was observed to what to do.
+import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
+import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../constants.ts";
+import { desiredFields, fieldDrift, recordMatches } from "./app-fields.ts";
+import { applyConditions, type ConditionIntent } from "./conditions.ts";
+import type { AppAction, ConnectionPlan, ModelCheckView, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
+
+const CHECK_REASON: Record<ModelCheckView["outcome"], Reason> = {
+  Valid: REASON.Valid,
+  InvalidCredentials: REASON.InvalidCredentials,
+  RateLimited: REASON.RateLimited,
+  Unavailable: REASON.ProviderUnavailable,
+  NetworkRestricted: REASON.NetworkRestricted,
+  NotOpenAICompatible: REASON.NotOpenAICompatible,
+  JSONModeUnsupported: REASON.JSONModeUnsupported,
+  EgressDenied: REASON.EgressDenied,
+};
+
+/**
+ * Decides finalizer, app action, conditions, status fields and events for one connection.
+ *
+ * Guarantees: no I/O, no clock (time comes in `observed.now`), no randomness; the same input gives the same plan.
+ * Secret values never reach it: a credential is only its fingerprint.
+ */
+export function planConnection(observed: ObservedConnection): ConnectionPlan {
+  const { connection } = observed;
+  const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
+  if (connection.metadata.deletionTimestamp) return hasFinalizer ? planDeletion(observed) : idle();
+  if (!hasFinalizer) return { ...idle(), finalizer: "add" };
+
+  const { organization, credential } = observed;
+  if (organization.kind !== "Ready") return blocked(observed, organization.reason, organization.message);
+  if (credential.kind !== "Ready") return blocked(observed, credential.reason, credential.message);
+
+  const winner = oneConnectionWinner(connection, observed.siblings);
+  if (winner !== connection.metadata.name) {
+    return blocked(
+      observed,
+      REASON.DuplicateProvider,
+      `organization ${connection.spec.organizationRef.name} already has a ${connection.spec.provider} connection: ProviderConnection "${winner}" is older and holds it; this one takes over if that one is deleted`,
+    );
+  }
+  return planSync(observed, organization.userId, organization.organization.spec.adoptExisting ?? false);
+}
+
+function idle(): ConnectionPlan {
+  return { finalizer: "keep", app: { kind: "none" }, conditions: [], status: {}, events: [], waiting: true };
+}
+
+/** The oldest connection of an organization-wide provider wins; per-model providers have no such rule. */
+export function oneConnectionWinner(connection: ProviderConnection, siblings: readonly Sibling[]): string {
+  if (scopeOf(connection.spec.provider) !== "Organization") return connection.metadata.name;
+  const contenders = [
+    { name: connection.metadata.name, creationTimestamp: connection.metadata.creationTimestamp ?? "" },
+    ...siblings,
+  ];
+  contenders.sort((a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name));
+  return contenders[0]?.name ?? connection.metadata.name;
+}
+
+function planDeletion(observed: ObservedConnection): ConnectionPlan {
+  const { connection, organization, app } = observed;
+  const id = connection.status?.appConnectionId;
+  const base: ConnectionPlan = { ...idle(), finalizer: "remove" };
+  if (connection.metadata.annotations?.[ANNOTATIONS.releaseFinalizer] === "true") {
+    const left = id === undefined ? "" : `; app connection ${id} was left in place`;
+    return { ...base, events: [warning("FinalizerReleased", `released by annotation${left}`)] };
+  }
+  if (id === undefined) return base;
+  if (connection.spec.deletionPolicy === "Orphan") {
+    return { ...base, events: [normal("Orphaned", `app connection ${id} left in the app (deletionPolicy Orphan)`)] };
+  }
+  if (organization.kind !== "Ready") {
+    const message = `cannot delete app connection ${id}: ${organization.message}; to release the connection without deleting it, annotate ${ANNOTATIONS.releaseFinalizer}=true`;
+    return {
+      ...idle(),
+      conditions: [
+        { type: CONDITION.Ready, status: "False", reason: organization.reason, message },
+        { type: CONDITION.AppSynced, status: "False", reason: organization.reason, message },
+      ],
+      events: readyReasonChanged(observed, organization.reason) ? [warning(organization.reason, message)] : [],
+    };
+  }
+  if (app.kind === "ById" && app.record === undefined) {
+    return { ...base, events: [normal("Deleted", `app connection ${id} was already gone`)] };
+  }
+  return {
+    ...base,
+    app: { kind: "delete", id },
+    events: [normal("Deleted", `deleted app connection ${id}`)],
+  };
+}
+
+/** Not synced, for a reason that waits for a change (the runtime requeues at the resync). */
+function blocked(observed: ObservedConnection, reason: Reason, message: string): ConnectionPlan {
+  return {
+    ...idle(),
+    conditions: [
+      { type: CONDITION.Ready, status: "False", reason, message },
+      { type: CONDITION.AppSynced, status: "False", reason, message },
+    ],
+    status: {
+      organizationId:
+        observed.organization.kind === "Ready"
+          ? observed.organization.organizationId
+          : observed.connection.status?.organizationId,
+    },
+    events: readyReasonChanged(observed, reason) ? [warning(reason, message)] : [],
+  };
+}
+
+function planSync(observed: ObservedConnection, operatorUserId: number, adoptExisting: boolean): ConnectionPlan {
+  const { connection, credential, app, modelCheck, now } = observed;
+  const status = connection.status ?? {};
+  const fingerprint = credential.kind === "Ready" ? credential.fingerprint : "";
+  const transient = modelCheck?.outcome === "RateLimited" || modelCheck?.outcome === "Unavailable";
+  // A provider that is down says nothing about the models: the last known result stays.
+  const models = modelCheck && !transient ? modelCheck.models : status.models;
+  const availableNames = models?.filter((m) => m.available).map((m) => m.name);
+  const desired = desiredFields(connection.spec, observed.provisioned, availableNames);
+  const rotated = status.credentialFingerprint !== undefined && status.credentialFingerprint !== fingerprint;
+  const events: PlannedEvent[] = [];
+  let action: AppAction = { kind: "none" };
+
+  if (app.kind === "ById") {
+    const record = app.record;
+    if (record === undefined) {
+      action = { kind: "create", fields: desired };
+      events.push(normal("Recreated", `app connection ${status.appConnectionId} was deleted in the app; recreated it`));
+    } else {
+      const drift = fieldDrift(desired, record);
+      const changedInApp =
+        status.appUpdatedTime !== undefined && (record.updated_at ?? undefined) !== status.appUpdatedTime;
+      const newCredential = status.credentialFingerprint !== fingerprint;
+      if (changedInApp) {
+        action = { kind: "update", id: record.id, fields: desired, pushSecrets: true, adopt: false };
+        events.push(normal("DriftCorrected", `app connection ${record.id} was changed in the app; restored it`));
+      } else if (Object.keys(drift).length > 0 || newCredential) {
+        action = { kind: "update", id: record.id, fields: drift, pushSecrets: newCredential, adopt: false };
+        const names = Object.keys(drift).join(", ");
+        if (names) events.push(normal("Updated", `updated ${names} of app connection ${record.id}`));
+      }
+    }
+  } else if (app.kind === "Listed") {
+    const candidates = app.records.filter((r) => recordMatches(desired, r)).sort((a, b) => a.id - b.id);
+    const existing = candidates[0];
+    if (existing === undefined) {
+      action = { kind: "create", fields: desired };
+      events.push(normal("Created", `created ${connection.spec.provider} app connection`));
+    } else {
+      const ours = existing.created_by?.id === operatorUserId;
+      if (desired.scope === "Organization" && !ours && !adoptExisting) {
+        return blocked(
+          observed,
+          REASON.ExistsInApp,
+          `the app already has a ${connection.spec.provider} connection (id ${existing.id}) made outside modelkeys; set spec.adoptExisting: true on Organization ${connection.spec.organizationRef.name} to adopt it`,
+        );
+      }
+      action = { kind: "update", id: existing.id, fields: desired, pushSecrets: true, adopt: true };
+      events.push(normal("Adopted", `adopted existing app connection ${existing.id}`));
+    }
+  }
+  if (rotated && action.kind !== "none") {
+    events.push(normal("CredentialRotated", `credential ${fingerprint} pushed to the app (was ${status.credentialFingerprint})`));
+  }
+
+  const checkConditions = modelCheck ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models) : [];
+  const syncedMessage = action.kind === "none" ? "app connection is up to date" : "app connection synced";
+  const intents: ConditionIntent[] = [
+    { type: CONDITION.AppSynced, status: "True", reason: REASON.Synced, message: syncedMessage },
+    ...checkConditions,
+    ...(observed.extraConditions ?? []),
+  ];
+  const merged = applyConditions(connection.status?.conditions, intents, undefined, now);
+  const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False");
+  intents.unshift(
+    blocking
+      ? { type: CONDITION.Ready, status: "False", reason: blocking.reason as Reason, message: blocking.message ?? "" }
+      : { type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: readyMessage(models) },
+  );
+  if (blocking && readyReasonChanged(observed, blocking.reason as Reason)) {
+    events.push(warning(blocking.reason, blocking.message ?? ""));
+  }
+
+  const annotation = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
+  const successfulCheck = modelCheck !== undefined && !transient;
+  return {
+    finalizer: "keep",
+    app: action,
+    conditions: intents,
+    status: {
+      appConnectionId: action.kind === "update" ? action.id : status.appConnectionId,
+      organizationId: observed.organization.kind === "Ready" ? observed.organization.organizationId : undefined,
+      credentialFingerprint: fingerprint,
+      credentialRotatedTime:
+        status.credentialFingerprint !== fingerprint ? now.toISOString() : status.credentialRotatedTime,
+      ...(models ? { models, availableModels: models.filter((m) => m.available).length } : {}),
+      ...(successfulCheck ? { modelsCheckedTime: now.toISOString() } : {}),
+      ...(modelCheck && annotation !== undefined ? { refreshRequestedAt: annotation } : {}),
+    },
+    events,
+    requeueAfterMs: observed.nextModelCheckInMs,
+    waiting: false,
+  };
+}
+
+function readyMessage(models: readonly { available: boolean }[] | undefined): string {
+  if (!models) return "synced to the app; models not checked yet";
+  return `synced to the app; ${models.filter((m) => m.available).length} of ${models.length} supported models available`;
+}
+
+/** The conditions a model check decides. Transient failures say Unknown and keep the last known models. */
+export function modelConditions(isCustom: boolean, check: ModelCheckView, expected: readonly string[] | undefined): ConditionIntent[] {
+  const reason = CHECK_REASON[check.outcome];
+  const transient = check.outcome === "RateLimited" || check.outcome === "Unavailable";
+  const credentialsFailed =
+    check.outcome === "InvalidCredentials" || check.outcome === "NetworkRestricted" || check.outcome === "EgressDenied";
+  const intents: ConditionIntent[] = [
+    {
+      type: CONDITION.CredentialsValid,
+      status: transient ? "Unknown" : credentialsFailed ? "False" : "True",
+      reason: transient || credentialsFailed ? reason : REASON.Valid,
+      message: check.message,
+    },
+  ];
+  if (isCustom) {
+    intents.push(
+      check.openAICompatible === undefined
+        ? { type: CONDITION.OpenAICompatible, status: "Unknown", reason: REASON.NotChecked, message: check.message }
+        : check.openAICompatible
+          ? { type: CONDITION.OpenAICompatible, status: "True", reason: REASON.Valid, message: "the server lists its models in the OpenAI format" }
+          : { type: CONDITION.OpenAICompatible, status: "False", reason: REASON.NotOpenAICompatible, message: check.message },
+      check.jsonMode === undefined
+        ? { type: CONDITION.JSONMode, status: "Unknown", reason: REASON.NotChecked, message: check.message }
+        : check.jsonMode
+          ? { type: CONDITION.JSONMode, status: "True", reason: REASON.JSONModeSupported, message: "the server answers in JSON mode" }
+          : { type: CONDITION.JSONMode, status: "False", reason: REASON.JSONModeUnsupported, message: "the server does not support JSON mode (response_format json_object), which the app requires" },
+    );
+  }
+  if (!transient) intents.push(modelsAvailableCondition(check, expected));
+  return intents;
+}
+
+function modelsAvailableCondition(check: ModelCheckView, expected: readonly string[] | undefined): ConditionIntent {
+  const available = new Set(check.models.filter((m) => m.available).map((m) => m.name));
+  if (expected && expected.length > 0) {
+    const missing = expected.filter((name) => !available.has(name));
+    if (missing.length === expected.length) {
+      return { type: CONDITION.ModelsAvailable, status: "False", reason: REASON.NoModelsAvailable, message: `none of the expected models is available: ${missing.join(", ")}` };
+    }
+    return missing.length > 0
+      ? { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsMissing, message: `missing: ${missing.join(", ")}` }
+      : { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsAvailable, message: `all ${expected.length} expected models are available` };
+  }
+  return available.size > 0
+    ? { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsAvailable, message: `${available.size} supported models available` }
+    : { type: CONDITION.ModelsAvailable, status: "False", reason: REASON.NoModelsAvailable, message: "no supported model is available with this credential" };
+}
+
+function readyReasonChanged(observed: ObservedConnection, reason: string): boolean {
+  const ready = observed.connection.status?.conditions?.find((c) => c.type === CONDITION.Ready);
+  return ready?.reason !== reason || ready.status !== "False";
+}
+
+function normal(reason: string, message: string): PlannedEvent {
+  return { type: "Normal", reason, message };
+}
+function warning(reason: string, message: string): PlannedEvent {
+  return { type: "Warning", reason, message };
+}

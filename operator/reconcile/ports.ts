@@ -1,0 +1,69 @@
+// The outside world as reconcile sees it: narrow interfaces that the runtime implements and tests replace.
+import type { Organization, ProviderConnection } from "../../crds/index.ts";
+import type { AppRecordView, ManagedFields } from "./app-fields.ts";
+import type { Credentials } from "./credentials.ts";
+import type { CheckFailures } from "./model-schedule.ts";
+import type { ModelCheckView, OrganizationView, PlannedEvent } from "./types.ts";
+
+/** Fields sent to the app: managed fields plus the write-only secret fields. */
+export type AppWriteFields = Partial<ManagedFields> & {
+  api_key?: string | null;
+  auth_token?: string | null;
+  google_application_credentials?: string | null;
+};
+
+/** The app's connection endpoints for one organization. Errors are thrown (see operator/app). */
+export interface AppConnections {
+  get(id: number): Promise<AppRecordView | undefined>;
+  list(): Promise<AppRecordView[]>;
+  create(fields: AppWriteFields): Promise<AppRecordView>;
+  update(id: number, fields: AppWriteFields): Promise<AppRecordView>;
+  /** Resolves when the record is gone, whether it was deleted now or before. */
+  remove(id: number): Promise<void>;
+}
+
+/** An organization reached with its token: the app client, or why it cannot be reached. */
+export type OrganizationSession =
+  | (Extract<OrganizationView, { kind: "Ready" }> & { app: AppConnections })
+  | Extract<OrganizationView, { kind: "NotReady" }>;
+
+export interface ModelCheckRequest {
+  connection: ProviderConnection;
+  credentials: Credentials;
+  provisioned?: { deployment: string; endpoint: string };
+  signal?: AbortSignal;
+}
+
+/** Everything a connection reconcile reads or does, injected so tests control time and the world. */
+export interface ConnectionDeps {
+  now(): Date;
+  /** Read live from the API server, so a reconcile never acts on a status older than its own last write. */
+  getConnection(namespace: string, name: string): Promise<ProviderConnection | undefined>;
+  /** From the informer cache (for the one-per-organization rule). */
+  connections(namespace: string): ProviderConnection[];
+  organization(namespace: string, name: string): Organization | undefined;
+  session(organization: Organization): Promise<OrganizationSession>;
+  /** A Secret's decoded data, read on demand (never cached), or undefined when it does not exist. */
+  readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
+  /** In-memory memory of failed checks, keyed by connection uid. */
+  checkFailures: Map<string, CheckFailures>;
+  /** Provisioned Azure connections: provisions and returns what the app needs (optional capability). */
+  provision?(connection: ProviderConnection): Promise<ProvisionView>;
+  kube: {
+    /** JSON merge patch of metadata (finalizers), guarded by resourceVersion. */
+    patchMetadata(connection: ProviderConnection, metadata: Record<string, unknown>): Promise<void>;
+    /** Merge patch of the status subresource. */
+    patchStatus(connection: ProviderConnection, status: Record<string, unknown>): Promise<void>;
+    event(connection: ProviderConnection, event: PlannedEvent): Promise<void>;
+  };
+  log: {
+    info(fields: Record<string, unknown>, message?: string): void;
+    warn(fields: Record<string, unknown>, message?: string): void;
+  };
+}
+
+/** What provisioning yields for the sync path. */
+export type ProvisionView =
+  | { kind: "Ready"; deployment: string; endpoint: string; secretName: string; conditions: import("./conditions.ts").ConditionIntent[] }
+  | { kind: "Pending"; conditions: import("./conditions.ts").ConditionIntent[]; requeueAfterMs?: number };

@@ -1,0 +1,96 @@
+// The data that flows through one reconcile: what was observed, and the plan made from it.
+import type { ModelStatus, Organization, ProviderConnection } from "../../crds/index.ts";
+import type { Reason } from "../constants.ts";
+import type { AppRecordView, ManagedFields } from "./app-fields.ts";
+import type { ConditionIntent } from "./conditions.ts";
+
+/** How the connection's Organization looks: usable, or why not. */
+export type OrganizationView =
+  | { kind: "Ready"; organization: Organization; organizationId: number; userId: number }
+  | { kind: "NotReady"; reason: Reason; message: string };
+
+/** The connection's credential: present (only its fingerprint travels), or why not. */
+export type CredentialView = { kind: "Ready"; fingerprint: string } | { kind: "Missing"; reason: Reason; message: string };
+
+/** Another connection of the same organization and provider, as the one-per-organization rule needs it. */
+export interface Sibling {
+  name: string;
+  creationTimestamp: string;
+  deleting: boolean;
+}
+
+/** What the app holds: the record by id, or the candidates for adoption when status has no id. */
+export type AppView =
+  | { kind: "NotRead" }
+  | { kind: "ById"; record: AppRecordView | undefined }
+  | { kind: "Listed"; records: AppRecordView[] };
+
+/** The outcome of a model check, as reconcile needs it (no secrets in any field). */
+export interface ModelCheckView {
+  outcome:
+    | "Valid"
+    | "InvalidCredentials"
+    | "RateLimited"
+    | "Unavailable"
+    | "NetworkRestricted"
+    | "NotOpenAICompatible"
+    | "JSONModeUnsupported"
+    | "EgressDenied";
+  message: string;
+  models: ModelStatus[];
+  openAICompatible?: boolean;
+  jsonMode?: boolean;
+  retryAfterMs?: number;
+}
+
+export interface ObservedConnection {
+  connection: ProviderConnection;
+  now: Date;
+  organization: OrganizationView;
+  credential: CredentialView;
+  siblings: Sibling[];
+  app: AppView;
+  /** A check made in this reconcile, or undefined when none was due (status keeps the last result). */
+  modelCheck: ModelCheckView | undefined;
+  /** For provisioned Azure connections: what provisioning produced, once it has. */
+  provisioned?: { deployment: string; endpoint: string };
+  /** How long until the next model check is due, when none ran now. */
+  nextModelCheckInMs?: number;
+  /** Conditions contributed by steps before planning (e.g. Provisioned). */
+  extraConditions?: ConditionIntent[];
+}
+
+export type AppAction =
+  | { kind: "none" }
+  | { kind: "create"; fields: ManagedFields }
+  | { kind: "update"; id: number; fields: Partial<ManagedFields>; pushSecrets: boolean; adopt: boolean }
+  | { kind: "delete"; id: number };
+
+export interface PlannedEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** What to do, decided without I/O; `apply` carries it out and `writeStatus` records it. */
+export interface ConnectionPlan {
+  finalizer: "add" | "remove" | "keep";
+  app: AppAction;
+  conditions: ConditionIntent[];
+  /** Status fields to set besides conditions; `undefined` values are removed. */
+  status: {
+    appConnectionId?: number | undefined;
+    organizationId?: number;
+    credentialFingerprint?: string;
+    credentialRotatedTime?: string;
+    models?: ModelStatus[];
+    availableModels?: number;
+    modelsCheckedTime?: string;
+    refreshRequestedAt?: string;
+  };
+  events: PlannedEvent[];
+  /** Ask to be reconciled again after this long; the runtime takes the earliest of this and the resync. */
+  requeueAfterMs?: number;
+  /** Terminal: nothing will change until the object or what it references changes. */
+  waiting: boolean;
+}
