@@ -1,0 +1,28 @@
+// The namespaced half of the install: ServiceAccount, the Role for leader election and the catalogue
+// ConfigMap, and the operator's workload, all in modelkeys-system.
+import { Chart } from "cdk8s";
+import { ServiceAccount } from "cdk8s-plus-27";
+import type { Construct } from "constructs";
+import { INSTALL } from "./names.ts";
+import { OperatorDeployment, type OperatorDeploymentProps } from "./operator-deployment.ts";
+import { OperatorNamespaceRbac } from "./rbac.ts";
+
+/** Props of {@link OperatorChart}: those of the Deployment, minus the ServiceAccount this chart makes. */
+export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount">;
+
+/** Everything that lives in the operator's namespace. */
+export class OperatorChart extends Chart {
+  /** The operator's workload. */
+  readonly operator: OperatorDeployment;
+
+  constructor(scope: Construct, id: string, props: OperatorChartProps = {}) {
+    super(scope, id, { namespace: INSTALL.namespace, disableResourceNameHashes: true });
+    const serviceAccount = new ServiceAccount(this, "service-account", {
+      metadata: { name: INSTALL.serviceAccount },
+      // Only the operator's pods mount its token (the Deployment asks for it explicitly).
+      automountToken: false,
+    });
+    new OperatorNamespaceRbac(this, "rbac");
+    this.operator = new OperatorDeployment(this, "operator", { ...props, serviceAccount });
+  }
+}

@@ -1,0 +1,227 @@
+// The operator's workload: a hardened Deployment (restricted Pod Security), its metrics Service, a
+// PodDisruptionBudget, and the volume that holds Pulumi's file state backend.
+import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
+import * as kplus from "cdk8s-plus-27";
+import { Construct } from "constructs";
+import { INSTALL } from "./names.ts";
+
+/** Where the Pulumi file backend and PULUMI_HOME live inside the container. */
+export const STATE_DIR = "/var/lib/modelkeys";
+/** The non-root user and group the container runs as (numeric, so runAsNonRoot can verify it). */
+export const RUN_AS = 65532;
+
+/** Pod labels; the selector of the Deployment, the Service and the PodDisruptionBudget. */
+export const OPERATOR_LABELS = {
+  "app.kubernetes.io/name": "modelkeys",
+  "app.kubernetes.io/component": "operator",
+} as const;
+
+/** The volume at /var/lib/modelkeys: Pulumi's file state backend (issue 5) and PULUMI_HOME. */
+export type StateVolume =
+  /** Lost with the pod: fine without Azure provisioning, or with a remote PULUMI_BACKEND_URL. */
+  | { readonly emptyDir: { /** @default Size.gibibytes(1) */ readonly sizeLimit?: Size } }
+  /** A PersistentVolumeClaim created by this chart. */
+  | {
+      readonly persistentVolumeClaim: {
+        /** @default Size.gibibytes(1) */
+        readonly size?: Size;
+        /** @default the cluster's default StorageClass */
+        readonly storageClassName?: string;
+        /**
+         * ReadWriteOnce suits one replica, or replicas that share a node; two replicas on two nodes need
+         * ReadWriteMany (only the leader writes).
+         * @default "ReadWriteMany"
+         */
+        readonly accessMode?: "ReadWriteOnce" | "ReadWriteMany";
+      };
+    }
+  /** A PersistentVolumeClaim that exists already, by name. */
+  | { readonly existingClaim: string };
+
+/** Props of {@link OperatorDeployment}. */
+export interface OperatorDeploymentProps {
+  /** The ServiceAccount the pods run as. */
+  readonly serviceAccount: kplus.IServiceAccount;
+  /**
+   * The operator image.
+   * @default "ghcr.io/modelkeys/operator:0.1.0"
+   */
+  readonly image?: string;
+  /**
+   * Image pull policy.
+   * @default kplus.ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: kplus.ImagePullPolicy;
+  /**
+   * Replicas; one leads through the Lease, the others stand by. A PodDisruptionBudget is added when > 1.
+   * @default 2
+   */
+  readonly replicas?: number;
+  /**
+   * Extra arguments for the operator process.
+   * @default none
+   */
+  readonly args?: readonly string[];
+  /**
+   * Requests and limits. The limit leaves room for a Pulumi update (engine and azure-native plugin).
+   * @default requests 100m CPU / 256Mi, limits 1 CPU / 1Gi
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * The volume at /var/lib/modelkeys.
+   * @default { emptyDir: { sizeLimit: Size.gibibytes(1) } }
+   */
+  readonly stateVolume?: StateVolume;
+  /**
+   * PULUMI_BACKEND_URL for provisioned Azure accounts.
+   * @default "file:///var/lib/modelkeys/pulumi-state"
+   */
+  readonly pulumiBackendUrl?: string;
+  /**
+   * The Secret key that holds the passphrase encrypting Pulumi secrets; optional, so the pod starts without it.
+   * @default { name: "modelkeys-pulumi", key: "passphrase" }
+   */
+  readonly pulumiPassphraseSecretRef?: { readonly name: string; readonly key: string };
+  /**
+   * Time for in-flight reconciles (and a running Pulumi update) to finish and the Lease to be released.
+   * @default 60 seconds
+   */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+const DEFAULT_RESOURCES: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.units(1) },
+  memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+};
+
+/** The operator Deployment with its Service, PodDisruptionBudget and (optionally) PersistentVolumeClaim. */
+export class OperatorDeployment extends Construct {
+  /** The Deployment. */
+  readonly deployment: kplus.Deployment;
+
+  constructor(scope: Construct, id: string, props: OperatorDeploymentProps) {
+    super(scope, id);
+    const replicas = props.replicas ?? 2;
+    const passphrase = props.pulumiPassphraseSecretRef ?? { name: "modelkeys-pulumi", key: "passphrase" };
+
+    this.deployment = new kplus.Deployment(this, "deployment", {
+      metadata: { name: INSTALL.serviceAccount, labels: OPERATOR_LABELS },
+      replicas,
+      select: false,
+      podMetadata: { labels: OPERATOR_LABELS },
+      serviceAccount: props.serviceAccount,
+      // The operator talks to the API server with its ServiceAccount token.
+      automountServiceAccountToken: true,
+      terminationGracePeriod: Duration.seconds(props.terminationGracePeriodSeconds ?? 60),
+      securityContext: { ensureNonRoot: true, user: RUN_AS, group: RUN_AS, fsGroup: RUN_AS },
+      spread: false,
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels: OPERATOR_LABELS }));
+
+    const container = this.deployment.addContainer({
+      name: "operator",
+      image: props.image ?? INSTALL.image,
+      imagePullPolicy: props.imagePullPolicy ?? kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      ...(props.args && props.args.length > 0 ? { args: [...props.args] } : {}),
+      ports: [
+        { name: "metrics", number: INSTALL.metricsPort },
+        { name: "health", number: INSTALL.healthPort },
+      ],
+      liveness: kplus.Probe.fromHttpGet("/healthz", {
+        port: INSTALL.healthPort,
+        periodSeconds: Duration.seconds(10),
+        failureThreshold: 3,
+        timeoutSeconds: Duration.seconds(2),
+      }),
+      readiness: kplus.Probe.fromHttpGet("/readyz", {
+        port: INSTALL.healthPort,
+        periodSeconds: Duration.seconds(5),
+        failureThreshold: 3,
+        timeoutSeconds: Duration.seconds(2),
+      }),
+      resources: props.resources ?? DEFAULT_RESOURCES,
+      securityContext: {
+        ensureNonRoot: true,
+        user: RUN_AS,
+        group: RUN_AS,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        // "ALL" is what Pod Security "restricted" checks for; cdk8s-plus-27 has no enum member for it.
+        capabilities: { drop: ["ALL" as kplus.Capability] },
+      },
+      envVariables: {
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        // Node, npm and the Pulumi CLI write small files under $HOME; the root filesystem is read-only.
+        HOME: kplus.EnvValue.fromValue("/tmp"),
+        PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
+        PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(
+          props.pulumiBackendUrl ?? `file://${STATE_DIR}/pulumi-state`,
+        ),
+        PULUMI_CONFIG_PASSPHRASE: kplus.EnvValue.fromSecretValue(
+          { secret: kplus.Secret.fromSecretName(this, "passphrase", passphrase.name), key: passphrase.key },
+          { optional: true },
+        ),
+      },
+    });
+
+    container.mount(
+      "/tmp",
+      kplus.Volume.fromEmptyDir(this, "tmp", "tmp", { sizeLimit: Size.mebibytes(256) }),
+    );
+    container.mount(STATE_DIR, this.stateVolume(props.stateVolume));
+
+    // cdk8s-plus-27 has no seccompProfile: patch it into the rendered pod and container security contexts.
+    const raw = ApiObject.of(this.deployment);
+    raw.addJsonPatch(
+      // The pods are selected by OPERATOR_LABELS; drop cdk8s-plus's own address label from the template.
+      JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
+      JsonPatch.add("/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }),
+      JsonPatch.add("/spec/template/spec/containers/0/securityContext/seccompProfile", {
+        type: "RuntimeDefault",
+      }),
+    );
+
+    new kplus.Service(this, "metrics", {
+      metadata: { name: `${INSTALL.serviceAccount}-metrics`, labels: OPERATOR_LABELS },
+      selector: kplus.Pods.select(this, "pods", { labels: OPERATOR_LABELS }),
+      ports: [{ name: "metrics", port: INSTALL.metricsPort, targetPort: INSTALL.metricsPort }],
+    });
+
+    if (replicas > 1) {
+      new kplus.k8s.KubePodDisruptionBudget(this, "pdb", {
+        metadata: { name: INSTALL.serviceAccount, labels: OPERATOR_LABELS },
+        spec: {
+          minAvailable: kplus.k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: OPERATOR_LABELS },
+        },
+      });
+    }
+  }
+
+  private stateVolume(choice: StateVolume | undefined): kplus.Volume {
+    const volume = choice ?? { emptyDir: {} };
+    if ("existingClaim" in volume) {
+      const claim = kplus.PersistentVolumeClaim.fromClaimName(this, "claim", volume.existingClaim);
+      return kplus.Volume.fromPersistentVolumeClaim(this, "state", claim, { name: "state" });
+    }
+    if ("persistentVolumeClaim" in volume) {
+      const wanted = volume.persistentVolumeClaim;
+      const claim = new kplus.PersistentVolumeClaim(this, "claim", {
+        metadata: { name: `${INSTALL.serviceAccount}-state`, labels: OPERATOR_LABELS },
+        accessModes: [
+          wanted.accessMode === "ReadWriteOnce"
+            ? kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE
+            : kplus.PersistentVolumeAccessMode.READ_WRITE_MANY,
+        ],
+        storage: wanted.size ?? Size.gibibytes(1),
+        ...(wanted.storageClassName ? { storageClassName: wanted.storageClassName } : {}),
+      });
+      return kplus.Volume.fromPersistentVolumeClaim(this, "state", claim, { name: "state" });
+    }
+    return kplus.Volume.fromEmptyDir(this, "state", "state", {
+      sizeLimit: volume.emptyDir.sizeLimit ?? Size.gibibytes(1),
+    });
+  }
+}
