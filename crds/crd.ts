@@ -1,0 +1,217 @@
+// The two CustomResourceDefinitions, built from the zod schemas: names, printer columns and structural schemas.
+// crds/generate.ts writes them as YAML; nothing here touches the file system.
+import { z } from "zod";
+import { GROUP, VERSION } from "./common.ts";
+import {
+  ORGANIZATION_KIND,
+  ORGANIZATION_PLURAL,
+  OrganizationSpec,
+  OrganizationStatus,
+} from "./organization.ts";
+import {
+  PROVIDER_CONNECTION_KIND,
+  PROVIDER_CONNECTION_PLURAL,
+  ProviderConnectionSpec,
+  ProviderConnectionStatus,
+} from "./providerconnection.ts";
+import { type SchemaNode, toStructural } from "./structural.ts";
+
+/** The category both kinds belong to: `kubectl get modelkeys` lists them together. */
+export const CATEGORY = "modelkeys";
+export const PROVIDER_CONNECTION_SHORT_NAMES = ["pconn", "pc"] as const;
+
+/** An additional printer column of a CRD version (apiextensions.k8s.io/v1). */
+export interface PrinterColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  jsonPath: string;
+  description?: string;
+  priority?: number;
+}
+
+/** A CustomResourceDefinition as a plain object (apiextensions.k8s.io/v1). */
+export interface CustomResourceDefinition {
+  apiVersion: "apiextensions.k8s.io/v1";
+  kind: "CustomResourceDefinition";
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    names: {
+      kind: string;
+      listKind: string;
+      plural: string;
+      singular: string;
+      shortNames?: string[];
+      categories: string[];
+    };
+    scope: "Namespaced";
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      schema: { openAPIV3Schema: SchemaNode };
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+      selectableFields?: { jsonPath: string }[];
+    }[];
+  };
+}
+
+const READY: PrinterColumn = {
+  name: "Ready",
+  type: "string",
+  jsonPath: '.status.conditions[?(@.type=="Ready")].status',
+  description: "The Ready condition's status.",
+};
+const REASON: PrinterColumn = {
+  name: "Reason",
+  type: "string",
+  jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+  description: "Why the object is (not) ready.",
+  priority: 1,
+};
+const AGE: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+/** The columns of `kubectl get providerconnections`; Reason shows with `-o wide`. */
+export const PROVIDER_CONNECTION_COLUMNS: PrinterColumn[] = [
+  { name: "Provider", type: "string", jsonPath: ".spec.provider", description: "The model provider." },
+  {
+    name: "Organization",
+    type: "string",
+    jsonPath: ".spec.organizationRef.name",
+    description: "The Organization object this connection belongs to.",
+  },
+  {
+    name: "Scope",
+    type: "string",
+    jsonPath: ".status.scope",
+    description: "Organization (one connection for the organization) or Model (one per model).",
+  },
+  {
+    name: "Models",
+    type: "integer",
+    jsonPath: ".status.availableModels",
+    description: "How many models the credential reaches.",
+  },
+  READY,
+  {
+    name: "Key",
+    type: "string",
+    jsonPath: ".status.credentialFingerprint",
+    description: "The fingerprint of the pushed credential, never its value.",
+  },
+  REASON,
+  AGE,
+];
+
+/** The columns of `kubectl get organizations.modelkeys.dev`; Reason shows with `-o wide`. */
+export const ORGANIZATION_COLUMNS: PrinterColumn[] = [
+  { name: "URL", type: "string", jsonPath: ".spec.url", description: "The Label Studio instance." },
+  {
+    name: "OrgID",
+    type: "integer",
+    jsonPath: ".status.organizationId",
+    description: "The token owner's active organization.",
+  },
+  READY,
+  REASON,
+  AGE,
+];
+
+/**
+ * The openAPIV3Schema of a kind: apiVersion, kind, metadata, and the structural forms of the zod
+ * spec and status schemas (their input shape, so defaulted fields stay optional to the user).
+ */
+export function kindSchema(description: string, spec: z.ZodType, status: z.ZodType): SchemaNode {
+  const structural = (schema: z.ZodType) =>
+    toStructural(z.toJSONSchema(schema, { target: "openapi-3.0", io: "input" }) as unknown as SchemaNode);
+  return {
+    type: "object",
+    description,
+    properties: {
+      apiVersion: {
+        type: "string",
+        description: "The versioned schema of this representation of an object, here modelkeys.dev/v1alpha1.",
+      },
+      kind: { type: "string", description: "The REST resource this object represents." },
+      metadata: { type: "object" },
+      spec: structural(spec),
+      status: structural(status),
+    },
+    required: ["spec"],
+  };
+}
+
+function crd(options: {
+  kind: string;
+  plural: string;
+  shortNames?: readonly string[];
+  description: string;
+  spec: z.ZodType;
+  status: z.ZodType;
+  columns: PrinterColumn[];
+  selectableFields?: string[];
+}): CustomResourceDefinition {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${options.plural}.${GROUP}`,
+      labels: { "app.kubernetes.io/name": "modelkeys", "app.kubernetes.io/part-of": "modelkeys" },
+    },
+    spec: {
+      group: GROUP,
+      names: {
+        kind: options.kind,
+        listKind: `${options.kind}List`,
+        plural: options.plural,
+        singular: options.kind.toLowerCase(),
+        ...(options.shortNames ? { shortNames: [...options.shortNames] } : {}),
+        categories: [CATEGORY],
+      },
+      scope: "Namespaced",
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: kindSchema(options.description, options.spec, options.status) },
+          subresources: { status: {} },
+          additionalPrinterColumns: options.columns,
+          ...(options.selectableFields
+            ? { selectableFields: options.selectableFields.map((jsonPath) => ({ jsonPath })) }
+            : {}),
+        },
+      ],
+    },
+  };
+}
+
+/** The ProviderConnection CRD (short names pconn, pc). */
+export function providerConnectionCrd(): CustomResourceDefinition {
+  return crd({
+    kind: PROVIDER_CONNECTION_KIND,
+    plural: PROVIDER_CONNECTION_PLURAL,
+    shortNames: PROVIDER_CONNECTION_SHORT_NAMES,
+    description:
+      "One model-provider connection of a Label Studio organization: the operator keeps the app's record in step with it.",
+    spec: ProviderConnectionSpec,
+    status: ProviderConnectionStatus,
+    columns: PROVIDER_CONNECTION_COLUMNS,
+    // `kubectl get pconn --field-selector spec.provider=OpenAI`, and the operator's per-organization lists.
+    selectableFields: [".spec.provider", ".spec.organizationRef.name"],
+  });
+}
+
+/** The Organization CRD. */
+export function organizationCrd(): CustomResourceDefinition {
+  return crd({
+    kind: ORGANIZATION_KIND,
+    plural: ORGANIZATION_PLURAL,
+    description:
+      "One Label Studio organization, reached through its API with an owner's or administrator's token.",
+    spec: OrganizationSpec,
+    status: OrganizationStatus,
+    columns: ORGANIZATION_COLUMNS,
+  });
+}
