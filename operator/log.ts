@@ -1,0 +1,164 @@
+// Structured JSON logs (pino) that cannot carry secrets: sensitive keys are censored at any depth and free text
+// (messages, error messages and stacks) is scrubbed of tokens, API keys and PEM blocks.
+import { type DestinationStream, type Logger, pino } from "pino";
+import type { LogLevel } from "./config.ts";
+
+export type { Logger } from "pino";
+
+/** What replaces a secret in a log line. */
+export const REDACTED = "[REDACTED]";
+
+/** Keys whose values are secrets wherever they appear (compared case-insensitively, `-` and `_` ignored). */
+const SECRET_KEYS = [
+  "apiKey",
+  "api_key",
+  "api-key",
+  "x-api-key",
+  "token",
+  "accessToken",
+  "access_token",
+  "refreshToken",
+  "refresh_token",
+  "auth_token",
+  "authToken",
+  "authorization",
+  "password",
+  "passphrase",
+  "clientSecret",
+  "client_secret",
+  "google_application_credentials",
+  "privateKey",
+  "private_key",
+  "cookie",
+  "set-cookie",
+];
+const secretKeySet = new Set(SECRET_KEYS.map(normaliseKey));
+
+function normaliseKey(key: string): string {
+  return key.toLowerCase().replace(/[-_]/g, "");
+}
+
+/** Paths given to pino's own redaction, as a second line behind the deep scrub. */
+export const REDACT_PATHS = [
+  ...SECRET_KEYS.filter((k) => /^[a-zA-Z_]+$/.test(k)).flatMap((k) => [k, `*.${k}`]),
+  "headers.authorization",
+  'headers["x-api-key"]',
+  'headers["api-key"]',
+];
+
+const TEXT_RULES: [RegExp, string | ((...m: string[]) => string)][] = [
+  // PEM blocks, also inside JSON where newlines are escaped.
+  [/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g, REDACTED],
+  // Authorization header values (a plain word after "Token" in prose is left alone).
+  [
+    /\b([Bb]earer|BEARER|Token|TOKEN|Basic|BASIC)\s+([A-Za-z0-9._~+/=-]{8,})/g,
+    (m, scheme, value) => (/[0-9]/.test(value) || value.length >= 20 ? `${scheme} ${REDACTED}` : m),
+  ],
+  // JWTs (header.payload.signature, base64url), as used by personal access tokens.
+  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED],
+  // OpenAI / Anthropic style keys (sk-..., sk-proj-..., sk-ant-...).
+  [/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED],
+  // Google API keys.
+  [/\bAIza[0-9A-Za-z_-]{30,}/g, REDACTED],
+  // key=value and "key": "value" pairs with a secret-sounding key.
+  [
+    /\b(api[-_]?key|x-api-key|auth[-_]?token|access[-_]?token|refresh[-_]?token|token|password|passphrase|client[-_]?secret|private[-_]?key)(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\,&;}]+)/gi,
+    (_m, key, sep) => `${key}${sep}${REDACTED}`,
+  ],
+  // Credentials in URLs.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^/\s@]+@/gi, (_m, head) => `${head}:${REDACTED}@`],
+];
+
+/** Scrubs free text of bearer/token values, JWTs, `sk-` keys, Google API keys, `key=value` secrets and PEM blocks. */
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of TEXT_RULES) {
+    out = out.replace(pattern, replacement as string);
+  }
+  return out;
+}
+
+/**
+ * A copy of `value` with secret keys censored at any depth, every string scrubbed by {@link redactText}, the `data`
+ * and `stringData` of a Secret object censored, and Errors turned into plain `{type, message, stack, code}`.
+ */
+export function redactValue(value: unknown, seen = new WeakSet<object>(), depth = 0): unknown {
+  if (typeof value === "string") return redactText(value);
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value) || depth > 12) return "[Circular or too deep]";
+  seen.add(value);
+  if (value instanceof Error) {
+    const err = value as Error & { code?: unknown; statusCode?: unknown; cause?: unknown };
+    return redactValue(
+      {
+        type: err.name,
+        message: err.message,
+        stack: err.stack,
+        ...(err.code !== undefined ? { code: err.code } : {}),
+        ...(err.statusCode !== undefined ? { statusCode: err.statusCode } : {}),
+        ...(err.cause !== undefined ? { cause: err.cause } : {}),
+      },
+      seen,
+      depth + 1,
+    );
+  }
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, seen, depth + 1));
+  if (ArrayBuffer.isView(value)) return REDACTED;
+  const isSecret = (value as { kind?: unknown }).kind === "Secret";
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (secretKeySet.has(normaliseKey(key)) && v !== undefined && v !== null && v !== "") out[key] = REDACTED;
+    else if (isSecret && (key === "data" || key === "stringData")) out[key] = REDACTED;
+    else out[key] = redactValue(v, seen, depth + 1);
+  }
+  return out;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Where lines go; stdout by default. Tests pass a stream that collects lines. */
+  destination?: DestinationStream;
+  /** Fields on every line, e.g. `{replica: identity}`. */
+  base?: Record<string, unknown>;
+}
+
+/**
+ * A pino JSON logger whose output carries no secrets.
+ *
+ * Guarantees: values under secret-named keys (apiKey, token, authorization, password, private_key, …) are
+ * `[REDACTED]` at any depth, in the merged object and in child bindings; messages, error messages and stacks are
+ * scrubbed by {@link redactText}; a logged Kubernetes Secret shows no data.
+ * Assumptions: callers log fingerprints, not values; a secret under an innocent key in free text without a
+ * recognisable shape (a bare random string) cannot be recognised, so never pass secret values to a logger at all.
+ * Caveats: the deep scrub copies each logged object, which is fine for an operator's volume of lines.
+ */
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: options.base ?? {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      // formatters.log already turned Errors into scrubbed plain objects; pino's own err serializer would re-wrap them.
+      serializers: { err: (err: unknown) => redactValue(err) },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redactValue(obj) as Record<string, unknown>,
+        bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
+      },
+      hooks: {
+        logMethod(args, method) {
+          // log.error(err) makes err.message the line's message; spell that out so it is scrubbed too.
+          const [first, ...rest] = args as unknown[];
+          const spelled =
+            first instanceof Error
+              ? [{ err: first }, typeof rest[0] === "string" ? rest.shift() : first.message, ...rest]
+              : args;
+          const scrubbed = spelled.map((a) => (typeof a === "string" ? redactText(a) : a)) as typeof args;
+          method.apply(this, scrubbed);
+        },
+      },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
