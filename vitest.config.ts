@@ -1,0 +1,27 @@
+// Two test projects: "unit" (pure, no cluster) and "integration" (a real kube-apiserver, started once by
+// the global setup and shared by every integration file). `vitest run` runs both.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // Two CPU cores serve the API server, etcd and the tests alike.
+    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 120_000,
+          // A cold cache builds the control plane inside the global setup: minutes, not seconds.
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
