@@ -18,9 +18,9 @@ beforeAll(async () => {
   namespace = await cluster.createTestNamespace("controlplane");
 });
 
-async function operatorMay(verb: string, resource: string): Promise<boolean> {
+async function operatorMay(verb: string, resource: string, group = ""): Promise<boolean> {
   const review = await cluster.operator.authorization.createSelfSubjectAccessReview({
-    body: { spec: { resourceAttributes: { namespace, verb, resource } } },
+    body: { spec: { resourceAttributes: { namespace, verb, resource, group } } },
   });
   return review.status?.allowed === true;
 }
@@ -127,5 +127,18 @@ describe("the local control plane", () => {
       const established = crd.status?.conditions?.find((condition) => condition.type === "Established");
       expect(established?.status, name).toBe("True");
     }
+  });
+
+  it("installs the operator's RBAC from dist/install.yaml on demand", async () => {
+    await cluster.installOperatorRbac();
+    await cluster.installOperatorRbac(); // once per file; a second call is free
+    await cluster.core.readNamespacedServiceAccount({
+      namespace: INSTALL.namespace,
+      name: INSTALL.serviceAccount,
+    });
+    await waitFor(() => operatorMay("watch", "providerconnections", "modelkeys.dev"), {
+      description: "the operator's ClusterRoleBinding to take effect",
+    });
+    expect(await operatorMay("delete", "namespaces")).toBe(false);
   });
 });
