@@ -30,13 +30,10 @@ export const OrganizationSpec = z
       .min(1)
       .optional()
       .meta({ description: "Pins the organization: must equal the token owner's active organization." }),
-    adoptExisting: z
-      .boolean()
-      .default(false)
-      .meta({
-        description:
-          "Adopt connections for one-per-organization providers that already exist in the app (made by hand).",
-      }),
+    adoptExisting: z.boolean().default(false).meta({
+      description:
+        "Adopt connections for one-per-organization providers that already exist in the app (made by hand).",
+    }),
     tls: z
       .object({
         caSecretRef: SecretKeyRef.optional().meta({
@@ -58,7 +55,11 @@ export type OrganizationSpec = z.infer<typeof OrganizationSpec>;
 export const OrganizationStatus = z
   .object({
     observedGeneration: z.number().int().optional(),
-    organizationId: z.number().int().optional().meta({ description: "The token owner's active organization." }),
+    organizationId: z
+      .number()
+      .int()
+      .optional()
+      .meta({ description: "The token owner's active organization." }),
     tokenKind: z.enum(["Legacy", "PersonalAccessToken"]).optional(),
     lastCheckTime: z.string().optional().meta({ format: "date-time" }),
     conditions: Conditions.optional(),

@@ -5,7 +5,15 @@ import { Conditions, Duration, LocalObjectRef, SecretKeyRef } from "./common.ts"
 export const PROVIDER_CONNECTION_KIND = "ProviderConnection";
 export const PROVIDER_CONNECTION_PLURAL = "providerconnections";
 
-export const PROVIDERS = ["OpenAI", "Gemini", "VertexAI", "Anthropic", "AzureOpenAI", "AzureAIFoundry", "Custom"] as const;
+export const PROVIDERS = [
+  "OpenAI",
+  "Gemini",
+  "VertexAI",
+  "Anthropic",
+  "AzureOpenAI",
+  "AzureAIFoundry",
+  "Custom",
+] as const;
 export const Provider = z.enum(PROVIDERS);
 export type Provider = z.infer<typeof Provider>;
 
@@ -47,7 +55,10 @@ const ApiKeyBlock = (provider: string) =>
     .object({
       apiKeySecretRef: SecretKeyRef.meta({ description: `The Secret key holding the ${provider} API key.` }),
     })
-    .strict();
+    .strict()
+    .meta({
+      description: `${provider}: an API key, for one connection of the whole organization. Set exactly when provider is ${provider}.`,
+    });
 
 const deploymentName = z
   .string()
@@ -79,7 +90,9 @@ export const AzureProvision = z
           .min(2)
           .max(64)
           .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$/)
-          .meta({ description: "The Cognitive Services account; connections naming the same account share it." }),
+          .meta({
+            description: "The Cognitive Services account; connections naming the same account share it.",
+          }),
         resourceGroup: z.string().min(1).max(90).meta({ description: "The Azure resource group." }),
         createResourceGroup: z.boolean().default(false).meta({ description: "Create the resource group." }),
         location: z.string().min(1).max(64).meta({ description: "Azure region, e.g. eastus." }),
@@ -120,7 +133,9 @@ export const AzureProvision = z
       .array(ipOrCidr)
       .max(100)
       .default([])
-      .meta({ description: "Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242)." }),
+      .meta({
+        description: "Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242).",
+      }),
     virtualNetworkSubnetIds: z.array(z.string().min(1).max(1024)).max(100).default([]),
   })
   .strict();
@@ -129,7 +144,9 @@ export const AzureBlock = z
   .object({
     deployment: deploymentName.optional(),
     endpoint: httpsUrl("The resource endpoint, e.g. https://acme.openai.azure.com/.").optional(),
-    apiKeySecretRef: SecretKeyRef.optional().meta({ description: "The Secret key holding the resource's API key." }),
+    apiKeySecretRef: SecretKeyRef.optional().meta({
+      description: "The Secret key holding the resource's API key.",
+    }),
     provision: AzureProvision.optional().meta({
       description: "Provision the account and deployment instead of naming an existing one.",
     }),
@@ -137,7 +154,7 @@ export const AzureBlock = z
   .strict()
   .meta({
     description:
-      "An Azure OpenAI deployment: either an existing one (deployment, endpoint and apiKeySecretRef) or provision.",
+      "AzureOpenAI: one deployment, either an existing one (deployment, endpoint and apiKeySecretRef) or provision. Set exactly when provider is AzureOpenAI.",
     // One rule per field, so the API server's message names the field at fault.
     "x-kubernetes-validations": (["deployment", "endpoint", "apiKeySecretRef"] as const).map((field) => ({
       rule: `has(self.provision) != has(self.${field})`,
@@ -169,20 +186,33 @@ export const ProviderConnectionSpec = z
           .min(1)
           .max(255)
           .optional()
-          .meta({ description: "@default the project_id of the credentials" }),
-        location: z.string().min(1).max(255).optional().meta({ description: "@default us-central1" }),
+          .meta({ description: "The Google Cloud project. @default the project_id of the credentials" }),
+        location: z
+          .string()
+          .min(1)
+          .max(255)
+          .optional()
+          .meta({ description: "The Google Cloud location. @default us-central1" }),
       })
       .strict()
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          "VertexAI: a service account's JSON key, for one connection of the whole organization. Set exactly when provider is VertexAI.",
+      }),
     azure: AzureBlock.optional(),
     azureAIFoundry: z
       .object({
         deployment: deploymentName,
-        endpoint: httpsUrl("The Azure AI Foundry endpoint."),
-        apiKeySecretRef: SecretKeyRef,
+        endpoint: httpsUrl("The Azure AI Foundry endpoint (https)."),
+        apiKeySecretRef: SecretKeyRef.meta({ description: "The Secret key holding the endpoint's API key." }),
       })
       .strict()
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          "AzureAIFoundry: one deployed model and its key. Set exactly when provider is AzureAIFoundry.",
+      }),
     custom: z
       .object({
         name: z
@@ -203,11 +233,19 @@ export const ProviderConnectionSpec = z
               },
             ],
           }),
-        apiKeySecretRef: SecretKeyRef.optional(),
-        authTokenSecretRef: SecretKeyRef.optional(),
+        apiKeySecretRef: SecretKeyRef.optional().meta({
+          description: "The Secret key holding an API key for the server, if it wants one.",
+        }),
+        authTokenSecretRef: SecretKeyRef.optional().meta({
+          description: "The Secret key holding an auth token for the server, if it wants one.",
+        }),
       })
       .strict()
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          "Custom: one model on a server speaking the OpenAI API format (with JSON mode). Set exactly when provider is Custom.",
+      }),
     models: z
       .array(z.string().min(1).max(256))
       .max(64)
@@ -272,7 +310,10 @@ export const ProviderConnectionStatus = z
     appUpdatedTime: z
       .string()
       .optional()
-      .meta({ description: "The app record's updated_at after the operator's last write: a later one means a change made in the app." }),
+      .meta({
+        description:
+          "The app record's updated_at after the operator's last write: a later one means a change made in the app.",
+      }),
     models: z.array(ModelStatus).optional(),
     availableModels: z.number().int().optional(),
     modelsCheckedTime: z.string().optional().meta({ format: "date-time" }),
