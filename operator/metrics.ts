@@ -1,0 +1,108 @@
+// The operator's Prometheus metrics on a registry of its own (never prom-client's global one, so tests and two
+// operators in one process do not collide). Labels carry names and codes only, never secrets.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/** Results a reconcile can end with, as the `result` label of `modelkeys_reconcile_total`. */
+export type ReconcileResult = "success" | "requeue" | "error" | "terminal";
+
+/** A connection's provider and Ready status, as counted by `modelkeys_connections`. */
+export interface ConnectionSample {
+  provider: string;
+  ready: "True" | "False" | "Unknown";
+}
+
+/** Every metric the operator exports, plus the registry to serve. */
+export interface Metrics {
+  registry: Registry;
+  /** `modelkeys_reconcile_total{result}`. */
+  reconcileTotal: Counter<"result">;
+  /** `modelkeys_reconcile_duration_seconds`. */
+  reconcileDuration: Histogram;
+  /** `modelkeys_queue_depth`: keys waiting to run (not delayed, not running). */
+  queueDepth: Gauge;
+  /** `modelkeys_app_requests_total{method,route,code}`; `route` is a template such as `/api/…/{id}`, `code` is
+   * the HTTP status or an error class (`timeout`, `network`). */
+  appRequestsTotal: Counter<"method" | "route" | "code">;
+  /** `modelkeys_app_request_duration_seconds{method,route}`. */
+  appRequestDuration: Histogram<"method" | "route">;
+  /** `modelkeys_provider_requests_total{provider,outcome}`. */
+  providerRequestsTotal: Counter<"provider" | "outcome">;
+  /** `modelkeys_connections{provider,ready}`, computed at scrape time from {@link Metrics.setConnectionsSource}. */
+  connections: Gauge<"provider" | "ready">;
+  /** `modelkeys_leader`: 1 on the replica that holds the Lease (or runs without election), else 0. */
+  leader: Gauge;
+  /** Supplies the connections counted at each scrape (typically from the informer's cache). */
+  setConnectionsSource(source: () => Iterable<ConnectionSample>): void;
+}
+
+export interface MetricsOptions {
+  /** Also export prom-client's process and Node.js metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+/** Creates the registry and the operator's metrics on it. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  let connectionsSource: () => Iterable<ConnectionSample> = () => [];
+
+  const connections = new Gauge({
+    name: "modelkeys_connections",
+    help: "ProviderConnections by provider and Ready status.",
+    labelNames: ["provider", "ready"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { provider, ready } of connectionsSource()) this.inc({ provider, ready });
+    },
+  });
+
+  return {
+    registry,
+    reconcileTotal: new Counter({
+      name: "modelkeys_reconcile_total",
+      help: "Reconciles by result.",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: "modelkeys_reconcile_duration_seconds",
+      help: "Duration of one reconcile.",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "modelkeys_queue_depth",
+      help: "Keys waiting in the work queue.",
+      registers: [registry],
+    }),
+    appRequestsTotal: new Counter({
+      name: "modelkeys_app_requests_total",
+      help: "Requests to the Label Studio API by method, route template and status code.",
+      labelNames: ["method", "route", "code"] as const,
+      registers: [registry],
+    }),
+    appRequestDuration: new Histogram({
+      name: "modelkeys_app_request_duration_seconds",
+      help: "Latency of requests to the Label Studio API.",
+      labelNames: ["method", "route"] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    providerRequestsTotal: new Counter({
+      name: "modelkeys_provider_requests_total",
+      help: "Requests to model providers by provider and outcome.",
+      labelNames: ["provider", "outcome"] as const,
+      registers: [registry],
+    }),
+    connections,
+    leader: new Gauge({
+      name: "modelkeys_leader",
+      help: "1 when this replica is the leader.",
+      registers: [registry],
+    }),
+    setConnectionsSource(source) {
+      connectionsSource = source;
+    },
+  };
+}
