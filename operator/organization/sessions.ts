@@ -1,8 +1,9 @@
 // Reaches an Organization's app with its token: one cached client per (organization, token, CA, URL).
 import { createHash } from "node:crypto";
 import type { Organization } from "../../crds/index.ts";
-import { type AppClient, createAppClient } from "../app/client.ts";
-import { REASON } from "../constants.ts";
+import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
+import { AppError } from "../app/errors.ts";
+import { REASON, type Reason } from "../constants.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 
 export interface SessionDeps {
@@ -12,7 +13,7 @@ export interface SessionDeps {
   whoamiTtlMs: number;
   now(): number;
   /** Called for every app request, for metrics. */
-  onAppRequest?: Parameters<typeof createAppClient>[0]["onRequest"];
+  onAppRequest?: AppClientOptions["metrics"];
 }
 
 interface CachedSession {
@@ -66,7 +67,7 @@ export class OrganizationSessions {
           caPem,
           insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
           timeoutMs: this.#deps.appTimeoutMs,
-          onRequest: this.#deps.onAppRequest,
+          metrics: this.#deps.onAppRequest,
         }),
       };
       this.#cache.set(id, cached);
@@ -131,11 +132,20 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
 
 function connectionsOf(client: AppClient): AppConnections {
   return {
-    get: (id) => client.getConnection(id),
+    get: async (id) => {
+      try {
+        return await client.getConnection(id);
+      } catch (error) {
+        if (error instanceof AppError && error.kind === "NotFound") return undefined;
+        throw error;
+      }
+    },
     list: () => client.listConnections(),
     create: (fields) => client.createConnection(fields),
     update: (id, fields) => client.updateConnection(id, fields),
-    remove: (id) => client.deleteConnection(id),
+    remove: async (id) => {
+      await client.deleteConnection(id);
+    },
   };
 }
 
@@ -143,8 +153,8 @@ function withOrganization(session: OrganizationSession, organization: Organizati
   return session.kind === "Ready" ? { ...session, organization } : session;
 }
 
-function notReady(reason: OrganizationSession["reason" & keyof OrganizationSession] | (typeof REASON)[keyof typeof REASON], message: string): OrganizationSession {
-  return { kind: "NotReady", reason: reason as (typeof REASON)[keyof typeof REASON], message };
+function notReady(reason: Reason, message: string): OrganizationSession {
+  return { kind: "NotReady", reason, message };
 }
 
 function hash(parts: string[]): string {

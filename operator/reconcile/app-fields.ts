@@ -1,9 +1,9 @@
 // What the app's record of a connection should hold, and how a record differs from it.
-import { type ProviderConnectionSpec, scopeOf } from "../../crds/index.ts";
+import { type Provider, type ProviderConnectionSpec, scopeOf } from "../../crds/index.ts";
 
 /** The non-secret fields modelkeys manages on an app record (the app returns these). */
 export interface ManagedFields {
-  provider: string;
+  provider: Provider;
   scope: "Organization" | "Model";
   deployment_name: string | null;
   endpoint: string | null;

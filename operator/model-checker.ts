@@ -1,0 +1,84 @@
+// Connects reconcile to the provider modules: builds each check from a connection, with the catalogue in force
+// (shipped, or overridden by a ConfigMap) and the egress guard from configuration.
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Config } from "./config.ts";
+import { isStatus } from "./kube/objects.ts";
+import type { Logger } from "./log.ts";
+import type { Metrics } from "./metrics.ts";
+import { type Catalogue, loadCatalogue, SHIPPED_CATALOGUE } from "./providers/catalogue.ts";
+import { createEgressGuard } from "./providers/egress.ts";
+import { checkModels } from "./providers/index.ts";
+import type { ProviderBaseUrls } from "./providers/types.ts";
+import type { ModelCheckRequest } from "./reconcile/ports.ts";
+import type { ModelCheckView } from "./reconcile/types.ts";
+
+/** The ConfigMap key that holds a catalogue override (YAML or JSON). */
+export const CATALOGUE_KEY = "catalogue.yaml";
+
+export interface ModelCheckerOptions {
+  config: Pick<Config, "providerTimeoutMs" | "egressAllow" | "catalogueConfigMap">;
+  metrics: Metrics;
+  log: Logger;
+  kc: KubeConfig;
+  /** Where the providers live; tests and the sandbox point them at local stand-ins. */
+  baseUrls?: ProviderBaseUrls;
+}
+
+/**
+ * A model checker. The catalogue override is read from its ConfigMap at each check (checks are rare: at most
+ * once per refresh interval per connection), so an edit takes effect without a restart; a broken override is
+ * logged and the shipped catalogue is used.
+ */
+export function createModelChecker(options: ModelCheckerOptions): { check(request: ModelCheckRequest): Promise<ModelCheckView> } {
+  const { config, metrics, log } = options;
+  const egress = createEgressGuard({ allow: config.egressAllow });
+  const core = options.kc.makeApiClient(CoreV1Api);
+  let cached: { resourceVersion: string; catalogue: Catalogue } | undefined;
+
+  async function catalogue(): Promise<Catalogue> {
+    const ref = config.catalogueConfigMap;
+    if (!ref) return SHIPPED_CATALOGUE;
+    try {
+      const map = await core.readNamespacedConfigMap({ namespace: ref.namespace, name: ref.name });
+      const resourceVersion = map.metadata?.resourceVersion ?? "";
+      if (cached?.resourceVersion === resourceVersion) return cached.catalogue;
+      const loaded = loadCatalogue(map.data?.[CATALOGUE_KEY]);
+      cached = { resourceVersion, catalogue: loaded };
+      log.info({ event: "catalogue.loaded", configMap: `${ref.namespace}/${ref.name}`, version: loaded.version });
+      return loaded;
+    } catch (error) {
+      if (!isStatus(error, 404)) {
+        log.warn({ event: "catalogue.override.invalid", configMap: `${ref.namespace}/${ref.name}`, error: (error as Error).message });
+      }
+      return SHIPPED_CATALOGUE;
+    }
+  }
+
+  return {
+    async check({ connection, credentials, provisioned, signal }) {
+      const { spec } = connection;
+      const block =
+        spec.provider === "AzureOpenAI"
+          ? { endpoint: provisioned?.endpoint ?? spec.azure?.endpoint, deployment: provisioned?.deployment ?? spec.azure?.deployment }
+          : spec.provider === "AzureAIFoundry"
+            ? { endpoint: spec.azureAIFoundry?.endpoint, deployment: spec.azureAIFoundry?.deployment }
+            : spec.provider === "Custom"
+              ? { endpoint: spec.custom?.endpoint, name: spec.custom?.name }
+              : spec.provider === "VertexAI"
+                ? { projectId: spec.vertexAI?.projectId, location: spec.vertexAI?.location }
+                : {};
+      const result = await checkModels(
+        { provider: spec.provider, credentials, expectedModels: spec.models, ...block },
+        {
+          catalogue: await catalogue(),
+          signal,
+          timeoutMs: config.providerTimeoutMs,
+          baseUrls: options.baseUrls,
+          egress,
+        },
+      );
+      metrics.providerRequestsTotal.inc({ provider: spec.provider, outcome: result.outcome });
+      return result;
+    },
+  };
+}

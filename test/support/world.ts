@@ -1,0 +1,112 @@
+// Builders for the objects a test needs: the app stand-in with an owner, an Organization, Secrets, connections.
+import { startAppServer, type AppServer } from "../../local/app/server.ts";
+import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import { testCluster } from "./cluster.ts";
+import { waitFor } from "./wait.ts";
+
+export interface AppWithOwner {
+  app: AppServer;
+  /** The owner's legacy token (a canary value: scanned for in logs, events and status). */
+  token: string;
+  userId: number;
+}
+
+/** Starts the app stand-in with one owner of organization `organization`. */
+export async function startAppWithOwner(organization = 1): Promise<AppWithOwner> {
+  const app = await startAppServer({ host: "127.0.0.1" });
+  const token = `canary-token-${Math.random().toString(36).slice(2)}`;
+  const user = app.state.addUser({ role: "owner", organization, email: "owner@test.local", legacyToken: token });
+  return { app, token, userId: user.id };
+}
+
+export async function putSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
+  const { core } = testCluster();
+  const body = { metadata: { name, namespace }, stringData: data };
+  try {
+    await core.createNamespacedSecret({ namespace, body });
+  } catch {
+    await core.replaceNamespacedSecret({ namespace, name, body });
+  }
+}
+
+export async function createOrganization(
+  namespace: string,
+  name: string,
+  url: string,
+  token: string,
+  spec: Record<string, unknown> = {},
+): Promise<void> {
+  await putSecret(namespace, `${name}-token`, { token });
+  await testCluster().custom.createNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "organizations",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "Organization",
+      metadata: { name, namespace },
+      spec: { url, tokenSecretRef: { name: `${name}-token`, key: "token" }, ...spec },
+    },
+  });
+}
+
+export async function createConnection(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+  await testCluster().custom.createNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "providerconnections",
+    body: { apiVersion: API_VERSION, kind: "ProviderConnection", metadata: { name, namespace }, spec },
+  });
+}
+
+export async function getConnection(namespace: string, name: string): Promise<ProviderConnection | undefined> {
+  try {
+    return (await testCluster().custom.getNamespacedCustomObject({
+      group: "modelkeys.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "providerconnections",
+      name,
+    })) as ProviderConnection;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function deleteConnection(namespace: string, name: string): Promise<void> {
+  await testCluster().custom.deleteNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "providerconnections",
+    name,
+  });
+}
+
+/** Waits until the connection's condition `type` has `status` (and `reason`, when given); returns the object. */
+export function waitForCondition(
+  namespace: string,
+  name: string,
+  type: string,
+  status: "True" | "False" | "Unknown",
+  reason?: string,
+  timeoutMs = 30_000,
+): Promise<ProviderConnection> {
+  return waitFor(
+    async () => {
+      const c = await getConnection(namespace, name);
+      const condition = c?.status?.conditions?.find((x) => x.type === type);
+      const matches = condition?.status === status && (reason === undefined || condition.reason === reason);
+      return matches && c?.status?.observedGeneration === c?.metadata.generation ? c : undefined;
+    },
+    { timeoutMs, description: `${namespace}/${name} ${type}=${status}${reason ? ` (${reason})` : ""}` },
+  );
+}
+
+/** Events recorded for an object, as "Type Reason: message" lines. */
+export async function eventsFor(namespace: string, name: string): Promise<string[]> {
+  const list = await testCluster().core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => `${e.type} ${e.reason}: ${e.message}`);
+}
