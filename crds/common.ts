@@ -55,7 +55,9 @@ export const Duration = z
   .meta({ description: "A duration such as 30m, 1h or 1h30m." });
 
 export const LocalObjectRef = z
-  .object({ name: z.string().min(1).max(253).meta({ description: "Name of the object in the same namespace." }) })
+  .object({
+    name: z.string().min(1).max(253).meta({ description: "Name of the object in the same namespace." }),
+  })
   .strict();
 
 /** Parses a Duration into milliseconds. */

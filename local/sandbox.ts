@@ -27,7 +27,11 @@ interface Log {
  */
 export async function startLocalEnvironment(log: Log): Promise<LocalEnvironment> {
   const controlPlane = await startControlPlane();
-  log.info({ event: "local.controlplane.ready", server: controlPlane.server, startupMs: controlPlane.startupMs });
+  log.info({
+    event: "local.controlplane.ready",
+    server: controlPlane.server,
+    startupMs: controlPlane.startupMs,
+  });
   const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
   const install = join(REPO_ROOT, "dist", "install.yaml");
   await applyManifests([install], kubectl);
@@ -44,7 +48,9 @@ export async function startLocalEnvironment(log: Log): Promise<LocalEnvironment>
   const examples = join(REPO_ROOT, "examples");
   const files = (await readdir(examples)).filter((f) => f.endsWith(".yaml")).sort();
   // The namespace first, so the rest of the examples can land in it.
-  const ordered = ["namespace.yaml", ...files.filter((f) => f !== "namespace.yaml")].map((f) => join(examples, f));
+  const ordered = ["namespace.yaml", ...files.filter((f) => f !== "namespace.yaml")].map((f) =>
+    join(examples, f),
+  );
   await applyManifests(ordered, kubectl);
   log.info({ event: "local.examples.applied", files: ordered.length });
 
@@ -69,6 +75,7 @@ async function exampleToken(): Promise<string> {
 }
 
 function appLogger(log: Log) {
-  const write = (entry: object, message?: string) => log.info({ component: "app-sandbox", ...entry }, message);
+  const write = (entry: object, message?: string) =>
+    log.info({ component: "app-sandbox", ...entry }, message);
   return { info: write, warn: write };
 }

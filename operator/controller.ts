@@ -116,7 +116,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
     maxDelayMs: 5 * 60_000,
     onDepth: (depth) => metrics.queueDepth.set(depth),
     onFailure: (key, error, retryInMs) =>
-      log.debug({ event: "reconcile.retry", key, retryInMs, error: error instanceof Error ? error.message : String(error) }),
+      log.debug({
+        event: "reconcile.retry",
+        key,
+        retryInMs,
+        error: error instanceof Error ? error.message : String(error),
+      }),
     process: async (key) => {
       const [kind, namespace, name] = key.split("/") as [string, string, string];
       const stopTimer = metrics.reconcileDuration.startTimer();
@@ -157,14 +162,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
 
   const trackConnection = (c: ProviderConnection) => {
-    const names = referencedSecretNames(credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined));
+    const names = referencedSecretNames(
+      credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined),
+    );
     secrets.untrack(connectionKey(c));
     for (const name of names) secrets.track(c.metadata.namespace, name, connectionKey(c));
   };
   const trackOrganization = (o: Organization) => {
     secrets.untrack(organizationKey(o));
     secrets.track(o.metadata.namespace, o.spec.tokenSecretRef.name, organizationKey(o));
-    if (o.spec.tls?.caSecretRef) secrets.track(o.metadata.namespace, o.spec.tls.caSecretRef.name, organizationKey(o));
+    if (o.spec.tls?.caSecretRef)
+      secrets.track(o.metadata.namespace, o.spec.tls.caSecretRef.name, organizationKey(o));
   };
   /** The other connections that compete for the same organization-wide provider. */
   const rivals = (c: ProviderConnection) =>
@@ -214,10 +222,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
   metrics.setConnectionsSource(() =>
     connections.list().map((c) => ({
       provider: c.spec.provider,
-      ready: (c.status?.conditions?.find((x) => x.type === "Ready")?.status ?? "Unknown") as "True" | "False" | "Unknown",
+      ready: (c.status?.conditions?.find((x) => x.type === "Ready")?.status ?? "Unknown") as
+        | "True"
+        | "False"
+        | "Unknown",
     })),
   );
-  log.info({ event: "controller.started", namespace: config.namespace ?? "(all)", concurrency: config.concurrency });
+  log.info({
+    event: "controller.started",
+    namespace: config.namespace ?? "(all)",
+    concurrency: config.concurrency,
+  });
 
   return {
     synced: () => connections.hasSynced() && organizations.hasSynced(),

@@ -29,7 +29,9 @@ export interface ModelCheckerOptions {
  * once per refresh interval per connection), so an edit takes effect without a restart; a broken override is
  * logged and the shipped catalogue is used.
  */
-export function createModelChecker(options: ModelCheckerOptions): { check(request: ModelCheckRequest): Promise<ModelCheckView> } {
+export function createModelChecker(options: ModelCheckerOptions): {
+  check(request: ModelCheckRequest): Promise<ModelCheckView>;
+} {
   const { config, metrics, log } = options;
   const egress = createEgressGuard({ allow: config.egressAllow });
   const core = options.kc.makeApiClient(CoreV1Api);
@@ -44,11 +46,19 @@ export function createModelChecker(options: ModelCheckerOptions): { check(reques
       if (cached?.resourceVersion === resourceVersion) return cached.catalogue;
       const loaded = loadCatalogue(map.data?.[CATALOGUE_KEY]);
       cached = { resourceVersion, catalogue: loaded };
-      log.info({ event: "catalogue.loaded", configMap: `${ref.namespace}/${ref.name}`, version: loaded.version });
+      log.info({
+        event: "catalogue.loaded",
+        configMap: `${ref.namespace}/${ref.name}`,
+        version: loaded.version,
+      });
       return loaded;
     } catch (error) {
       if (!isStatus(error, 404)) {
-        log.warn({ event: "catalogue.override.invalid", configMap: `${ref.namespace}/${ref.name}`, error: (error as Error).message });
+        log.warn({
+          event: "catalogue.override.invalid",
+          configMap: `${ref.namespace}/${ref.name}`,
+          error: (error as Error).message,
+        });
       }
       return SHIPPED_CATALOGUE;
     }
@@ -59,7 +69,10 @@ export function createModelChecker(options: ModelCheckerOptions): { check(reques
       const { spec } = connection;
       const block =
         spec.provider === "AzureOpenAI"
-          ? { endpoint: provisioned?.endpoint ?? spec.azure?.endpoint, deployment: provisioned?.deployment ?? spec.azure?.deployment }
+          ? {
+              endpoint: provisioned?.endpoint ?? spec.azure?.endpoint,
+              deployment: provisioned?.deployment ?? spec.azure?.deployment,
+            }
           : spec.provider === "AzureAIFoundry"
             ? { endpoint: spec.azureAIFoundry?.endpoint, deployment: spec.azureAIFoundry?.deployment }
             : spec.provider === "Custom"

@@ -20,7 +20,10 @@ import { FIELD_MANAGER } from "../constants.ts";
 
 type Kind = "ProviderConnection" | "Organization";
 type Obj = ProviderConnection | Organization;
-const PLURAL: Record<Kind, string> = { ProviderConnection: PROVIDER_CONNECTION_PLURAL, Organization: ORGANIZATION_PLURAL };
+const PLURAL: Record<Kind, string> = {
+  ProviderConnection: PROVIDER_CONNECTION_PLURAL,
+  Organization: ORGANIZATION_PLURAL,
+};
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** The API server as the operator uses it. Every write names the field manager `modelkeys`. */
@@ -37,7 +40,11 @@ export class KubeObjects {
     this.#host = identity;
   }
 
-  async get<K extends Kind>(kind: K, namespace: string, name: string): Promise<(K extends "Organization" ? Organization : ProviderConnection) | undefined> {
+  async get<K extends Kind>(
+    kind: K,
+    namespace: string,
+    name: string,
+  ): Promise<(K extends "Organization" ? Organization : ProviderConnection) | undefined> {
     try {
       return (await this.#custom.getNamespacedCustomObject({
         group: GROUP,
@@ -88,7 +95,8 @@ export class KubeObjects {
     try {
       const secret = await this.#core.readNamespacedSecret({ namespace, name });
       const data: Record<string, string> = {};
-      for (const [key, value] of Object.entries(secret.data ?? {})) data[key] = Buffer.from(value, "base64").toString("utf8");
+      for (const [key, value] of Object.entries(secret.data ?? {}))
+        data[key] = Buffer.from(value, "base64").toString("utf8");
       for (const [key, value] of Object.entries(secret.stringData ?? {})) data[key] = value;
       return data;
     } catch (error) {
@@ -98,12 +106,19 @@ export class KubeObjects {
   }
 
   /** Records a core/v1 Event on `object`. Messages must not carry secrets (callers pass fingerprints only). */
-  async event(kind: Kind, object: Obj, event: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
+  async event(
+    kind: Kind,
+    object: Obj,
+    event: { type: "Normal" | "Warning"; reason: string; message: string },
+  ): Promise<void> {
     const now = new Date();
     await this.#core.createNamespacedEvent({
       namespace: object.metadata.namespace,
       body: {
-        metadata: { name: `${object.metadata.name}.${randomBytes(8).toString("hex")}`, namespace: object.metadata.namespace },
+        metadata: {
+          name: `${object.metadata.name}.${randomBytes(8).toString("hex")}`,
+          namespace: object.metadata.namespace,
+        },
         involvedObject: {
           apiVersion: `${GROUP}/${VERSION}`,
           kind,

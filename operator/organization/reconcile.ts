@@ -11,14 +11,21 @@ export interface OrganizationDeps {
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
   patchStatus(organization: Organization, status: Record<string, unknown>): Promise<void>;
-  event(organization: Organization, event: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void>;
+  event(
+    organization: Organization,
+    event: { type: "Normal" | "Warning"; reason: string; message: string },
+  ): Promise<void>;
 }
 
 /**
  * Reconciles the Organization `namespace/name`: a fresh whoami, then status (organization id, Ready with the
  * reason of a bad token or role). Status is written only when it changes. Transient app failures are thrown.
  */
-export async function reconcileOrganization(namespace: string, name: string, deps: OrganizationDeps): Promise<void> {
+export async function reconcileOrganization(
+  namespace: string,
+  name: string,
+  deps: OrganizationDeps,
+): Promise<void> {
   const organization = await deps.getOrganization(namespace, name);
   if (!organization) {
     deps.sessions.forget(namespace, name);
@@ -37,7 +44,14 @@ export async function reconcileOrganization(namespace: string, name: string, dep
             organizationId: session.organizationId,
             conditions: applyConditions(
               current.conditions,
-              [{ type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: `the token reaches organization ${session.organizationId}` }],
+              [
+                {
+                  type: CONDITION.Ready,
+                  status: "True",
+                  reason: REASON.Synced,
+                  message: `the token reaches organization ${session.organizationId}`,
+                },
+              ],
               generation,
               deps.now(),
             ),
@@ -70,7 +84,11 @@ export async function reconcileOrganization(namespace: string, name: string, dep
   await writeIfChanged(organization, status, deps);
 }
 
-async function writeIfChanged(organization: Organization, status: OrganizationStatus, deps: OrganizationDeps): Promise<void> {
+async function writeIfChanged(
+  organization: Organization,
+  status: OrganizationStatus,
+  deps: OrganizationDeps,
+): Promise<void> {
   if (isDeepStrictEqual(organization.status ?? {}, status)) return;
   await deps.patchStatus(organization, status as Record<string, unknown>);
   const before = organization.status?.conditions?.find((c) => c.type === CONDITION.Ready);

@@ -44,19 +44,31 @@ export class OrganizationSessions {
     const id = `${namespace}/${name}`;
     const { spec } = organization;
     const token = await this.#deps.readSecret(namespace, spec.tokenSecretRef.name);
-    if (token === undefined) return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
+    if (token === undefined)
+      return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
     const tokenValue = token[spec.tokenSecretRef.key];
     if (!tokenValue) {
-      return notReady(REASON.SecretKeyMissing, `token Secret ${spec.tokenSecretRef.name} has no key ${spec.tokenSecretRef.key}`);
+      return notReady(
+        REASON.SecretKeyMissing,
+        `token Secret ${spec.tokenSecretRef.name} has no key ${spec.tokenSecretRef.key}`,
+      );
     }
     let caPem: string | undefined;
     const caRef = spec.tls?.caSecretRef;
     if (caRef) {
       const ca = await this.#deps.readSecret(namespace, caRef.name);
       caPem = ca?.[caRef.key];
-      if (!caPem) return notReady(REASON.SecretNotFound, `CA Secret ${caRef.name} or its key ${caRef.key} not found`);
+      if (!caPem)
+        return notReady(REASON.SecretNotFound, `CA Secret ${caRef.name} or its key ${caRef.key} not found`);
     }
-    const key = hash([spec.url, tokenValue, caPem ?? "", String(spec.tls?.insecureSkipVerify ?? false), String(spec.organizationId ?? ""), String(spec.adoptExisting ?? false)]);
+    const key = hash([
+      spec.url,
+      tokenValue,
+      caPem ?? "",
+      String(spec.tls?.insecureSkipVerify ?? false),
+      String(spec.organizationId ?? ""),
+      String(spec.adoptExisting ?? false),
+    ]);
     let cached = this.#cache.get(id);
     if (!cached || cached.key !== key) {
       cached = {
@@ -72,7 +84,8 @@ export class OrganizationSessions {
       };
       this.#cache.set(id, cached);
     }
-    const fresh = cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
+    const fresh =
+      cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
     if (!refresh && fresh && cached.session) return withOrganization(cached.session, organization);
     cached.session = await probe(organization, cached.client);
     cached.checkedAt = this.#deps.now();
@@ -123,9 +136,13 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
 function sessionFailure(error: unknown): OrganizationSession | undefined {
   const kind = (error as { kind?: string })?.kind;
   const message = (error as { message?: string })?.message ?? "";
-  if (kind === "Unauthorized") return notReady(REASON.InvalidToken, `the app rejected the token (401): ${message}`);
+  if (kind === "Unauthorized")
+    return notReady(REASON.InvalidToken, `the app rejected the token (401): ${message}`);
   if (kind === "Forbidden") {
-    return notReady(REASON.InsufficientRole, `the token's user is not an owner or administrator (403): ${message}`);
+    return notReady(
+      REASON.InsufficientRole,
+      `the token's user is not an owner or administrator (403): ${message}`,
+    );
   }
   return undefined;
 }

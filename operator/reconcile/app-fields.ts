@@ -79,12 +79,18 @@ export function desiredFields(
           endpoint: spec.azureAIFoundry?.endpoint ?? null,
         };
       case "Custom":
-        return { ...base, deployment_name: spec.custom?.name ?? null, endpoint: spec.custom?.endpoint ?? null };
+        return {
+          ...base,
+          deployment_name: spec.custom?.name ?? null,
+          endpoint: spec.custom?.endpoint ?? null,
+        };
       default:
         return base;
     }
   })();
-  return availableModels === undefined ? fields : { ...fields, cached_available_models: cachedAvailableModels(availableModels) };
+  return availableModels === undefined
+    ? fields
+    : { ...fields, cached_available_models: cachedAvailableModels(availableModels) };
 }
 
 /** The managed fields whose value in the record differs from the desired one. */
@@ -103,7 +109,9 @@ export function fieldDrift(desired: ManagedFields, record: AppRecordView): Parti
 export function recordMatches(desired: ManagedFields, record: AppRecordView): boolean {
   if (record.provider !== desired.provider) return false;
   if (desired.scope === "Organization") return true;
-  return record.deployment_name === desired.deployment_name && sameEndpoint(record.endpoint, desired.endpoint);
+  return (
+    record.deployment_name === desired.deployment_name && sameEndpoint(record.endpoint, desired.endpoint)
+  );
 }
 
 function sameEndpoint(a: string | null | undefined, b: string | null | undefined): boolean {

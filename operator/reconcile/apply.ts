@@ -33,7 +33,8 @@ export async function applyPlan(
   }
   const result: ApplyResult = { wroteApp: false, removedFinalizer: false, addedFinalizer: false };
   if (plan.app.kind !== "none") {
-    if (session?.kind !== "Ready") throw new Error("internal: an app action was planned without an organization session");
+    if (session?.kind !== "Ready")
+      throw new Error("internal: an app action was planned without an organization session");
     const app = session.app;
     switch (plan.app.kind) {
       case "create":

@@ -30,8 +30,18 @@ export function applyConditions(
     });
   }
   // A stable order keeps status byte-identical across reconciles, so nothing is written when nothing changed.
-  const order = ["Ready", "AppSynced", "CredentialsValid", "ModelsAvailable", "OpenAICompatible", "JSONMode", "Provisioned"];
-  return [...byType.values()].sort((a, b) => rank(order, a.type) - rank(order, b.type) || a.type.localeCompare(b.type));
+  const order = [
+    "Ready",
+    "AppSynced",
+    "CredentialsValid",
+    "ModelsAvailable",
+    "OpenAICompatible",
+    "JSONMode",
+    "Provisioned",
+  ];
+  return [...byType.values()].sort(
+    (a, b) => rank(order, a.type) - rank(order, b.type) || a.type.localeCompare(b.type),
+  );
 }
 
 function rank(order: string[], type: string): number {
@@ -39,6 +49,9 @@ function rank(order: string[], type: string): number {
   return index === -1 ? order.length : index;
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
   return conditions?.find((c) => c.type === type);
 }

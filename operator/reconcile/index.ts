@@ -15,7 +15,11 @@ export interface Outcome {
  * A thrown error is transient (the queue backs off and retries); see `describeFailure` for how errors become
  * conditions.
  */
-export async function reconcileConnection(namespace: string, name: string, deps: ConnectionDeps): Promise<Outcome> {
+export async function reconcileConnection(
+  namespace: string,
+  name: string,
+  deps: ConnectionDeps,
+): Promise<Outcome> {
   const connection = await deps.getConnection(namespace, name);
   if (!connection) return {};
   try {
@@ -24,7 +28,8 @@ export async function reconcileConnection(namespace: string, name: string, deps:
     const result = await applyPlan(connection, plan, session, credentials, deps);
     if (!result.addedFinalizer && !result.removedFinalizer) {
       const status = nextStatus(connection, plan, result, observed.now);
-      if (statusChanged(connection, status)) await deps.kube.patchStatus(connection, statusPatch(connection, status));
+      if (statusChanged(connection, status))
+        await deps.kube.patchStatus(connection, statusPatch(connection, status));
     }
     if (plan.app.kind !== "none") {
       deps.log.info({
@@ -41,9 +46,19 @@ export async function reconcileConnection(namespace: string, name: string, deps:
     const status = statusForError(connection, failure.reason, failure.message, deps.now());
     if (statusChanged(connection, status)) {
       await deps.kube.patchStatus(connection, statusPatch(connection, status));
-      await deps.kube.event(connection, { type: "Warning", reason: failure.reason, message: failure.message });
+      await deps.kube.event(connection, {
+        type: "Warning",
+        reason: failure.reason,
+        message: failure.message,
+      });
     }
-    deps.log.warn({ event: "connection.failed", connection: `${namespace}/${name}`, reason: failure.reason, terminal: failure.terminal, error: failure.message });
+    deps.log.warn({
+      event: "connection.failed",
+      connection: `${namespace}/${name}`,
+      reason: failure.reason,
+      terminal: failure.terminal,
+      error: failure.message,
+    });
     // A terminal failure waits for a change (or the resync); a transient one backs off in the queue.
     if (failure.terminal) return {};
     throw error;
@@ -63,18 +78,34 @@ export function describeFailure(error: unknown): Failure {
   const message = typeof e?.message === "string" ? e.message : String(error);
   switch (e?.kind) {
     case "Unauthorized":
-      return { reason: REASON.InvalidToken, message: `the app rejected the token: ${message}`, terminal: true };
+      return {
+        reason: REASON.InvalidToken,
+        message: `the app rejected the token: ${message}`,
+        terminal: true,
+      };
     case "Forbidden":
-      return { reason: REASON.InsufficientRole, message: `the token's user may not manage connections: ${message}`, terminal: true };
+      return {
+        reason: REASON.InsufficientRole,
+        message: `the token's user may not manage connections: ${message}`,
+        terminal: true,
+      };
     case "Invalid":
-      return { reason: REASON.AppRejected, message: `the app rejected the connection: ${message}`, terminal: true };
+      return {
+        reason: REASON.AppRejected,
+        message: `the app rejected the connection: ${message}`,
+        terminal: true,
+      };
     case "NotFound":
       return { reason: REASON.AppRejected, message, terminal: e.terminal ?? true };
     case "RateLimited":
     case "Unavailable":
     case "Network":
     case "Timeout":
-      return { reason: REASON.AppUnreachable, message: `the app is unreachable: ${message}`, terminal: false };
+      return {
+        reason: REASON.AppUnreachable,
+        message: `the app is unreachable: ${message}`,
+        terminal: false,
+      };
     default:
       return { reason: REASON.Reconciling, message: `reconcile failed: ${message}`, terminal: false };
   }

@@ -26,7 +26,10 @@ export function jitteredRefreshMs(connection: ProviderConnection): number {
 }
 
 export function backoffMs(failures: CheckFailures): number {
-  const exponential = Math.min(CHECK_BACKOFF.maxMs, CHECK_BACKOFF.baseMs * 2 ** Math.max(0, failures.count - 1));
+  const exponential = Math.min(
+    CHECK_BACKOFF.maxMs,
+    CHECK_BACKOFF.baseMs * 2 ** Math.max(0, failures.count - 1),
+  );
   return Math.max(exponential, failures.retryAfterMs ?? 0);
 }
 
@@ -45,7 +48,8 @@ export function modelCheckDue(
 ): CheckDue {
   const status = connection.status ?? {};
   const requested = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
-  if (requested !== undefined && requested !== status.refreshRequestedAt) return { due: true, why: "requested" };
+  if (requested !== undefined && requested !== status.refreshRequestedAt)
+    return { due: true, why: "requested" };
   if (status.credentialFingerprint !== currentFingerprint) return { due: true, why: "credential" };
   if (status.observedGeneration !== connection.metadata.generation) return { due: true, why: "spec" };
   if (failures) {

@@ -1,5 +1,5 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
-import { scopeOf, type ProviderConnection } from "../../crds/index.ts";
+import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { FINALIZER, REASON } from "../constants.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
@@ -18,7 +18,10 @@ export interface Observation {
  * Observes one connection. Reads only: the caches, the referenced Secrets, the app's record, and — when due —
  * the provider (a model check is a read of the world, so it belongs here and the plan stays pure).
  */
-export async function observeConnection(connection: ProviderConnection, deps: ConnectionDeps): Promise<Observation> {
+export async function observeConnection(
+  connection: ProviderConnection,
+  deps: ConnectionDeps,
+): Promise<Observation> {
   const now = deps.now();
   const { namespace } = connection.metadata;
   const organizationObject = deps.organization(namespace, connection.spec.organizationRef.name);
@@ -27,7 +30,12 @@ export async function observeConnection(connection: ProviderConnection, deps: Co
     : undefined;
   const organization: ObservedConnection["organization"] = session
     ? session.kind === "Ready"
-      ? { kind: "Ready", organization: session.organization, organizationId: session.organizationId, userId: session.userId }
+      ? {
+          kind: "Ready",
+          organization: session.organization,
+          organizationId: session.organizationId,
+          userId: session.userId,
+        }
       : session
     : {
         kind: "NotReady",
@@ -36,8 +44,14 @@ export async function observeConnection(connection: ProviderConnection, deps: Co
       };
 
   const deleting = connection.metadata.deletionTimestamp !== undefined;
-  const provision = !deleting && connection.spec.azure?.provision && deps.provision ? await deps.provision(connection) : undefined;
-  const provisioned = provision?.kind === "Ready" ? { deployment: provision.deployment, endpoint: provision.endpoint } : undefined;
+  const provision =
+    !deleting && connection.spec.azure?.provision && deps.provision
+      ? await deps.provision(connection)
+      : undefined;
+  const provisioned =
+    provision?.kind === "Ready"
+      ? { deployment: provision.deployment, endpoint: provision.endpoint }
+      : undefined;
   const { credentials, view: credential } = await readCredentials(
     connection,
     deps,
@@ -56,7 +70,13 @@ export async function observeConnection(connection: ProviderConnection, deps: Co
 
   let modelCheck: ObservedConnection["modelCheck"];
   let nextModelCheckInMs: number | undefined;
-  if (!deleting && !idleDuplicate && hasFinalizer && credential.kind === "Ready" && organization.kind === "Ready") {
+  if (
+    !deleting &&
+    !idleDuplicate &&
+    hasFinalizer &&
+    credential.kind === "Ready" &&
+    organization.kind === "Ready"
+  ) {
     const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
     const due = modelCheckDue(connection, credential.fingerprint, now, deps.checkFailures.get(uid));
     if (due.due) {
@@ -106,22 +126,33 @@ async function readCredentials(
   const secrets = new Map<string, Record<string, string> | undefined>();
   for (const [slot, ref] of Object.entries(refs) as [keyof Credentials, (typeof refs)[keyof Credentials]][]) {
     if (!ref) continue;
-    if (!secrets.has(ref.name)) secrets.set(ref.name, await deps.readSecret(connection.metadata.namespace, ref.name));
+    if (!secrets.has(ref.name))
+      secrets.set(ref.name, await deps.readSecret(connection.metadata.namespace, ref.name));
     const data = secrets.get(ref.name);
     if (data === undefined) {
-      return { credentials: {}, view: { kind: "Missing", reason: REASON.SecretNotFound, message: `Secret ${ref.name} not found` } };
+      return {
+        credentials: {},
+        view: { kind: "Missing", reason: REASON.SecretNotFound, message: `Secret ${ref.name} not found` },
+      };
     }
     const value = data[ref.key];
     if (value === undefined || value === "") {
       return {
         credentials: {},
-        view: { kind: "Missing", reason: REASON.SecretKeyMissing, message: `Secret ${ref.name} has no key ${ref.key}` },
+        view: {
+          kind: "Missing",
+          reason: REASON.SecretKeyMissing,
+          message: `Secret ${ref.name} has no key ${ref.key}`,
+        },
       };
     }
     credentials[slot] = value;
   }
   if (Object.keys(refs).length === 0 && connection.spec.azure?.provision) {
-    return { credentials, view: { kind: "Missing", reason: REASON.Provisioning, message: "waiting for provisioning" } };
+    return {
+      credentials,
+      view: { kind: "Missing", reason: REASON.Provisioning, message: "waiting for provisioning" },
+    };
   }
   return { credentials, view: { kind: "Ready", fingerprint: fingerprint(credentials) } };
 }

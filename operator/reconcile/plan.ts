@@ -3,7 +3,14 @@ import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../constants.ts";
 import { desiredFields, fieldDrift, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
-import type { AppAction, ConnectionPlan, ModelCheckView, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
+import type {
+  AppAction,
+  ConnectionPlan,
+  ModelCheckView,
+  ObservedConnection,
+  PlannedEvent,
+  Sibling,
+} from "./types.ts";
 
 const CHECK_REASON: Record<ModelCheckView["outcome"], Reason> = {
   Valid: REASON.Valid,
@@ -54,7 +61,9 @@ export function oneConnectionWinner(connection: ProviderConnection, siblings: re
     { name: connection.metadata.name, creationTimestamp: connection.metadata.creationTimestamp ?? "" },
     ...siblings,
   ];
-  contenders.sort((a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name));
+  contenders.sort(
+    (a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name),
+  );
   return contenders[0]?.name ?? connection.metadata.name;
 }
 
@@ -68,7 +77,10 @@ function planDeletion(observed: ObservedConnection): ConnectionPlan {
   }
   if (id === undefined) return base;
   if (connection.spec.deletionPolicy === "Orphan") {
-    return { ...base, events: [normal("Orphaned", `app connection ${id} left in the app (deletionPolicy Orphan)`)] };
+    return {
+      ...base,
+      events: [normal("Orphaned", `app connection ${id} left in the app (deletionPolicy Orphan)`)],
+    };
   }
   if (organization.kind !== "Ready") {
     const message = `cannot delete app connection ${id}: ${organization.message}; to release the connection without deleting it, annotate ${ANNOTATIONS.releaseFinalizer}=true`;
@@ -78,7 +90,9 @@ function planDeletion(observed: ObservedConnection): ConnectionPlan {
         { type: CONDITION.Ready, status: "False", reason: organization.reason, message },
         { type: CONDITION.AppSynced, status: "False", reason: organization.reason, message },
       ],
-      events: readyReasonChanged(observed, organization.reason) ? [warning(organization.reason, message)] : [],
+      events: readyReasonChanged(observed, organization.reason)
+        ? [warning(organization.reason, message)]
+        : [],
     };
   }
   if (app.kind === "ById" && app.record === undefined) {
@@ -109,7 +123,11 @@ function blocked(observed: ObservedConnection, reason: Reason, message: string):
   };
 }
 
-function planSync(observed: ObservedConnection, operatorUserId: number, adoptExisting: boolean): ConnectionPlan {
+function planSync(
+  observed: ObservedConnection,
+  operatorUserId: number,
+  adoptExisting: boolean,
+): ConnectionPlan {
   const { connection, credential, app, modelCheck, now } = observed;
   const status = connection.status ?? {};
   const fingerprint = credential.kind === "Ready" ? credential.fingerprint : "";
@@ -126,7 +144,9 @@ function planSync(observed: ObservedConnection, operatorUserId: number, adoptExi
     const record = app.record;
     if (record === undefined) {
       action = { kind: "create", fields: desired };
-      events.push(normal("Recreated", `app connection ${status.appConnectionId} was deleted in the app; recreated it`));
+      events.push(
+        normal("Recreated", `app connection ${status.appConnectionId} was deleted in the app; recreated it`),
+      );
     } else {
       const drift = fieldDrift(desired, record);
       const changedInApp =
@@ -134,7 +154,9 @@ function planSync(observed: ObservedConnection, operatorUserId: number, adoptExi
       const newCredential = status.credentialFingerprint !== fingerprint;
       if (changedInApp) {
         action = { kind: "update", id: record.id, fields: desired, pushSecrets: true, adopt: false };
-        events.push(normal("DriftCorrected", `app connection ${record.id} was changed in the app; restored it`));
+        events.push(
+          normal("DriftCorrected", `app connection ${record.id} was changed in the app; restored it`),
+        );
       } else if (Object.keys(drift).length > 0 || newCredential) {
         action = { kind: "update", id: record.id, fields: drift, pushSecrets: newCredential, adopt: false };
         const names = Object.keys(drift).join(", ");
@@ -161,10 +183,17 @@ function planSync(observed: ObservedConnection, operatorUserId: number, adoptExi
     }
   }
   if (rotated && action.kind !== "none") {
-    events.push(normal("CredentialRotated", `credential ${fingerprint} pushed to the app (was ${status.credentialFingerprint})`));
+    events.push(
+      normal(
+        "CredentialRotated",
+        `credential ${fingerprint} pushed to the app (was ${status.credentialFingerprint})`,
+      ),
+    );
   }
 
-  const checkConditions = modelCheck ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models) : [];
+  const checkConditions = modelCheck
+    ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models)
+    : [];
   const syncedMessage = action.kind === "none" ? "app connection is up to date" : "app connection synced";
   const intents: ConditionIntent[] = [
     { type: CONDITION.AppSynced, status: "True", reason: REASON.Synced, message: syncedMessage },
@@ -175,7 +204,12 @@ function planSync(observed: ObservedConnection, operatorUserId: number, adoptExi
   const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False");
   intents.unshift(
     blocking
-      ? { type: CONDITION.Ready, status: "False", reason: blocking.reason as Reason, message: blocking.message ?? "" }
+      ? {
+          type: CONDITION.Ready,
+          status: "False",
+          reason: blocking.reason as Reason,
+          message: blocking.message ?? "",
+        }
       : { type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: readyMessage(models) },
   );
   if (blocking && readyReasonChanged(observed, blocking.reason as Reason)) {
@@ -190,7 +224,8 @@ function planSync(observed: ObservedConnection, operatorUserId: number, adoptExi
     conditions: intents,
     status: {
       appConnectionId: action.kind === "update" ? action.id : status.appConnectionId,
-      organizationId: observed.organization.kind === "Ready" ? observed.organization.organizationId : undefined,
+      organizationId:
+        observed.organization.kind === "Ready" ? observed.organization.organizationId : undefined,
       credentialFingerprint: fingerprint,
       credentialRotatedTime:
         status.credentialFingerprint !== fingerprint ? now.toISOString() : status.credentialRotatedTime,
@@ -210,11 +245,17 @@ function readyMessage(models: readonly { available: boolean }[] | undefined): st
 }
 
 /** The conditions a model check decides. Transient failures say Unknown and keep the last known models. */
-export function modelConditions(isCustom: boolean, check: ModelCheckView, expected: readonly string[] | undefined): ConditionIntent[] {
+export function modelConditions(
+  isCustom: boolean,
+  check: ModelCheckView,
+  expected: readonly string[] | undefined,
+): ConditionIntent[] {
   const reason = CHECK_REASON[check.outcome];
   const transient = check.outcome === "RateLimited" || check.outcome === "Unavailable";
   const credentialsFailed =
-    check.outcome === "InvalidCredentials" || check.outcome === "NetworkRestricted" || check.outcome === "EgressDenied";
+    check.outcome === "InvalidCredentials" ||
+    check.outcome === "NetworkRestricted" ||
+    check.outcome === "EgressDenied";
   const intents: ConditionIntent[] = [
     {
       type: CONDITION.CredentialsValid,
@@ -226,35 +267,89 @@ export function modelConditions(isCustom: boolean, check: ModelCheckView, expect
   if (isCustom) {
     intents.push(
       check.openAICompatible === undefined
-        ? { type: CONDITION.OpenAICompatible, status: "Unknown", reason: REASON.NotChecked, message: check.message }
+        ? {
+            type: CONDITION.OpenAICompatible,
+            status: "Unknown",
+            reason: REASON.NotChecked,
+            message: check.message,
+          }
         : check.openAICompatible
-          ? { type: CONDITION.OpenAICompatible, status: "True", reason: REASON.Valid, message: "the server lists its models in the OpenAI format" }
-          : { type: CONDITION.OpenAICompatible, status: "False", reason: REASON.NotOpenAICompatible, message: check.message },
+          ? {
+              type: CONDITION.OpenAICompatible,
+              status: "True",
+              reason: REASON.Valid,
+              message: "the server lists its models in the OpenAI format",
+            }
+          : {
+              type: CONDITION.OpenAICompatible,
+              status: "False",
+              reason: REASON.NotOpenAICompatible,
+              message: check.message,
+            },
       check.jsonMode === undefined
         ? { type: CONDITION.JSONMode, status: "Unknown", reason: REASON.NotChecked, message: check.message }
         : check.jsonMode
-          ? { type: CONDITION.JSONMode, status: "True", reason: REASON.JSONModeSupported, message: "the server answers in JSON mode" }
-          : { type: CONDITION.JSONMode, status: "False", reason: REASON.JSONModeUnsupported, message: "the server does not support JSON mode (response_format json_object), which the app requires" },
+          ? {
+              type: CONDITION.JSONMode,
+              status: "True",
+              reason: REASON.JSONModeSupported,
+              message: "the server answers in JSON mode",
+            }
+          : {
+              type: CONDITION.JSONMode,
+              status: "False",
+              reason: REASON.JSONModeUnsupported,
+              message:
+                "the server does not support JSON mode (response_format json_object), which the app requires",
+            },
     );
   }
   if (!transient) intents.push(modelsAvailableCondition(check, expected));
   return intents;
 }
 
-function modelsAvailableCondition(check: ModelCheckView, expected: readonly string[] | undefined): ConditionIntent {
+function modelsAvailableCondition(
+  check: ModelCheckView,
+  expected: readonly string[] | undefined,
+): ConditionIntent {
   const available = new Set(check.models.filter((m) => m.available).map((m) => m.name));
   if (expected && expected.length > 0) {
     const missing = expected.filter((name) => !available.has(name));
     if (missing.length === expected.length) {
-      return { type: CONDITION.ModelsAvailable, status: "False", reason: REASON.NoModelsAvailable, message: `none of the expected models is available: ${missing.join(", ")}` };
+      return {
+        type: CONDITION.ModelsAvailable,
+        status: "False",
+        reason: REASON.NoModelsAvailable,
+        message: `none of the expected models is available: ${missing.join(", ")}`,
+      };
     }
     return missing.length > 0
-      ? { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsMissing, message: `missing: ${missing.join(", ")}` }
-      : { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsAvailable, message: `all ${expected.length} expected models are available` };
+      ? {
+          type: CONDITION.ModelsAvailable,
+          status: "True",
+          reason: REASON.ModelsMissing,
+          message: `missing: ${missing.join(", ")}`,
+        }
+      : {
+          type: CONDITION.ModelsAvailable,
+          status: "True",
+          reason: REASON.ModelsAvailable,
+          message: `all ${expected.length} expected models are available`,
+        };
   }
   return available.size > 0
-    ? { type: CONDITION.ModelsAvailable, status: "True", reason: REASON.ModelsAvailable, message: `${available.size} supported models available` }
-    : { type: CONDITION.ModelsAvailable, status: "False", reason: REASON.NoModelsAvailable, message: "no supported model is available with this credential" };
+    ? {
+        type: CONDITION.ModelsAvailable,
+        status: "True",
+        reason: REASON.ModelsAvailable,
+        message: `${available.size} supported models available`,
+      }
+    : {
+        type: CONDITION.ModelsAvailable,
+        status: "False",
+        reason: REASON.NoModelsAvailable,
+        message: "no supported model is available with this credential",
+      };
 }
 
 function readyReasonChanged(observed: ObservedConnection, reason: string): boolean {

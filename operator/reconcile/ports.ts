@@ -65,5 +65,11 @@ export interface ConnectionDeps {
 
 /** What provisioning yields for the sync path. */
 export type ProvisionView =
-  | { kind: "Ready"; deployment: string; endpoint: string; secretName: string; conditions: import("./conditions.ts").ConditionIntent[] }
+  | {
+      kind: "Ready";
+      deployment: string;
+      endpoint: string;
+      secretName: string;
+      conditions: import("./conditions.ts").ConditionIntent[];
+    }
   | { kind: "Pending"; conditions: import("./conditions.ts").ConditionIntent[]; requeueAfterMs?: number };

@@ -62,7 +62,10 @@ export function statusChanged(connection: ProviderConnection, next: ProviderConn
 }
 
 /** A merge patch that turns the current status into `next` (removed fields become null). */
-export function statusPatch(connection: ProviderConnection, next: ProviderConnectionStatus): Record<string, unknown> {
+export function statusPatch(
+  connection: ProviderConnection,
+  next: ProviderConnectionStatus,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = { ...next };
   for (const key of Object.keys(connection.status ?? {})) {
     if (!(key in next)) patch[key] = null;
@@ -73,4 +76,3 @@ export function statusPatch(connection: ProviderConnection, next: ProviderConnec
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-

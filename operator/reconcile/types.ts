@@ -10,7 +10,9 @@ export type OrganizationView =
   | { kind: "NotReady"; reason: Reason; message: string };
 
 /** The connection's credential: present (only its fingerprint travels), or why not. */
-export type CredentialView = { kind: "Ready"; fingerprint: string } | { kind: "Missing"; reason: Reason; message: string };
+export type CredentialView =
+  | { kind: "Ready"; fingerprint: string }
+  | { kind: "Missing"; reason: Reason; message: string };
 
 /** Another connection of the same organization and provider, as the one-per-organization rule needs it. */
 export interface Sibling {

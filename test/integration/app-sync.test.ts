@@ -1,5 +1,8 @@
 // Each of the seven providers: create, update and delete send exactly the documented request fields and scope.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testCluster } from "../support/cluster.ts";
+import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { waitFor } from "../support/wait.ts";
 import type { AppWithOwner } from "../support/world.ts";
 import {
   createConnection,
@@ -10,12 +13,8 @@ import {
   startAppWithOwner,
   waitForCondition,
 } from "../support/world.ts";
-import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
-import { waitFor } from "../support/wait.ts";
 
 const KEY = "canary-key-7f3a91";
-const ROTATED = "canary-key-rotated-c04e2";
 
 interface Case {
   provider: string;
@@ -35,21 +34,45 @@ const CASES: Case[] = [
     provider: "OpenAI",
     spec: { openAI: { apiKeySecretRef: ref() } },
     secret: { value: KEY },
-    created: { provider: "OpenAI", scope: "Organization", api_key: KEY, deployment_name: null, endpoint: null, google_project_id: null, google_location: null },
+    created: {
+      provider: "OpenAI",
+      scope: "Organization",
+      api_key: KEY,
+      deployment_name: null,
+      endpoint: null,
+      google_project_id: null,
+      google_location: null,
+    },
     secretField: "api_key",
   },
   {
     provider: "Gemini",
     spec: { gemini: { apiKeySecretRef: ref() } },
     secret: { value: KEY },
-    created: { provider: "Gemini", scope: "Organization", api_key: KEY, deployment_name: null, endpoint: null, google_project_id: null, google_location: null },
+    created: {
+      provider: "Gemini",
+      scope: "Organization",
+      api_key: KEY,
+      deployment_name: null,
+      endpoint: null,
+      google_project_id: null,
+      google_location: null,
+    },
     secretField: "api_key",
   },
   {
     provider: "Anthropic",
     spec: { anthropic: { apiKeySecretRef: ref() } },
     secret: { value: KEY },
-    created: { provider: "Anthropic", scope: "Organization", api_key: KEY, deployment_name: null, endpoint: null, google_project_id: null, google_location: null },
+    created: {
+      provider: "Anthropic",
+      scope: "Organization",
+      api_key: KEY,
+      deployment_name: null,
+      endpoint: null,
+      google_project_id: null,
+      google_location: null,
+    },
     secretField: "api_key",
   },
   {
@@ -73,29 +96,72 @@ const CASES: Case[] = [
   },
   {
     provider: "AzureOpenAI",
-    spec: { azure: { deployment: "gpt4o-prod", endpoint: "https://acme.openai.azure.com/", apiKeySecretRef: ref() } },
+    spec: {
+      azure: { deployment: "gpt4o-prod", endpoint: "https://acme.openai.azure.com/", apiKeySecretRef: ref() },
+    },
     secret: { value: KEY },
-    created: { provider: "AzureOpenAI", scope: "Model", api_key: KEY, deployment_name: "gpt4o-prod", endpoint: "https://acme.openai.azure.com/", google_project_id: null, google_location: null },
+    created: {
+      provider: "AzureOpenAI",
+      scope: "Model",
+      api_key: KEY,
+      deployment_name: "gpt4o-prod",
+      endpoint: "https://acme.openai.azure.com/",
+      google_project_id: null,
+      google_location: null,
+    },
     change: {
-      spec: { azure: { deployment: "gpt4o-next", endpoint: "https://acme.openai.azure.com/", apiKeySecretRef: ref() } },
+      spec: {
+        azure: {
+          deployment: "gpt4o-next",
+          endpoint: "https://acme.openai.azure.com/",
+          apiKeySecretRef: ref(),
+        },
+      },
       patched: { deployment_name: "gpt4o-next" },
     },
     secretField: "api_key",
   },
   {
     provider: "AzureAIFoundry",
-    spec: { azureAIFoundry: { deployment: "phi-4", endpoint: "https://acme.services.ai.azure.com/models", apiKeySecretRef: ref() } },
+    spec: {
+      azureAIFoundry: {
+        deployment: "phi-4",
+        endpoint: "https://acme.services.ai.azure.com/models",
+        apiKeySecretRef: ref(),
+      },
+    },
     secret: { value: KEY },
-    created: { provider: "AzureAIFoundry", scope: "Model", api_key: KEY, deployment_name: "phi-4", endpoint: "https://acme.services.ai.azure.com/models", google_project_id: null, google_location: null },
+    created: {
+      provider: "AzureAIFoundry",
+      scope: "Model",
+      api_key: KEY,
+      deployment_name: "phi-4",
+      endpoint: "https://acme.services.ai.azure.com/models",
+      google_project_id: null,
+      google_location: null,
+    },
     change: {
-      spec: { azureAIFoundry: { deployment: "phi-4", endpoint: "https://acme2.services.ai.azure.com/models", apiKeySecretRef: ref() } },
+      spec: {
+        azureAIFoundry: {
+          deployment: "phi-4",
+          endpoint: "https://acme2.services.ai.azure.com/models",
+          apiKeySecretRef: ref(),
+        },
+      },
       patched: { endpoint: "https://acme2.services.ai.azure.com/models" },
     },
     secretField: "api_key",
   },
   {
     provider: "Custom",
-    spec: { custom: { name: "llama3.1", endpoint: "http://ollama.internal:11434/v1", apiKeySecretRef: ref(), authTokenSecretRef: ref("token") } },
+    spec: {
+      custom: {
+        name: "llama3.1",
+        endpoint: "http://ollama.internal:11434/v1",
+        apiKeySecretRef: ref(),
+        authTokenSecretRef: ref("token"),
+      },
+    },
     secret: { value: KEY, token: `${KEY}-token` },
     created: {
       provider: "Custom",
@@ -108,7 +174,14 @@ const CASES: Case[] = [
       google_location: null,
     },
     change: {
-      spec: { custom: { name: "llama3.2", endpoint: "http://ollama.internal:11434/v1", apiKeySecretRef: ref(), authTokenSecretRef: ref("token") } },
+      spec: {
+        custom: {
+          name: "llama3.2",
+          endpoint: "http://ollama.internal:11434/v1",
+          apiKeySecretRef: ref(),
+          authTokenSecretRef: ref("token"),
+        },
+      },
       patched: { deployment_name: "llama3.2" },
     },
     secretField: "api_key",
@@ -137,17 +210,25 @@ afterAll(async () => {
 });
 
 const connectionRequests = (method: string) =>
-  world.app.state.requests.filter((r) => r.method === method && r.path.startsWith("/api/model-provider-connections/"));
+  world.app.state.requests.filter(
+    (r) => r.method === method && r.path.startsWith("/api/model-provider-connections/"),
+  );
 
 describe.each(CASES)("$provider", (c) => {
   const name = c.provider.toLowerCase();
   it("creates the app record with exactly the documented fields and scope", async () => {
     await putSecret(namespace, "cred", c.secret);
-    await createConnection(namespace, name, { organizationRef: { name: "acme" }, provider: c.provider, ...c.spec });
+    await createConnection(namespace, name, {
+      organizationRef: { name: "acme" },
+      provider: c.provider,
+      ...c.spec,
+    });
     const connection = await waitForCondition(namespace, name, "Ready", "True");
     const id = connection.status?.appConnectionId;
     expect(id).toBeTypeOf("number");
-    const create = connectionRequests("POST").find((r) => (r.body as { provider?: string }).provider === c.provider);
+    const create = connectionRequests("POST").find(
+      (r) => (r.body as { provider?: string }).provider === c.provider,
+    );
     expect(create?.body).toEqual(c.created);
     expect(connection.status?.scope).toBe(c.created.scope);
     expect(connection.status?.credentialFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
@@ -159,20 +240,37 @@ describe.each(CASES)("$provider", (c) => {
     const id = before?.status?.appConnectionId as number;
     world.app.state.clearRequests();
     await testCluster().custom.patchNamespacedCustomObject(
-      { group: "modelkeys.dev", version: "v1alpha1", namespace, plural: "providerconnections", name, body: { spec: c.change.spec } },
-      (await import("@kubernetes/client-node")).setHeaderOptions("Content-Type", "application/merge-patch+json"),
+      {
+        group: "modelkeys.dev",
+        version: "v1alpha1",
+        namespace,
+        plural: "providerconnections",
+        name,
+        body: { spec: c.change.spec },
+      },
+      (await import("@kubernetes/client-node")).setHeaderOptions(
+        "Content-Type",
+        "application/merge-patch+json",
+      ),
     );
-    const patch = await waitFor(() => connectionRequests("PATCH").find((r) => r.path === `/api/model-provider-connections/${id}/`), {
-      description: `PATCH of ${c.provider} record`,
-    });
+    const patch = await waitFor(
+      () => connectionRequests("PATCH").find((r) => r.path === `/api/model-provider-connections/${id}/`),
+      {
+        description: `PATCH of ${c.provider} record`,
+      },
+    );
     expect(patch.body).toEqual(c.change.patched);
   });
 
   it("deletes the app record when the connection is deleted", async () => {
     const id = (await getConnection(namespace, name))?.status?.appConnectionId as number;
     await deleteConnection(namespace, name);
-    await waitFor(async () => (await getConnection(namespace, name)) === undefined, { description: `${name} gone` });
-    expect(connectionRequests("DELETE").map((r) => r.path)).toContain(`/api/model-provider-connections/${id}/`);
+    await waitFor(async () => (await getConnection(namespace, name)) === undefined, {
+      description: `${name} gone`,
+    });
+    expect(connectionRequests("DELETE").map((r) => r.path)).toContain(
+      `/api/model-provider-connections/${id}/`,
+    );
     expect(world.app.state.getConnection(id)).toBeUndefined();
   });
 });

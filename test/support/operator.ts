@@ -36,7 +36,13 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   const cluster = testCluster();
   await cluster.installOperatorRbac();
   const config = parseConfig(
-    [`--namespace=${options.namespace}`, "--leader-election=false", "--metrics-port=0", "--health-port=0", ...(options.flags ?? [])],
+    [
+      `--namespace=${options.namespace}`,
+      "--leader-election=false",
+      "--metrics-port=0",
+      "--health-port=0",
+      ...(options.flags ?? []),
+    ],
     {},
   );
   const lines: string[] = [];

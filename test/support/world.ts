@@ -1,6 +1,7 @@
 // Builders for the objects a test needs: the app stand-in with an owner, an Organization, Secrets, connections.
-import { startAppServer, type AppServer } from "../../local/app/server.ts";
+
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { testCluster } from "./cluster.ts";
 import { waitFor } from "./wait.ts";
 
@@ -15,11 +16,20 @@ export interface AppWithOwner {
 export async function startAppWithOwner(organization = 1): Promise<AppWithOwner> {
   const app = await startAppServer({ host: "127.0.0.1" });
   const token = `canary-token-${Math.random().toString(36).slice(2)}`;
-  const user = app.state.addUser({ role: "owner", organization, email: "owner@test.local", legacyToken: token });
+  const user = app.state.addUser({
+    role: "owner",
+    organization,
+    email: "owner@test.local",
+    legacyToken: token,
+  });
   return { app, token, userId: user.id };
 }
 
-export async function putSecret(namespace: string, name: string, data: Record<string, string>): Promise<void> {
+export async function putSecret(
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+): Promise<void> {
   const { core } = testCluster();
   const body = { metadata: { name, namespace }, stringData: data };
   try {
@@ -51,7 +61,11 @@ export async function createOrganization(
   });
 }
 
-export async function createConnection(namespace: string, name: string, spec: Record<string, unknown>): Promise<void> {
+export async function createConnection(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<void> {
   await testCluster().custom.createNamespacedCustomObject({
     group: "modelkeys.dev",
     version: "v1alpha1",
@@ -61,7 +75,10 @@ export async function createConnection(namespace: string, name: string, spec: Re
   });
 }
 
-export async function getConnection(namespace: string, name: string): Promise<ProviderConnection | undefined> {
+export async function getConnection(
+  namespace: string,
+  name: string,
+): Promise<ProviderConnection | undefined> {
   try {
     return (await testCluster().custom.getNamespacedCustomObject({
       group: "modelkeys.dev",
@@ -107,6 +124,9 @@ export function waitForCondition(
 
 /** Events recorded for an object, as "Type Reason: message" lines. */
 export async function eventsFor(namespace: string, name: string): Promise<string[]> {
-  const list = await testCluster().core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  const list = await testCluster().core.listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.name=${name}`,
+  });
   return list.items.map((e) => `${e.type} ${e.reason}: ${e.message}`);
 }
