@@ -1,0 +1,117 @@
+// Custom (OpenAI format): GET {endpoint}/models shows the server speaks the format; a chat completion with
+// response_format json_object whose content parses as JSON shows the JSON mode the app requires.
+import { APIError } from "openai";
+import { z } from "zod";
+import { deploymentAvailability } from "./availability.ts";
+import { capturingFetch } from "./deployment-probe.ts";
+import { errorDetails, failed, failureFromError } from "./http.ts";
+import { scrub } from "./redact.ts";
+import { openAIClient, sdkRequestOptions } from "./sdk.ts";
+import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
+import { MODEL_REASON } from "./types.ts";
+
+const ModelList = z.object({ data: z.array(z.object({ id: z.string() }).loose()) });
+
+/** OpenAI's JSON mode wants the word JSON in the messages; a short object keeps the answer short. */
+const JSON_PROBE = [
+  { role: "system" as const, content: "You answer with JSON only." },
+  { role: "user" as const, content: 'Reply with the JSON object {"ok": true}.' },
+];
+
+/**
+ * The status of a 4xx that tells about compatibility or JSON mode (404, 400, 405, 422, ...); undefined for
+ * failures that end the check whatever else was learnt (401/403 credentials, 429, 5xx, transport).
+ */
+function informativeStatus(error: unknown): number | undefined {
+  if (!(error instanceof APIError) || typeof error.status !== "number") return undefined;
+  const { status } = error;
+  return status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429
+    ? status
+    : undefined;
+}
+
+/**
+ * Checks compatibility and JSON mode separately (both are reported), with `Authorization: Bearer` from the
+ * API key, else the auth token, else none. Outcome: a credential/rate/transport failure first, then
+ * NotOpenAICompatible, then JSONModeUnsupported, else Valid. The endpoint passes the egress guard, allow
+ * list included, and the connection is pinned to the checked addresses.
+ */
+export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
+  const { endpoint, name, credentials } = ctx.request;
+  if (!endpoint || !name) return failed("Unavailable", "the custom endpoint or model name is not set");
+  const decision = await ctx.egress.check(endpoint, { enforceAllowList: true, signal: ctx.signal });
+  if (!decision.allowed) return failed("EgressDenied", `the endpoint is refused: ${decision.reason}`);
+  const pinned = ctx.egress.pin(decision, { enforceAllowList: true });
+  try {
+    const capture = capturingFetch(pinned.fetch);
+    const client = openAIClient(ctx, {
+      baseURL: endpoint.replace(/\/+$/, ""),
+      apiKey: credentials.apiKey || credentials.authToken || undefined,
+      fetch: capture.fetch,
+    });
+
+    // 1. The model list.
+    let listed: Set<string> | undefined;
+    let compatibility = "";
+    try {
+      await client.models.list(sdkRequestOptions(ctx));
+      const parsed = ModelList.safeParse(capture.lastBody());
+      if (parsed.success) listed = new Set(parsed.data.data.map((m) => m.id));
+      else compatibility = "GET /models did not answer an OpenAI-format list";
+    } catch (error) {
+      const status = informativeStatus(error);
+      if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
+      compatibility = `GET /models answered HTTP ${status}`;
+    }
+
+    // 2. JSON mode.
+    let jsonMode: boolean | undefined;
+    let reach: true | ModelReason = true;
+    let jsonNote = "";
+    try {
+      const completion = await client.chat.completions.create(
+        { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
+        sdkRequestOptions(ctx),
+      );
+      const content = completion.choices?.[0]?.message?.content;
+      jsonMode = typeof content === "string" && parsesAsJson(content);
+      if (!jsonMode) jsonNote = "the JSON-mode answer's content does not parse as JSON";
+    } catch (error) {
+      const status = informativeStatus(error);
+      if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
+      const { code, message } = errorDetails(capture.lastBody() ?? (error as APIError).error);
+      const said = message ? `: ${scrub(message, ctx.secrets)}` : "";
+      if (status === 404) {
+        reach = MODEL_REASON.DeploymentNotFound;
+        jsonNote = `the server does not know the model "${name}" (HTTP 404${code ? ` ${code}` : ""})${said}`;
+      } else {
+        jsonMode = false;
+        jsonNote = `response_format json_object was refused (HTTP ${status}${code ? ` ${code}` : ""})${said}`;
+      }
+    }
+    if (reach === true && jsonMode === false && listed && !listed.has(name)) reach = MODEL_REASON.NotListed;
+
+    const openAICompatible = listed !== undefined;
+    const availability = deploymentAvailability(name, reach, undefined, ctx.request.expectedModels ?? []);
+    const flags = { openAICompatible, ...(jsonMode !== undefined ? { jsonMode } : {}) };
+    if (!openAICompatible) {
+      const message = [compatibility, jsonNote].filter(Boolean).join("; ");
+      return { outcome: "NotOpenAICompatible", message, ...flags, ...availability };
+    }
+    if (jsonMode === false)
+      return { outcome: "JSONModeUnsupported", message: jsonNote, ...flags, ...availability };
+    const message = jsonMode ? `the server answers model "${name}" in JSON mode` : jsonNote;
+    return { outcome: "Valid", message, ...flags, ...availability };
+  } finally {
+    await pinned.close();
+  }
+}
+
+function parsesAsJson(content: string): boolean {
+  try {
+    JSON.parse(content);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+// What an Azure deployment's answer to a minimal chat completion means (Azure OpenAI and AI Foundry):
+// the model behind it, a missing deployment, a non-chat model, or a network rule that keeps us out.
+import type OpenAI from "openai";
+import { APIError } from "openai";
+import { APP_ADDRESSES } from "../../pulumi/app-addresses.ts";
+import { deploymentAvailability } from "./availability.ts";
+import { errorDetails, failed, failureFromError } from "./http.ts";
+import { scrub } from "./redact.ts";
+import { sdkRequestOptions } from "./sdk.ts";
+import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
+import { MODEL_REASON } from "./types.ts";
+
+/** Azure's marker and wording for a request refused by the resource's network rules. */
+const NETWORK_POLICY_ID = "ThrowExceptionDueToTrafficDenied";
+const NETWORK_WORDING =
+  /virtual network|firewall rules|private endpoint|public access is disabled|traffic.*denied/i;
+
+/** The smallest useful request: one short user message, so a deployment answers cheaply. */
+export const PROBE_MESSAGES = [{ role: "user" as const, content: "Reply with the single word OK." }];
+
+/**
+ * A fetch that keeps the body of the last answer, to validate it with zod or read an error the SDK
+ * drops (it keeps only an `error` key). Bodies are read from a clone, so the SDK still reads its own.
+ */
+export function capturingFetch(base: typeof fetch): { fetch: typeof fetch; lastBody: () => unknown } {
+  let body: unknown;
+  const wrapped = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    body = undefined;
+    const response = await base(input, init);
+    const text = await response.clone().text();
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return response;
+  }) as typeof fetch;
+  return { fetch: wrapped, lastBody: () => body };
+}
+
+/** True for Azure's 403 "Access denied due to Virtual Network/Firewall rules." and its siblings. */
+export function isNetworkRuleDenial(status: number, headers: Headers | undefined, body: unknown): boolean {
+  if (status !== 403) return false;
+  if (headers?.get("policy-id") === NETWORK_POLICY_ID) return true;
+  return NETWORK_WORDING.test(errorDetails(body).message ?? "");
+}
+
+/**
+ * Sends the probe and classifies the answer. 200: the deployment answers (its `model` is the served
+ * model). 404 / unknown_model: DeploymentNotFound (credentials valid). 400 OperationNotSupported:
+ * NotAChatModel. Another 400: the deployment answered (it exists) but refused the probe. 403 by network
+ * rules: NetworkRestricted, naming the app's addresses. Everything else as any provider failure.
+ */
+export async function probeDeployment(
+  ctx: ProviderContext,
+  providerName: string,
+  deployment: string,
+  client: OpenAI,
+  lastBody: () => unknown,
+): Promise<ModelCheck> {
+  const expected = ctx.request.expectedModels ?? [];
+  let servedModel: string | undefined;
+  try {
+    const completion = await client.chat.completions.create(
+      { model: deployment, messages: PROBE_MESSAGES },
+      sdkRequestOptions(ctx),
+    );
+    servedModel =
+      typeof completion.model === "string" && completion.model !== "" ? completion.model : undefined;
+  } catch (error) {
+    if (!(error instanceof APIError) || error.status === undefined)
+      return failureFromError(ctx, providerName, error);
+    const body = lastBody() ?? error.error;
+    const { code, message } = errorDetails(body);
+    const codeText = code ? ` (${code})` : "";
+    if (isNetworkRuleDenial(error.status, error.headers, body)) {
+      return failed(
+        "NetworkRestricted",
+        `${providerName} refused the request by its network rules (HTTP 403): allow the app's addresses ${APP_ADDRESSES.join(", ")} (and the operator's egress address) in the resource's networking settings`,
+      );
+    }
+    const notFound =
+      error.status === 404 || (error.status === 400 && /unknown_model|DeploymentNotFound/i.test(code ?? ""));
+    if (notFound) {
+      return notAvailable(
+        deployment,
+        MODEL_REASON.DeploymentNotFound,
+        expected,
+        `${providerName} has no deployment "${deployment}" at this endpoint: HTTP ${error.status}${codeText}`,
+      );
+    }
+    if (error.status === 400 && code === "OperationNotSupported") {
+      return notAvailable(
+        deployment,
+        MODEL_REASON.NotAChatModel,
+        expected,
+        `the deployment "${deployment}" is not a chat model${codeText}`,
+      );
+    }
+    if (error.status === 400) {
+      const said = message ? `: ${scrub(message, ctx.secrets)}` : "";
+      return {
+        outcome: "Valid",
+        message: `the deployment "${deployment}" answers, but refused the probe (HTTP 400${codeText})${said}`,
+        ...deploymentAvailability(deployment, true, undefined, expected),
+      };
+    }
+    return failureFromError(ctx, providerName, error);
+  }
+  return {
+    outcome: "Valid",
+    message: `the deployment "${deployment}" answers${servedModel ? ` with model ${servedModel}` : ""}`,
+    ...(servedModel ? { servedModel } : {}),
+    ...deploymentAvailability(deployment, true, servedModel, expected),
+  };
+}
+
+function notAvailable(
+  deployment: string,
+  reason: ModelReason,
+  expected: readonly string[],
+  message: string,
+): ModelCheck {
+  return { outcome: "Valid", message, ...deploymentAvailability(deployment, reason, undefined, expected) };
+}

@@ -1,0 +1,78 @@
+// The one entry point for "which models can this credential use": picks the provider module, resolves
+// the options, and makes sure no message carries a secret.
+import type { Provider } from "../../crds/providerconnection.ts";
+import { checkAnthropic } from "./anthropic.ts";
+import { checkAzureFoundry } from "./azure-foundry.ts";
+import { checkAzureOpenAI } from "./azure-openai.ts";
+import { checkCustom } from "./custom.ts";
+import { createEgressGuard } from "./egress.ts";
+import { checkGemini } from "./gemini.ts";
+import { checkOpenAI } from "./openai.ts";
+import { scrub } from "./redact.ts";
+import type { ModelCheck, ModelCheckOptions, ModelCheckRequest, ProviderContext } from "./types.ts";
+import { checkVertex } from "./vertex.ts";
+
+export { APP_ADDRESSES } from "../../pulumi/app-addresses.ts";
+export type { Catalogue } from "./catalogue.ts";
+export { CatalogueError, loadCatalogue, SHIPPED_CATALOGUE, supportedModels } from "./catalogue.ts";
+export type { EgressDecision, EgressGuard, EgressGuardOptions, ResolvedAddress, Resolver } from "./egress.ts";
+export { createEgressGuard } from "./egress.ts";
+export type {
+  ModelAvailability,
+  ModelCheck,
+  ModelCheckOptions,
+  ModelCheckOutcome,
+  ModelCheckRequest,
+  ModelReason,
+  ProviderBaseUrls,
+  ProviderCredentials,
+} from "./types.ts";
+export { MODEL_REASON, OUTCOMES } from "./types.ts";
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+const CHECKERS: Record<Provider, (ctx: ProviderContext) => Promise<ModelCheck>> = {
+  OpenAI: checkOpenAI,
+  Gemini: checkGemini,
+  VertexAI: checkVertex,
+  Anthropic: checkAnthropic,
+  AzureOpenAI: checkAzureOpenAI,
+  AzureAIFoundry: checkAzureFoundry,
+  Custom: checkCustom,
+};
+
+const defaultGuard = createEgressGuard();
+
+/**
+ * Asks the provider which models the credential can use and classifies the answer.
+ *
+ * Guarantees:
+ * - Every provider answer and transport failure becomes a ModelCheck (never a rejection); 401/403 are
+ *   InvalidCredentials, 429 RateLimited with `retryAfterMs` when the provider said, 5xx/refused/timeout
+ *   Unavailable.
+ * - Each HTTP call is limited by `timeoutMs` and `signal`; no call is retried here (the caller backs off).
+ * - `message` carries no credential value nor a fragment the provider echoed.
+ * Caveats: the promise rejects with the signal's reason when the caller aborts.
+ */
+export async function checkModels(
+  request: ModelCheckRequest,
+  options: ModelCheckOptions,
+): Promise<ModelCheck> {
+  options.signal?.throwIfAborted();
+  const { apiKey, authToken } = request.credentials;
+  const ctx: ProviderContext = {
+    request,
+    catalogue: options.catalogue,
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    baseUrls: options.baseUrls ?? {},
+    egress: options.egress ?? defaultGuard,
+    now: options.now ?? Date.now,
+    // The service-account JSON as a whole is not listed: its project id and email are fine in messages.
+    // Vertex adds its private key and access token once parsed.
+    secrets: [apiKey, authToken].filter((s): s is string => typeof s === "string" && s !== ""),
+  };
+  const check = await CHECKERS[request.provider](ctx);
+  options.signal?.throwIfAborted();
+  return { ...check, message: scrub(check.message, ctx.secrets) };
+}
