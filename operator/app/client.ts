@@ -204,7 +204,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
         policy: "idempotent",
         secrets: [],
       }),
-    getConnection: (id) =>
+    getConnection: async (id) =>
       call({
         method: "GET",
         path: pathOf(ROUTES.connection, connectionId(id)),
@@ -223,7 +223,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
         policy: "unsafe",
         secrets: secretsOf(fields),
       }),
-    updateConnection: (id, fields) =>
+    updateConnection: async (id, fields) =>
       call({
         method: "PATCH",
         path: pathOf(ROUTES.connection, connectionId(id)),
@@ -233,7 +233,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
         policy: "idempotent",
         secrets: secretsOf(fields),
       }),
-    replaceConnection: (id, fields) =>
+    replaceConnection: async (id, fields) =>
       call({
         method: "PUT",
         path: pathOf(ROUTES.connection, connectionId(id)),

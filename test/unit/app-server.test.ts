@@ -252,7 +252,7 @@ describe("validation", () => {
       body: "{",
     });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).detail).toMatch(/^JSON parse error/);
+    expect(((await notJson.json()) as { detail: string }).detail).toMatch(/^JSON parse error/);
     const text = await fetch(`${server.url}/api/model-provider-connections/`, {
       method: "POST",
       headers: { authorization: `Token ${owner.legacyToken}`, "content-type": "text/plain" },
