@@ -44,8 +44,9 @@ let controller: Controller | undefined;
 const health = await startHealthServer({
   config,
   metrics,
-  live: () => true,
-  ready: () => (controller ? controller.synced() : !config.leaderElection || true),
+  log,
+  // A standby replica is ready (it serves metrics and waits for the Lease); a leader once its caches are filled.
+  ready: () => (controller ? controller.synced() : true),
 });
 
 const checker = createModelChecker({ config, metrics, log, kc });
@@ -88,6 +89,7 @@ async function shutdown(signal: string, code = 0): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   log.info({ event: "operator.stopping", signal });
+  health.markShuttingDown();
   abort.abort();
   await stopLeading();
   await elector?.release();

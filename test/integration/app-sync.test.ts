@@ -200,7 +200,7 @@ beforeAll(async () => {
   // This file is about the app side: the provider check answers at once, with no model.
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({ outcome: "Valid", message: "checked", models: [] }),
+    checkModels: async () => ({ outcome: "Valid", message: "checked", models: [{ name: "gpt-4o", available: true }] }),
   });
 });
 
@@ -229,7 +229,8 @@ describe.each(CASES)("$provider", (c) => {
     const create = connectionRequests("POST").find(
       (r) => (r.body as { provider?: string }).provider === c.provider,
     );
-    expect(create?.body).toEqual(c.created);
+    // The models the check found travel with the create (the app learns them in cached_available_models).
+    expect(create?.body).toEqual({ ...c.created, cached_available_models: "gpt-4o" });
     expect(connection.status?.scope).toBe(c.created.scope);
     expect(connection.status?.credentialFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
   });
