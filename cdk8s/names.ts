@@ -7,6 +7,10 @@ export const INSTALL = {
   serviceAccountUser: "system:serviceaccount:modelkeys-system:modelkeys-operator",
   /** The leader-election Lease in the operator's namespace; RBAC allows get/update of this name only. */
   leaseName: "modelkeys-operator",
+  /** The ConfigMap (in the operator's namespace) that overrides the model catalogue; optional. */
+  catalogueConfigMap: "modelkeys-model-catalogue",
+  /** The Secret (in the operator's namespace) holding the passphrase that encrypts Pulumi state secrets. */
+  pulumiPassphraseSecret: "modelkeys-pulumi",
   /** The operator image the install manifest deploys unless told otherwise. */
   image: "ghcr.io/modelkeys/operator:0.1.0",
   metricsPort: 8080,

@@ -73,15 +73,16 @@ export interface OperatorDeploymentProps {
    */
   readonly stateVolume?: StateVolume;
   /**
-   * PULUMI_BACKEND_URL for provisioned Azure accounts.
-   * @default "file:///var/lib/modelkeys/pulumi-state"
+   * PULUMI_BACKEND_URL for provisioned Azure accounts, e.g. azblob://state for a shared remote backend.
+   * @default "file:///var/lib/modelkeys/pulumi" (on the state volume)
    */
   readonly pulumiBackendUrl?: string;
   /**
-   * The Secret key that holds the passphrase encrypting Pulumi secrets; optional, so the pod starts without it.
-   * @default { name: "modelkeys-pulumi", key: "passphrase" }
+   * The key of the Secret modelkeys-pulumi (operator namespace) that holds the Pulumi passphrase; the
+   * operator reads it when it provisions, so the pod starts without it.
+   * @default "passphrase"
    */
-  readonly pulumiPassphraseSecretRef?: { readonly name: string; readonly key: string };
+  readonly pulumiPassphraseKey?: string;
   /**
    * Time for in-flight reconciles (and a running Pulumi update) to finish and the Lease to be released.
    * @default 60 seconds
@@ -102,7 +103,6 @@ export class OperatorDeployment extends Construct {
   constructor(scope: Construct, id: string, props: OperatorDeploymentProps) {
     super(scope, id);
     const replicas = props.replicas ?? 2;
-    const passphrase = props.pulumiPassphraseSecretRef ?? { name: "modelkeys-pulumi", key: "passphrase" };
 
     this.deployment = new kplus.Deployment(this, "deployment", {
       metadata: { name: INSTALL.serviceAccount, labels: OPERATOR_LABELS },
@@ -156,12 +156,14 @@ export class OperatorDeployment extends Construct {
         // Node, npm and the Pulumi CLI write small files under $HOME; the root filesystem is read-only.
         HOME: kplus.EnvValue.fromValue("/tmp"),
         PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
-        PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(
-          props.pulumiBackendUrl ?? `file://${STATE_DIR}/pulumi-state`,
+        PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(props.pulumiBackendUrl ?? `file://${STATE_DIR}/pulumi`),
+        // namespace/name/key: read through the API (its RBAC covers Secrets), never put in the environment.
+        MODELKEYS_PULUMI_PASSPHRASE_SECRET: kplus.EnvValue.fromValue(
+          `${INSTALL.namespace}/${INSTALL.pulumiPassphraseSecret}/${props.pulumiPassphraseKey ?? "passphrase"}`,
         ),
-        PULUMI_CONFIG_PASSPHRASE: kplus.EnvValue.fromSecretValue(
-          { secret: kplus.Secret.fromSecretName(this, "passphrase", passphrase.name), key: passphrase.key },
-          { optional: true },
+        // namespace/name; a missing ConfigMap means the shipped catalogue.
+        MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(
+          `${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,
         ),
       },
     });

@@ -24,7 +24,7 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["get", "list", "watch"] },
   },
   {
-    why: "Adds and removes the finalizer modelkeys.dev/app-connection in metadata.finalizers (patch; update when guarded by resourceVersion). Never create or delete: users own these objects.",
+    why: "Adds and removes the finalizer modelkeys.dev/app-connection in metadata.finalizers: a merge patch guarded by resourceVersion (update grants nothing patch does not). Never create or delete: users own these objects.",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["patch", "update"] },
   },
   {
@@ -69,8 +69,13 @@ export const OPERATOR_NAMESPACE_RULES: readonly ExplainedRule[] = [
     },
   },
   {
-    why: "Reads the model catalogue override (a ConfigMap in this namespace) through a watch, so an edit applies without a restart.",
-    rule: { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] },
+    why: `Reads the model catalogue override, the one ConfigMap ${INSTALL.catalogueConfigMap}, by name (get) or through a watch with fieldSelector metadata.name, so an edit applies without a restart.`,
+    rule: {
+      apiGroups: [""],
+      resources: ["configmaps"],
+      resourceNames: [INSTALL.catalogueConfigMap],
+      verbs: ["get", "list", "watch"],
+    },
   },
 ];
 
