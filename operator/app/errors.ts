@@ -9,7 +9,7 @@ export type AppErrorKind =
   | "Forbidden"
   /** 404: no such record in the token's organization. */
   | "NotFound"
-  /** 400 and other 4xx: the app refused the request; `fieldErrors` says why. */
+  /** 400, other 4xx and redirects: the app refused the request; `detail` or `fieldErrors` says why. */
   | "Invalid"
   /** 429: too many requests; `retryAfterMs` says when to come back. */
   | "RateLimited"
@@ -83,7 +83,7 @@ function describe(init: AppErrorInit): string {
   return `${init.method} ${init.route}:${status} ${init.kind}${said ? ` (${said})` : ""}`;
 }
 
-/** The kind an HTTP error status maps to. */
+/** The kind a non-2xx HTTP status maps to (a 3xx is Invalid: the base URL is wrong). */
 export function kindOfStatus(status: number): AppErrorKind {
   if (status === 401) return "Unauthorized";
   if (status === 403) return "Forbidden";

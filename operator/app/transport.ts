@@ -126,9 +126,10 @@ export class Transport {
     exchange: Exchange<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
     const { method, route } = exchange;
-    const started = this.options.now();
+    // Durations come from the monotonic clock: they measure, they decide nothing.
+    const started = performance.now();
     const sample = (status: string) =>
-      this.options.metrics?.({ method, route, status, seconds: (this.options.now() - started) / 1000 });
+      this.options.metrics?.({ method, route, status, seconds: (performance.now() - started) / 1000 });
     const fail = (kind: AppErrorKind, extra: Partial<AppErrorInit> = {}) =>
       new AppError({ ...extra, kind, method, route });
 
@@ -143,6 +144,7 @@ export class Transport {
     let status: number;
     let text: string;
     let retryAfter: string | null;
+    let location: string | null;
     try {
       const response = await fetch(new URL(exchange.path, this.options.baseUrl), {
         method,
@@ -154,6 +156,7 @@ export class Transport {
       });
       status = response.status;
       retryAfter = response.headers.get("retry-after");
+      location = response.headers.get("location");
       text = await response.text();
     } catch (caught) {
       if ((caught as Error)?.name === "TimeoutError") {
@@ -204,7 +207,11 @@ export class Transport {
     }
 
     const kind = kindOfStatus(status);
-    const said = this.errorBody(text, secrets);
+    // A redirect means a wrong base URL (http → https, a login page, a missing slash): say where it points.
+    const said =
+      status >= 300 && status < 400
+        ? { detail: redact(`redirected to ${location ?? "(no location)"}`, secrets) }
+        : this.errorBody(text, secrets);
     const retryAfterMs = status === 429 || status === 503 ? this.retryAfterMs(retryAfter) : undefined;
     const error = fail(kind, { status, ...said, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
     const retryable =

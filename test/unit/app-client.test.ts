@@ -255,6 +255,19 @@ describe("errors", () => {
     }
   });
 
+  it("fails Invalid, naming the target, when the app redirects (a wrong base URL)", async () => {
+    const redirecting = await serveOnce((_request, response) => {
+      response.writeHead(301, { location: "https://label-studio.example/api/current-user/whoami" }).end();
+    });
+    try {
+      const error = await failure(client({ url: redirecting.url }).whoami());
+      expect(error).toMatchObject({ kind: "Invalid", status: 301, terminal: true });
+      expect(error.detail).toBe("redirected to https://label-studio.example/api/current-user/whoami");
+    } finally {
+      await redirecting.close();
+    }
+  });
+
   it("reads provider-choices as a bare array too", async () => {
     const bare = await serveOnce((_request, response) => {
       response.writeHead(200, { "content-type": "application/json" }).end('["OpenAI","Custom"]');
