@@ -194,7 +194,9 @@ function planSync(
   const checkConditions = modelCheck
     ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models)
     : [];
-  const syncedMessage = action.kind === "none" ? "app connection is up to date" : "app connection synced";
+  // One message whether or not this reconcile wrote: a message that says "just wrote" would change status
+  // again on the next, idle reconcile (a second write, and a watch event, after every sync).
+  const syncedMessage = "the app's connection matches the spec";
   const intents: ConditionIntent[] = [
     { type: CONDITION.AppSynced, status: "True", reason: REASON.Synced, message: syncedMessage },
     ...checkConditions,
