@@ -1,7 +1,7 @@
 // Integration global setup: starts the local control plane once (or adopts TEST_KUBECONFIG), installs the
 // CRDs, hands the kubeconfigs to the test files, and at the end stops it, keeping its logs when a test failed.
-import { readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, rm, rmdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlplane.ts";
 import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
@@ -9,6 +9,9 @@ import type {} from "./provided.ts";
 
 const CRD_DIR = join(REPO_ROOT, "crds");
 const SAVED_LOGS = join(REPO_ROOT, ".modelkeys", "logs");
+// Per run, not .modelkeys/kubeconfig: two test runs (or a test run and a local sandbox) in one checkout must
+// not overwrite, or on stop delete, each other's kubeconfig.
+const RUN_DIR = join(REPO_ROOT, ".modelkeys", "test-runs", String(process.pid));
 
 async function crdFiles(): Promise<string[]> {
   const names = await readdir(CRD_DIR).catch(() => [] as string[]);
@@ -29,13 +32,23 @@ function runFailed(project: TestProject): boolean {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const controlPlane = await startControlPlane();
-  if (controlPlane.external)
+  const controlPlane = await startControlPlane({
+    kubeconfigPath: join(RUN_DIR, "kubeconfig"),
+    operatorKubeconfigPath: join(RUN_DIR, "operator.kubeconfig"),
+  });
+  const stop = async (options: { saveLogsTo?: string } = {}) => {
+    await controlPlane.stop(options);
+    await rm(RUN_DIR, { recursive: true, force: true });
+    await rmdir(dirname(RUN_DIR)).catch(() => undefined); // only when no other run is using it
+  };
+  if (controlPlane.external) {
     console.log(`[controlplane] using TEST_KUBECONFIG=${controlPlane.kubeconfigPath}`);
-  else
+  } else {
+    const seconds = (controlPlane.startupMs / 1000).toFixed(1);
     console.log(
-      `[controlplane] ${controlPlane.server} ready in ${(controlPlane.startupMs / 1000).toFixed(1)} s`,
+      `[controlplane] ${controlPlane.server} ready in ${seconds} s; admin kubeconfig ${controlPlane.kubeconfigPath}`,
     );
+  }
 
   try {
     const files = await crdFiles();
@@ -47,7 +60,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await waitForCrdsEstablished(await crdNames(files), admin);
     }
   } catch (error) {
-    await controlPlane.stop({ saveLogsTo: join(SAVED_LOGS, `setup-${Date.now()}`) });
+    await stop({ saveLogsTo: join(SAVED_LOGS, `setup-${Date.now()}`) });
     throw error;
   }
 
@@ -61,12 +74,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     if (controlPlane.external || !runFailed(project)) {
-      await controlPlane.stop();
+      await stop();
       return;
     }
     const saved = join(SAVED_LOGS, new Date().toISOString().replaceAll(":", "-"));
     await rm(saved, { recursive: true, force: true });
-    await controlPlane.stop({ saveLogsTo: saved });
+    await stop({ saveLogsTo: saved });
     console.log(`[controlplane] a test failed: etcd and kube-apiserver logs kept in ${saved}`);
   };
 }
