@@ -23,6 +23,8 @@ export interface Fault {
   drop?: boolean;
   /** Only requests whose path contains this (or matches it). @default every request */
   match?: string | RegExp;
+  /** Let this many matching requests through first (to fail page two, say). @default 0 */
+  skip?: number;
   /** How many requests it hits, then it clears itself. @default every request until changed */
   times?: number;
 }
@@ -93,7 +95,9 @@ export async function startStandIn<B extends CommonBehaviour>(
     requests.push(recorded);
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     const fault = behaviour.fault;
-    if (fault && matches(fault, recorded.path)) {
+    if (fault && matches(fault, recorded.path) && fault.skip) {
+      behaviour = { ...behaviour, fault: { ...fault, skip: fault.skip - 1 } };
+    } else if (fault && matches(fault, recorded.path)) {
       if (fault.times !== undefined) {
         const left = fault.times - 1;
         behaviour = { ...behaviour, fault: left > 0 ? { ...fault, times: left } : undefined };

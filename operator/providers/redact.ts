@@ -12,23 +12,52 @@ const KEY_SHAPES = [
   /-----BEGIN[^-]*-----[\s\S]*?(?:-----END[^-]*-----|$)/g, // PEM blocks
 ];
 
+/** Fragments shorter than this are left alone (too many ordinary words would match). */
+const MIN_FRAGMENT = 6;
+/** Provider text beyond this is dropped before scanning (bounds the work). */
+const MAX_SCANNED = 2000;
+
 /**
- * Returns `text` with every secret, every token of 6+ characters that occurs inside a secret, and every
+ * Returns `text` with every secret, every run of 6+ characters that also occurs inside a secret, and every
  * key-shaped token replaced, collapsed to one line and cut to a few hundred characters.
  *
- * Guarantees: no secret of length ≥ 6 survives whole or as a 6-character fragment bounded by non-word
- * characters. Caveats: a fragment shorter than 6 characters (e.g. a key's last 4) survives only when it
- * stands alone without a mask; providers print such tails next to asterisks, which the key shapes catch.
+ * Guarantees: no secret survives whole, nor any 6-character piece of one, whatever surrounds it.
+ * Caveats: a piece shorter than 6 characters (a key's last 4) survives when it stands alone without a
+ * mask; providers print such tails next to asterisks, which the key shapes catch.
  */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text.replace(/\s+/g, " ").trim();
+  let out = text.slice(0, MAX_SCANNED).replace(/\s+/g, " ").trim();
   const usable = secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   for (const secret of usable) out = out.split(secret).join(REDACTED);
   for (const shape of KEY_SHAPES) out = out.replace(shape, REDACTED);
-  out = out.replace(/[A-Za-z0-9_+/=.-]{6,}/g, (token) =>
-    usable.some((secret) => secret.length >= 6 && secret.includes(token)) ? REDACTED : token,
+  out = redactFragments(
+    out,
+    usable.filter((s) => s.length >= MIN_FRAGMENT),
   );
   return out.length > MAX_MESSAGE ? `${out.slice(0, MAX_MESSAGE - 1)}…` : out;
+}
+
+/** Replaces each maximal run of text that is a substring of a secret and at least MIN_FRAGMENT long. */
+function redactFragments(text: string, secrets: readonly string[]): string {
+  if (secrets.length === 0) return text;
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    let longest = 0;
+    for (const secret of secrets) {
+      let length = longest + 1;
+      while (i + length <= text.length && secret.includes(text.slice(i, i + length))) length++;
+      longest = Math.max(longest, length - 1);
+    }
+    if (longest >= MIN_FRAGMENT) {
+      out += REDACTED;
+      i += longest;
+    } else {
+      out += text[i];
+      i++;
+    }
+  }
+  return out;
 }
 
 /** A provider's short error code (e.g. "invalid_api_key", "DeploymentNotFound"), or undefined if it is not one. */

@@ -1,0 +1,162 @@
+// Custom (OpenAI-format) checks: compatibility (GET /models) and JSON mode (response_format json_object)
+// are reported separately; the endpoint passes the egress guard.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { OpenAIBehaviour, StandIn } from "../../local/providers/index.ts";
+import { startOpenAIStandIn } from "../../local/providers/openai.ts";
+import {
+  checkModels,
+  createEgressGuard,
+  loadCatalogue,
+  type ModelCheckOptions,
+  type ModelCheckRequest,
+} from "../../operator/providers/index.ts";
+
+const KEY = "custom-test-valid-key-0123";
+let server: StandIn<OpenAIBehaviour>;
+let options: ModelCheckOptions;
+
+beforeAll(async () => {
+  server = await startOpenAIStandIn();
+  options = { catalogue: loadCatalogue(), timeoutMs: 2000 };
+});
+afterAll(() => server.stop());
+beforeEach(() => {
+  server.set({
+    fault: undefined,
+    keys: [KEY],
+    models: ["llama3.1:8b"],
+    jsonMode: "supported",
+    noModelsEndpoint: false,
+    open: false,
+  });
+  server.clearRequests();
+});
+
+const check = (extra: Partial<ModelCheckRequest> = {}, opts: Partial<ModelCheckOptions> = {}) =>
+  checkModels(
+    {
+      provider: "Custom",
+      credentials: { apiKey: KEY },
+      endpoint: `${server.url}/v1`,
+      name: "llama3.1:8b",
+      ...extra,
+    },
+    { ...options, ...opts },
+  );
+
+describe("Custom endpoint check", () => {
+  it("valid: OpenAI-compatible and JSON mode; Bearer auth; response_format json_object sent", async () => {
+    const result = await check();
+    expect(result).toMatchObject({
+      outcome: "Valid",
+      openAICompatible: true,
+      jsonMode: true,
+      models: [{ name: "llama3.1:8b", available: true }],
+    });
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /v1/models",
+      "POST /v1/chat/completions",
+    ]);
+    const chat = server.requests[1];
+    expect(chat?.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect((chat?.body as { response_format?: unknown } | undefined)?.response_format).toEqual({
+      type: "json_object",
+    });
+  });
+
+  it.each([
+    { name: "content that is not JSON", jsonMode: "plain-text" as const, match: /does not parse as JSON/ },
+    { name: "response_format refused (400)", jsonMode: "rejected" as const, match: /refused \(HTTP 400/ },
+  ])(
+    "JSON mode missing ($name) → JSONModeUnsupported, still OpenAI-compatible",
+    async ({ jsonMode, match }) => {
+      server.set({ jsonMode });
+      const result = await check();
+      expect(result.outcome).toBe("JSONModeUnsupported");
+      expect(result.openAICompatible).toBe(true);
+      expect(result.jsonMode).toBe(false);
+      expect(result.message).toMatch(match);
+    },
+  );
+
+  it("no /models endpoint → NotOpenAICompatible, JSON mode still reported", async () => {
+    server.set({ noModelsEndpoint: true });
+    const result = await check();
+    expect(result.outcome).toBe("NotOpenAICompatible");
+    expect(result.openAICompatible).toBe(false);
+    expect(result.jsonMode).toBe(true);
+  });
+
+  it("an HTML page where the model list should be → NotOpenAICompatible", async () => {
+    server.set({ fault: { status: 200, body: "<html>hello</html>", match: "/v1/models", times: 1 } });
+    const result = await check();
+    expect(result.outcome).toBe("NotOpenAICompatible");
+  });
+
+  it("an auth token is sent as Bearer when there is no API key", async () => {
+    server.set({ keys: ["token-abc-123456"] });
+    const result = await check({ credentials: { authToken: "token-abc-123456" } });
+    expect(result.outcome).toBe("Valid");
+    expect(server.requests[0]?.headers.authorization).toBe("Bearer token-abc-123456");
+  });
+
+  it("without credentials no Authorization header is sent", async () => {
+    server.set({ open: true });
+    const result = await check({ credentials: {} });
+    expect(result.outcome).toBe("Valid");
+    expect(server.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
+  });
+
+  it("a model the server does not know → DeploymentNotFound", async () => {
+    const result = await check({ name: "mistral:7b", expectedModels: ["mistral:7b"] });
+    expect(result.outcome).toBe("Valid");
+    expect(result.models).toEqual([{ name: "mistral:7b", available: false, reason: "DeploymentNotFound" }]);
+    expect(result.expectedMissing).toEqual(["mistral:7b"]);
+  });
+
+  it.each([
+    {
+      name: "invalid key",
+      request: { credentials: { apiKey: "custom-wrong-key-9999" } },
+      outcome: "InvalidCredentials",
+    },
+    { name: "rate limited", fault: { status: 429, retryAfterSeconds: 4 }, outcome: "RateLimited" },
+    { name: "down (503)", fault: { status: 503 }, outcome: "Unavailable" },
+    { name: "chat down after a good list", fault: { status: 500, match: "/chat/" }, outcome: "Unavailable" },
+  ])("$name → $outcome", async ({ request, fault, outcome }) => {
+    if (fault) server.set({ fault });
+    const result = await check(request);
+    expect(result.outcome).toBe(outcome);
+    expect(result.openAICompatible === true && result.jsonMode === true).toBe(false);
+  });
+
+  it("connection refused → Unavailable", async () => {
+    const gone = await startOpenAIStandIn();
+    await gone.stop();
+    const result = await check({ endpoint: `${gone.url}/v1` });
+    expect(result.outcome).toBe("Unavailable");
+  });
+
+  it("an endpoint outside the egress allow list → EgressDenied, without a request", async () => {
+    const egress = createEgressGuard({ allow: ["ollama.ml.svc", "10.0.0.0/8"] });
+    const result = await check({}, { egress });
+    expect(result.outcome).toBe("EgressDenied");
+    expect(result.message).toMatch(/not in the egress allow list/);
+    expect(server.count()).toBe(0);
+  });
+
+  it("an endpoint inside the allow list passes", async () => {
+    const egress = createEgressGuard({ allow: ["127.0.0.0/8"] });
+    expect((await check({}, { egress })).outcome).toBe("Valid");
+  });
+
+  it("a redirect is not followed (it could lead anywhere) → Unavailable", async () => {
+    server.set({
+      fault: { status: 302, headers: { location: "http://169.254.169.254/latest/meta-data/" }, body: "" },
+    });
+    const result = await check();
+    expect(result.outcome).toBe("Unavailable");
+    expect(result.message).toMatch(/redirect/);
+    expect(server.count()).toBe(1);
+  });
+});
