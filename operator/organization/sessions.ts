@@ -71,6 +71,8 @@ export class OrganizationSessions {
     ]);
     let cached = this.#cache.get(id);
     if (!cached || cached.key !== key) {
+      // The replaced client's connections would otherwise stay open until the app closes them.
+      void cached?.client.close().catch(() => undefined);
       cached = {
         key,
         client: createAppClient({
@@ -92,8 +94,14 @@ export class OrganizationSessions {
     return cached.session;
   }
 
+  /** Drops the Organization's session and closes its client. */
   forget(namespace: string, name: string): void {
-    this.#cache.delete(`${namespace}/${name}`);
+    const id = `${namespace}/${name}`;
+    void this.#cache
+      .get(id)
+      ?.client.close()
+      .catch(() => undefined);
+    this.#cache.delete(id);
   }
 }
 
