@@ -1,6 +1,7 @@
 // Builders for the objects a test needs: the app stand-in with an owner, an Organization, Secrets, connections.
 
-import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import { setHeaderOptions } from "@kubernetes/client-node";
+import { API_VERSION, type Organization, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { testCluster } from "./cluster.ts";
 import { waitFor } from "./wait.ts";
@@ -90,6 +91,77 @@ export async function getConnection(
   } catch {
     return undefined;
   }
+}
+
+/** Merge-patches a connection (spec, metadata.annotations, ...) as a user would. */
+export async function patchConnection(
+  namespace: string,
+  name: string,
+  body: Record<string, unknown>,
+): Promise<void> {
+  await testCluster().custom.patchNamespacedCustomObject(
+    { group: "modelkeys.dev", version: "v1alpha1", namespace, plural: "providerconnections", name, body },
+    setHeaderOptions("Content-Type", "application/merge-patch+json"),
+  );
+}
+
+export async function getOrganization(namespace: string, name: string): Promise<Organization | undefined> {
+  try {
+    return (await testCluster().custom.getNamespacedCustomObject({
+      group: "modelkeys.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "organizations",
+      name,
+    })) as Organization;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Merge-patches an Organization (e.g. `{spec: {adoptExisting: true}}`). */
+export async function patchOrganization(
+  namespace: string,
+  name: string,
+  body: Record<string, unknown>,
+): Promise<void> {
+  await testCluster().custom.patchNamespacedCustomObject(
+    { group: "modelkeys.dev", version: "v1alpha1", namespace, plural: "organizations", name, body },
+    setHeaderOptions("Content-Type", "application/merge-patch+json"),
+  );
+}
+
+export async function deleteOrganization(namespace: string, name: string): Promise<void> {
+  await testCluster().custom.deleteNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "organizations",
+    name,
+  });
+}
+
+/** Waits until the Organization's condition `type` has `status` (and `reason`, when given) for its generation. */
+export function waitForOrganizationCondition(
+  namespace: string,
+  name: string,
+  type: string,
+  status: "True" | "False" | "Unknown",
+  reason?: string,
+  timeoutMs = 30_000,
+): Promise<Organization> {
+  return waitFor(
+    async () => {
+      const o = await getOrganization(namespace, name);
+      const condition = o?.status?.conditions?.find((x) => x.type === type);
+      const matches = condition?.status === status && (reason === undefined || condition.reason === reason);
+      return matches && o?.status?.observedGeneration === o?.metadata.generation ? o : undefined;
+    },
+    {
+      timeoutMs,
+      description: `Organization ${namespace}/${name} ${type}=${status}${reason ? ` (${reason})` : ""}`,
+    },
+  );
 }
 
 export async function deleteConnection(namespace: string, name: string): Promise<void> {

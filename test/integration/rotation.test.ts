@@ -1,0 +1,125 @@
+// Rotation: a new value in the Secret reaches the app (PATCH with the new key) within 5 seconds, status shows the
+// new fingerprint and rotation time, and an Event says CredentialRotated.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { expectNoLeaks, findLeaks } from "../support/canary.ts";
+import { testCluster } from "../support/cluster.ts";
+import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { waitFor } from "../support/wait.ts";
+import {
+  type AppWithOwner,
+  createConnection,
+  createOrganization,
+  eventsFor,
+  getConnection,
+  putSecret,
+  startAppWithOwner,
+  waitForCondition,
+} from "../support/world.ts";
+
+const FIRST_KEY = "canary-rotation-first-4b1c9e";
+const SECOND_KEY = "canary-rotation-second-a27d03";
+const ROTATION_DEADLINE_MS = 5_000;
+
+let world: AppWithOwner;
+let operator: TestOperator;
+let namespace: string;
+
+beforeAll(async () => {
+  namespace = await testCluster().createTestNamespace("rotation");
+  world = await startAppWithOwner();
+  await createOrganization(namespace, "acme", world.app.url, world.token);
+  operator = await startTestOperator({
+    namespace,
+    checkModels: async () => ({
+      outcome: "Valid",
+      message: "checked",
+      models: [{ name: "gpt-4o", available: true }],
+    }),
+  });
+});
+
+afterAll(async () => {
+  try {
+    if (operator) await expectNoLeaks({ namespace, operator, secrets: [FIRST_KEY, SECOND_KEY, world.token] });
+  } finally {
+    await operator?.stop();
+    await world?.app.stop();
+  }
+});
+
+it("pushes a rotated key to the app within 5 seconds and records the rotation", async () => {
+  await putSecret(namespace, "openai", { "api-key": FIRST_KEY });
+  await createConnection(namespace, "openai", {
+    organizationRef: { name: "acme" },
+    provider: "OpenAI",
+    openAI: { apiKeySecretRef: { name: "openai", key: "api-key" } },
+  });
+  const before = await waitForCondition(namespace, "openai", "Ready", "True");
+  const id = before.status?.appConnectionId as number;
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(FIRST_KEY);
+  const fingerprintBefore = before.status?.credentialFingerprint;
+  const rotatedBefore = before.status?.credentialRotatedTime as string;
+  expect(fingerprintBefore).toMatch(/^sha256:[0-9a-f]{12}$/);
+  expect(rotatedBefore).toBeTruthy();
+
+  world.app.state.clearRequests();
+  const secretUpdatedAt = Date.now();
+  await putSecret(namespace, "openai", { "api-key": SECOND_KEY });
+  const patch = await waitFor(
+    () =>
+      world.app.state.requests.find(
+        (r) =>
+          r.method === "PATCH" &&
+          r.path === `/api/model-provider-connections/${id}/` &&
+          (r.body as { api_key?: string }).api_key === SECOND_KEY,
+      ),
+    { timeoutMs: 15_000, intervalMs: 20, description: "PATCH with the rotated key" },
+  );
+  const latencyMs = patch.at - secretUpdatedAt;
+  console.info(`rotation latency: ${latencyMs} ms from the Secret update to the app's PATCH`);
+  expect(latencyMs).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  expect(patch.status).toBe(200);
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(SECOND_KEY);
+
+  const after = await waitFor(
+    async () => {
+      const c = await getConnection(namespace, "openai");
+      return c?.status?.credentialFingerprint !== fingerprintBefore ? c : undefined;
+    },
+    { description: "a new credentialFingerprint in status" },
+  );
+  expect(after.status?.credentialFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
+  expect(Date.parse(after.status?.credentialRotatedTime as string)).toBeGreaterThan(
+    Date.parse(rotatedBefore),
+  );
+  expect(after.status?.appConnectionId).toBe(id);
+  // Still one record: rotation patches, it never re-creates.
+  expect(world.app.state.listConnections()).toHaveLength(1);
+  expect(world.app.state.requests.filter((r) => r.method === "POST")).toHaveLength(0);
+
+  const events = await waitFor(
+    async () => {
+      const lines = await eventsFor(namespace, "openai");
+      return lines.some((line) => line.startsWith("Normal CredentialRotated:")) ? lines : undefined;
+    },
+    { description: "a CredentialRotated Event" },
+  );
+  const rotated = events.find((line) => line.startsWith("Normal CredentialRotated:"));
+  // The Event names fingerprints, never the key.
+  expect(rotated).toContain(after.status?.credentialFingerprint);
+  expect(rotated).toContain(fingerprintBefore);
+});
+
+it("the canary scan finds a value that is there (the scan is not blind)", async () => {
+  // The fingerprint is in status, events and logs: a scan for it must report it.
+  const c = await getConnection(namespace, "openai");
+  const leaks = await findLeaks({
+    namespace,
+    operator,
+    secrets: [c?.status?.credentialFingerprint as string],
+  });
+  const places = leaks.map((l) => l.where);
+  expect(places).toContain("operator logs");
+  expect(places).toContain("providerconnections/openai");
+  expect(places.some((p) => p.startsWith("Event "))).toBe(true);
+});
