@@ -1,6 +1,7 @@
 // Azure AI Foundry: a connection is one deployment behind the models inference endpoint
 // (https://<resource>.services.ai.azure.com/models); it is available when a chat completion routed to it answers.
 import { capturingFetch, probeDeployment } from "./deployment-probe.ts";
+import { guardedEndpoint } from "./guarded.ts";
 import { failed } from "./http.ts";
 import { openAIClient } from "./sdk.ts";
 import type { ModelCheck, ProviderContext } from "./types.ts";
@@ -26,9 +27,8 @@ export async function checkAzureFoundry(ctx: ProviderContext): Promise<ModelChec
   if (!ctx.request.endpoint || !deployment)
     return failed("Unavailable", "the Azure AI Foundry endpoint or deployment is not set");
   const endpoint = ctx.baseUrls.azureAIFoundry?.(ctx.request.endpoint) ?? ctx.request.endpoint;
-  const decision = await ctx.egress.check(endpoint, { enforceAllowList: false, signal: ctx.signal });
-  if (!decision.allowed) return failed("EgressDenied", `the endpoint is refused: ${decision.reason}`);
-  const pinned = ctx.egress.pin(decision, { enforceAllowList: false });
+  const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, false);
+  if ("failure" in pinned) return pinned.failure;
   try {
     const capture = capturingFetch(pinned.fetch);
     const { baseURL, apiVersion } = foundryBase(endpoint);

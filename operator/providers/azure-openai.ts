@@ -1,6 +1,7 @@
 // Azure OpenAI: a connection is one deployment; it is available when a minimal chat completion against it
 // answers, and the answer's `model` names the model behind it.
 import { capturingFetch, probeDeployment } from "./deployment-probe.ts";
+import { guardedEndpoint } from "./guarded.ts";
 import { failed } from "./http.ts";
 import { azureOpenAIClient } from "./sdk.ts";
 import type { ModelCheck, ProviderContext } from "./types.ts";
@@ -15,9 +16,8 @@ export async function checkAzureOpenAI(ctx: ProviderContext): Promise<ModelCheck
   if (!ctx.request.endpoint || !deployment)
     return failed("Unavailable", "the Azure OpenAI endpoint or deployment is not set");
   const endpoint = ctx.baseUrls.azureOpenAI?.(ctx.request.endpoint) ?? ctx.request.endpoint;
-  const decision = await ctx.egress.check(endpoint, { enforceAllowList: false, signal: ctx.signal });
-  if (!decision.allowed) return failed("EgressDenied", `the endpoint is refused: ${decision.reason}`);
-  const pinned = ctx.egress.pin(decision, { enforceAllowList: false });
+  const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, false);
+  if ("failure" in pinned) return pinned.failure;
   try {
     const capture = capturingFetch(pinned.fetch);
     const client = azureOpenAIClient(ctx, {

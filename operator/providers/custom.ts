@@ -4,6 +4,7 @@ import { APIError } from "openai";
 import { z } from "zod";
 import { deploymentAvailability } from "./availability.ts";
 import { capturingFetch } from "./deployment-probe.ts";
+import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
 import { scrub } from "./redact.ts";
 import { openAIClient, sdkRequestOptions } from "./sdk.ts";
@@ -39,9 +40,8 @@ function informativeStatus(error: unknown): number | undefined {
 export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
   const { endpoint, name, credentials } = ctx.request;
   if (!endpoint || !name) return failed("Unavailable", "the custom endpoint or model name is not set");
-  const decision = await ctx.egress.check(endpoint, { enforceAllowList: true, signal: ctx.signal });
-  if (!decision.allowed) return failed("EgressDenied", `the endpoint is refused: ${decision.reason}`);
-  const pinned = ctx.egress.pin(decision, { enforceAllowList: true });
+  const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, true);
+  if ("failure" in pinned) return pinned.failure;
   try {
     const capture = capturingFetch(pinned.fetch);
     const client = openAIClient(ctx, {

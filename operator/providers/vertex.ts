@@ -4,6 +4,7 @@ import { gaxios, JWT } from "google-auth-library";
 import { z } from "zod";
 import { listedAvailability } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
+import { guardedEndpoint } from "./guarded.ts";
 import { callSignal, failed, failureFromError, failureFromStatus, send } from "./http.ts";
 import { errorCode } from "./redact.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
@@ -129,10 +130,8 @@ async function accessToken(
   let fetchImpl: typeof fetch | undefined;
   let close = async () => {};
   if (!isGoogleHost(tokenUri)) {
-    const decision = await ctx.egress.check(tokenUri, { enforceAllowList: false, signal: ctx.signal });
-    if (!decision.allowed)
-      return { failure: failed("EgressDenied", `the key's token_uri is refused: ${decision.reason}`) };
-    const pinned = ctx.egress.pin(decision, { enforceAllowList: false });
+    const pinned = await guardedEndpoint(ctx, "the key's token_uri", tokenUri, false);
+    if ("failure" in pinned) return pinned;
     fetchImpl = pinned.fetch;
     close = pinned.close;
   }

@@ -159,4 +159,20 @@ describe("Custom endpoint check", () => {
     expect(result.message).toMatch(/redirect/);
     expect(server.count()).toBe(1);
   });
+
+  it("DNS that does not answer in time → Unavailable, not a rejection", async () => {
+    const egress = createEgressGuard({ resolve: () => new Promise(() => {}) });
+    const result = await check({ endpoint: "http://slow-dns.test/v1" }, { egress, timeoutMs: 100 });
+    expect(result.outcome).toBe("Unavailable");
+    expect(result.message).toMatch(/DNS/);
+  });
+
+  it("a slow server hits the time limit → Unavailable, and the pinned connection closes at once", async () => {
+    server.set({ delayMs: 1500 });
+    const started = Date.now();
+    const result = await check({}, { timeoutMs: 200 });
+    expect(result.outcome).toBe("Unavailable");
+    expect(Date.now() - started).toBeLessThan(1200);
+    server.set({ delayMs: 0 });
+  });
 });

@@ -178,4 +178,36 @@ describe("Vertex AI model check", () => {
       expect(text).not.toContain(line.slice(0, 12));
     expect(text).not.toMatch(/ya29\.standin-/);
   });
+
+  it("a slow token endpoint hits the time limit → Unavailable", async () => {
+    server.set({ delayMs: 1000 });
+    const result = await checkModels(
+      { provider: "VertexAI", credentials: { credentialsJson: key } },
+      { ...options, timeoutMs: 150 },
+    );
+    expect(result.outcome).toBe("Unavailable");
+    expect(result.message).toMatch(/within 150ms/);
+  });
+
+  it("a private key that cannot sign → InvalidCredentials, without a request", async () => {
+    const broken = JSON.stringify({
+      ...JSON.parse(key),
+      private_key: "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+    });
+    const result = await check({}, broken);
+    expect(result.outcome).toBe("InvalidCredentials");
+    expect(result.message).toMatch(/cannot sign/);
+    expect(server.count()).toBe(0);
+  });
+
+  it("the caller's abort during the token exchange rejects", async () => {
+    server.set({ delayMs: 1000 });
+    const controller = new AbortController();
+    const pending = checkModels(
+      { provider: "VertexAI", credentials: { credentialsJson: key } },
+      { ...options, signal: controller.signal },
+    );
+    setTimeout(() => controller.abort(new Error("stop")), 50);
+    await expect(pending).rejects.toThrow("stop");
+  });
 });
