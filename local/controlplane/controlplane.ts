@@ -1,16 +1,16 @@
 // Starts a real etcd and kube-apiserver on loopback ports with generated certificates and RBAC, writes
 // kubeconfigs for the admin and the operator identity, and stops them again. Or, with TEST_KUBECONFIG,
 // points at an existing cluster instead.
-import { cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { INSTALL } from "../../cdk8s/names.ts";
 import { resolveBinaries, resolveKubectl } from "./binaries.ts";
-import { type ControlPlanePki, generatePki } from "./certificates.ts";
+import { generatePki } from "./certificates.ts";
 import { certificateKubeconfig, impersonatingKubeconfig } from "./kubeconfig.ts";
 import { freeLoopbackPorts } from "./ports.ts";
 import { type ServerProcess, startServerProcess } from "./processes.ts";
 import { ServerExitedError, waitUntilReady } from "./readiness.ts";
+import { createWorkDir, writePki } from "./workdir.ts";
 
 /** The repository root, where `.modelkeys/` lives. */
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -87,7 +87,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const started = Date.now();
   const timeoutMs = options.startTimeoutMs ?? 120_000;
   const [binaries, pki] = await Promise.all([resolveBinaries(env), generatePki()]);
-  const workDir = await mkdtemp(join(tmpdir(), "modelkeys-controlplane-"));
+  const workDir = await createWorkDir();
   const logDir = resolve(options.logDir ?? join(workDir, "logs"));
   const pkiDir = join(workDir, "pki");
   await Promise.all([mkdir(logDir, { recursive: true }), mkdir(pkiDir, { recursive: true })]);
@@ -219,37 +219,6 @@ async function adoptExistingCluster(
       await unlink(operatorKubeconfigPath).catch(() => undefined);
     },
   };
-}
-
-interface PkiFiles {
-  caCert: string;
-  servingCert: string;
-  servingKey: string;
-  saPublicKey: string;
-  saPrivateKey: string;
-}
-
-async function writePki(dir: string, pki: ControlPlanePki): Promise<PkiFiles> {
-  const files: PkiFiles = {
-    caCert: join(dir, "ca.crt"),
-    servingCert: join(dir, "apiserver.crt"),
-    servingKey: join(dir, "apiserver.key"),
-    saPublicKey: join(dir, "sa.pub"),
-    saPrivateKey: join(dir, "sa.key"),
-  };
-  const contents: Record<keyof PkiFiles, string> = {
-    caCert: pki.ca.certPem,
-    servingCert: pki.serving.certPem,
-    servingKey: pki.serving.keyPem,
-    saPublicKey: pki.serviceAccount.publicKeyPem,
-    saPrivateKey: pki.serviceAccount.privateKeyPem,
-  };
-  await Promise.all(
-    (Object.keys(files) as Array<keyof PkiFiles>).map((key) =>
-      writeFile(files[key], contents[key], { mode: 0o600 }),
-    ),
-  );
-  return files;
 }
 
 async function writeKubeconfig(path: string, content: string): Promise<void> {

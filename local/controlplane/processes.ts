@@ -1,7 +1,8 @@
 // Child processes of the control plane: started with output to a log file, stopped with SIGTERM and then
 // SIGKILL after a deadline, and killed when this Node.js process exits.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 
 /** How a child process ended. */
 export interface ExitStatus {
@@ -40,7 +41,29 @@ function installExitHook(): void {
   });
 }
 
-/** Starts `command` with `args`, stdout and stderr appended to `logFile`. */
+let setpriv: string | null | undefined;
+
+// util-linux's setpriv sets PR_SET_PDEATHSIG and execs the server in place (same pid): the kernel then kills
+// the server even when Node.js itself is SIGKILLed, which no exit handler can cover.
+function findSetpriv(): string | null {
+  if (setpriv !== undefined) return setpriv;
+  setpriv = null;
+  for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, "setpriv"), constants.X_OK);
+      setpriv = join(dir, "setpriv");
+      break;
+    } catch {}
+  }
+  return setpriv;
+}
+
+/**
+ * Starts `command` with `args`, stdout and stderr appended to `logFile`.
+ *
+ * Guarantees: the process is killed when this Node.js process exits normally; on Linux with setpriv
+ * (util-linux), also when it is killed outright.
+ */
 export function startServerProcess(
   name: string,
   command: string,
@@ -49,9 +72,12 @@ export function startServerProcess(
 ): ServerProcess {
   installExitHook();
   const fd = openSync(logFile, "a");
+  const wrapper = findSetpriv();
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { stdio: ["ignore", fd, fd] });
+    child = wrapper
+      ? spawn(wrapper, ["--pdeathsig", "KILL", "--", command, ...args], { stdio: ["ignore", fd, fd] })
+      : spawn(command, args, { stdio: ["ignore", fd, fd] });
   } finally {
     closeSync(fd);
   }
