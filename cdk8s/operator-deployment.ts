@@ -151,8 +151,9 @@ export class OperatorDeployment extends Construct {
         capabilities: { drop: ["ALL" as kplus.Capability] },
       },
       envVariables: {
-        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
-        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        // apiVersion as the API server defaults it: fieldRef is atomic, so a missing one reads as a change.
+        POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME, { apiVersion: "v1" }),
+        POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE, { apiVersion: "v1" }),
         // Node, npm and the Pulumi CLI write small files under $HOME; the root filesystem is read-only.
         HOME: kplus.EnvValue.fromValue("/tmp"),
         PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
@@ -179,17 +180,21 @@ export class OperatorDeployment extends Construct {
     raw.addJsonPatch(
       // The pods are selected by OPERATOR_LABELS; drop cdk8s-plus's own address label from the template.
       JsonPatch.remove("/spec/template/metadata/labels/cdk8s.io~1metadata.addr"),
+      // Zero values the API server does not store: applied, another field manager would see them as changes.
+      JsonPatch.remove("/spec/minReadySeconds"),
+      JsonPatch.remove("/spec/template/spec/hostNetwork"),
       JsonPatch.add("/spec/template/spec/securityContext/seccompProfile", { type: "RuntimeDefault" }),
       JsonPatch.add("/spec/template/spec/containers/0/securityContext/seccompProfile", {
         type: "RuntimeDefault",
       }),
     );
 
-    new kplus.Service(this, "metrics", {
+    const service = new kplus.Service(this, "metrics", {
       metadata: { name: `${INSTALL.serviceAccount}-metrics`, labels: OPERATOR_LABELS },
       selector: kplus.Pods.select(this, "pods", { labels: OPERATOR_LABELS }),
       ports: [{ name: "metrics", port: INSTALL.metricsPort, targetPort: INSTALL.metricsPort }],
     });
+    ApiObject.of(service).addJsonPatch(JsonPatch.remove("/spec/externalIPs"));
 
     if (replicas > 1) {
       new kplus.k8s.KubePodDisruptionBudget(this, "pdb", {

@@ -18,6 +18,30 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * Writes binary quantities as the API server stores them (1024Mi → 1Gi): a value that the server rewrites
+ * would conflict with another server-side-apply manager and show as a diff to GitOps tools.
+ */
+export function canonicalQuantities(value: unknown): unknown {
+  if (typeof value === "string") {
+    const match = /^([0-9]+)(Ki|Mi|Gi)$/.exec(value);
+    if (!match) return value;
+    const units = ["Ki", "Mi", "Gi", "Ti"];
+    let amount = Number(match[1]);
+    let unit = units.indexOf(match[2] as string);
+    while (amount > 0 && amount % 1024 === 0 && unit < units.length - 1) {
+      amount /= 1024;
+      unit += 1;
+    }
+    return `${amount}${units[unit]}`;
+  }
+  if (Array.isArray(value)) return value.map(canonicalQuantities);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, canonicalQuantities(inner)]));
+  }
+  return value;
+}
+
 /** Word-wraps a comment; the yaml library puts "#" before each line. */
 function wrap(text: string, width: number): string {
   const lines: string[] = [];
@@ -48,7 +72,10 @@ export function renderInstallYaml(
   const docs = parseAllDocuments(app.synthYaml());
   const out: string[] = [];
   for (const [index, parsed] of docs.entries()) {
-    const json = parsed.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+    const json = canonicalQuantities(parsed.toJS()) as {
+      kind?: string;
+      metadata?: { name?: string; namespace?: string };
+    } | null;
     if (!json) continue;
     const doc = new Document(json);
     if (index === 0) doc.commentBefore = header;

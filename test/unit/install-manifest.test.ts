@@ -8,7 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { INSTALL_YAML, installManifest } from "../../cdk8s/install.ts";
 import { INSTALL } from "../../cdk8s/names.ts";
 import { EXPLAINED_ROLES } from "../../cdk8s/rbac.ts";
-import { renderInstallYaml } from "../../cdk8s/render.ts";
+import { canonicalQuantities, renderInstallYaml } from "../../cdk8s/render.ts";
 
 interface Manifest {
   apiVersion: string;
@@ -106,6 +106,33 @@ describe("dist/install.yaml", () => {
     expect(() => renderInstallYaml(app, EXPLAINED_ROLES, "header")).toThrow(
       /ClusterRole\/modelkeys-operator: its rules are not the explained ones/,
     );
+  });
+
+  it.each([
+    ["1024Mi", "1Gi"],
+    ["256Mi", "256Mi"],
+    ["5120Mi", "5Gi"],
+    ["1048576Ki", "1Gi"],
+    ["1536Mi", "1536Mi"],
+    ["100m", "100m"],
+    ["1", "1"],
+    ["0Mi", "0Mi"],
+  ])("writes the quantity %s as the API server stores it: %s", (written, stored) => {
+    expect(canonicalQuantities({ limits: [written] })).toEqual({ limits: [stored] });
+  });
+
+  it("leaves out zero values the API server drops, which a second apply manager would see as changes", () => {
+    expect(deployment.spec).not.toHaveProperty("minReadySeconds");
+    expect(pod).not.toHaveProperty("hostNetwork");
+    expect(find("Service", `${INSTALL.serviceAccount}-metrics`).spec).not.toHaveProperty("externalIPs");
+    for (const env of container.env.filter(
+      (e: { valueFrom?: { fieldRef?: unknown } }) => e.valueFrom?.fieldRef,
+    )) {
+      expect(env.valueFrom.fieldRef.apiVersion).toBe("v1");
+    }
+    const quantities = [...synthesized.matchAll(/: ([0-9]+(?:Ki|Mi|Gi))$/gm)].map((match) => match[1]);
+    expect(quantities.length).toBeGreaterThan(0);
+    for (const quantity of quantities) expect(canonicalQuantities(quantity)).toBe(quantity);
   });
 
   it("binds the ClusterRole and the Role to the operator's ServiceAccount only", () => {
