@@ -1,0 +1,178 @@
+// Deletion: the finalizer removes the app's record (Delete) or leaves it (Orphan); when the Organization or its
+// token is gone, deletion waits and says why, naming the annotation that releases the connection.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoLeaks } from "../support/canary.ts";
+import { testCluster } from "../support/cluster.ts";
+import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { waitFor } from "../support/wait.ts";
+import {
+  type AppWithOwner,
+  createConnection,
+  createOrganization,
+  deleteConnection,
+  deleteOrganization,
+  eventsFor,
+  getConnection,
+  patchConnection,
+  putSecret,
+  startAppWithOwner,
+  waitForCondition,
+} from "../support/world.ts";
+
+const KEY = "canary-deletion-key-61fa3e";
+const RELEASE = "modelkeys.dev/release";
+const FINALIZER = "modelkeys.dev/app-connection";
+
+let world: AppWithOwner;
+let operator: TestOperator;
+let namespace: string;
+
+/** A Custom connection (per model, so many coexist in one organization) of Organization `organization`. */
+async function readyConnection(
+  name: string,
+  organization: string,
+  extra: Record<string, unknown> = {},
+): Promise<number> {
+  await createConnection(namespace, name, {
+    organizationRef: { name: organization },
+    provider: "Custom",
+    custom: {
+      name,
+      endpoint: "http://models.internal/v1",
+      apiKeySecretRef: { name: "cred", key: "api-key" },
+    },
+    ...extra,
+  });
+  const c = await waitForCondition(namespace, name, "Ready", "True");
+  expect(c.metadata.finalizers).toContain(FINALIZER);
+  return c.status?.appConnectionId as number;
+}
+
+const gone = (name: string) =>
+  waitFor(async () => (await getConnection(namespace, name)) === undefined, {
+    description: `${name} deleted`,
+  });
+const waitForEvent = (name: string, reason: string) =>
+  waitFor(async () => (await eventsFor(namespace, name)).find((line) => line.includes(` ${reason}:`)), {
+    description: `a ${reason} Event for ${name}`,
+  });
+/**
+ * Waits for the deleting connection to report, in Ready, that its deletion is stuck for `reason` and how to
+ * release it; returns the message. (Before the deletion, Ready may already be False for the same reason.)
+ */
+const waitForStuck = (name: string, reason: string) =>
+  waitFor(
+    async () => {
+      const c = await getConnection(namespace, name);
+      const ready = c?.status?.conditions?.find((x) => x.type === "Ready");
+      return c?.metadata.deletionTimestamp &&
+        ready?.status === "False" &&
+        ready.reason === reason &&
+        ready.message?.includes(`${RELEASE}=true`)
+        ? ready.message
+        : undefined;
+    },
+    { description: `${name} deletion waiting with ${reason}, naming ${RELEASE}` },
+  );
+
+beforeAll(async () => {
+  namespace = await testCluster().createTestNamespace("deletion");
+  world = await startAppWithOwner();
+  await createOrganization(namespace, "acme", world.app.url, world.token);
+  await putSecret(namespace, "cred", { "api-key": KEY });
+  operator = await startTestOperator({
+    namespace,
+    checkModels: async () => ({
+      outcome: "Valid",
+      message: "checked",
+      models: [{ name: "m", available: true }],
+      openAICompatible: true,
+      jsonMode: true,
+    }),
+  });
+});
+
+afterAll(async () => {
+  try {
+    if (operator) await expectNoLeaks({ namespace, operator, secrets: [KEY, world.token] });
+  } finally {
+    await operator?.stop();
+    await world?.app.stop();
+  }
+});
+
+describe("deletionPolicy", () => {
+  it("Delete (the default) removes the app's record", async () => {
+    const id = await readyConnection("deleted", "acme");
+    await deleteConnection(namespace, "deleted");
+    await gone("deleted");
+    expect(world.app.state.getConnection(id)).toBeUndefined();
+    expect(
+      world.app.state.requests.filter((r) => r.method === "DELETE").map((r) => [r.path, r.status]),
+    ).toContainEqual([`/api/model-provider-connections/${id}/`, 204]);
+    expect(await waitForEvent("deleted", "Deleted")).toContain(String(id));
+  });
+
+  it("Orphan leaves the app's record in place", async () => {
+    const id = await readyConnection("orphaned", "acme", { deletionPolicy: "Orphan" });
+    world.app.state.clearRequests();
+    await deleteConnection(namespace, "orphaned");
+    await gone("orphaned");
+    expect(world.app.state.getConnection(id)).toMatchObject({ id, deployment_name: "orphaned" });
+    expect(world.app.state.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(await waitForEvent("orphaned", "Orphaned")).toContain(String(id));
+  });
+});
+
+describe("deletion that cannot reach the app", () => {
+  it("waits when the Organization is gone, naming the release annotation, and lets go once annotated", async () => {
+    await createOrganization(namespace, "doomed", world.app.url, world.token);
+    const id = await readyConnection("stranded", "doomed");
+    await deleteOrganization(namespace, "doomed");
+    await waitForCondition(namespace, "stranded", "Ready", "False", "OrganizationNotFound");
+    world.app.state.clearRequests();
+
+    await deleteConnection(namespace, "stranded");
+    const message = await waitForStuck("stranded", "OrganizationNotFound");
+    expect(message).toContain(`${RELEASE}=true`);
+    expect(message).toContain(String(id));
+    const stuck = await getConnection(namespace, "stranded");
+    expect(stuck?.metadata.finalizers).toContain(FINALIZER);
+    expect(stuck?.status?.conditions?.find((c) => c.type === "AppSynced")?.status).toBe("False");
+
+    await patchConnection(namespace, "stranded", { metadata: { annotations: { [RELEASE]: "true" } } });
+    await gone("stranded");
+    // Released, not deleted: the record stays, and nothing was sent to the app.
+    expect(world.app.state.getConnection(id)).toBeDefined();
+    expect(world.app.state.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(await waitForEvent("stranded", "FinalizerReleased")).toContain(String(id));
+  });
+
+  it("waits when the Organization's token Secret is gone, and lets go once annotated", async () => {
+    await createOrganization(namespace, "tokenless", world.app.url, world.token);
+    const id = await readyConnection("untokened", "tokenless");
+    await testCluster().core.deleteNamespacedSecret({ namespace, name: "tokenless-token" });
+    await deleteConnection(namespace, "untokened");
+    const message = await waitForStuck("untokened", "SecretNotFound");
+    expect(message).toContain("tokenless-token");
+    expect(message).toContain(`${RELEASE}=true`);
+    expect(world.app.state.getConnection(id)).toBeDefined();
+
+    await patchConnection(namespace, "untokened", { metadata: { annotations: { [RELEASE]: "true" } } });
+    await gone("untokened");
+    expect(world.app.state.getConnection(id)).toBeDefined();
+  });
+
+  it("deletes the record once the Organization comes back before the release", async () => {
+    await createOrganization(namespace, "returning", world.app.url, world.token);
+    const id = await readyConnection("patient", "returning");
+    await deleteOrganization(namespace, "returning");
+    await waitForCondition(namespace, "patient", "Ready", "False", "OrganizationNotFound");
+    await deleteConnection(namespace, "patient");
+    await waitForStuck("patient", "OrganizationNotFound");
+    // The Organization's token Secret stayed; recreating the Organization lets the deletion finish properly.
+    await createOrganization(namespace, "returning", world.app.url, world.token);
+    await gone("patient");
+    expect(world.app.state.getConnection(id)).toBeUndefined();
+  });
+});
