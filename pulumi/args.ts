@@ -23,7 +23,7 @@ export const DeploymentSpec = z
   .object({
     name: z
       .string()
-      .min(2)
+      .min(1)
       .max(64)
       .regex(
         /^[A-Za-z0-9][A-Za-z0-9._-]*$/,

@@ -312,7 +312,12 @@ describe("bad arguments", () => {
     [
       "a zero capacity",
       { deployments: [{ name: "d", model: "gpt-4o", version: "1", sku: { capacity: 0 } }] },
-      /deployments\[0\]\.name: .*; deployments\[0\]\.sku\.capacity/,
+      /deployments\[0\]\.sku\.capacity: /,
+    ],
+    [
+      "a deployment name over 64 characters",
+      { deployments: [{ name: "d".repeat(65), model: "gpt-4o", version: "1" }] },
+      /deployments\[0\]\.name: /,
     ],
     [
       "a missing model version",

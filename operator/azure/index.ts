@@ -1,0 +1,19 @@
+// Azure OpenAI provisioning for the reconciler: the AzureProvisioner contract and its Pulumi implementation.
+export {
+  type AccountKeyService,
+  ArmAccountKeys,
+  type ArmAccountKeysOptions,
+  AzureApiError,
+} from "./account-keys.ts";
+export {
+  PROJECT_NAME,
+  type ProvisionEvent,
+  type PulumiAutomationOptions,
+  PulumiAutomationProvisioner,
+} from "./automation.ts";
+export { automationSettingsFromEnv, DEFAULT_BACKEND_URL, ENV } from "./config.ts";
+export { azureOpenAIProgram, type ProgramFactory, type ProgramInput } from "./inline-program.ts";
+export * from "./provisioner.ts";
+export { redactPulumiMessage } from "./redact.ts";
+export { stackNameFor } from "./stack-name.ts";
+export { StackQueue } from "./stack-queue.ts";

@@ -1,0 +1,36 @@
+// The Pulumi stack of an Azure account: one stack per account, named so a person can read it and two
+// accounts never share one (even when their readable parts collide after sanitising).
+import { createHash } from "node:crypto";
+
+/** What identifies an Azure OpenAI account: its name within a resource group (of a subscription). */
+export interface AzureAccountRef {
+  /** The Cognitive Services account name. */
+  name: string;
+  /** Its resource group. */
+  resourceGroup: string;
+  /** @default the credentials' subscription */
+  subscriptionId?: string;
+}
+
+const MAX_STACK_NAME = 100;
+
+/**
+ * `<resource-group>.<account>-<hash8>`: lower-cased (Azure names are case-insensitive), characters
+ * Pulumi refuses replaced by `-`, the readable part cut to fit, and a hash of the exact identity
+ * (subscription, resource group, account) appended so distinct accounts never collide.
+ */
+export function stackNameFor(account: AzureAccountRef): string {
+  const identity = [account.subscriptionId ?? "", account.resourceGroup, account.name]
+    .map((part) => part.toLowerCase())
+    .join("/");
+  const hash = createHash("sha256").update(identity).digest("hex").slice(0, 8);
+  const readable = `${sanitise(account.resourceGroup)}.${sanitise(account.name)}`.slice(
+    0,
+    MAX_STACK_NAME - 9,
+  );
+  return `${readable}-${hash}`;
+}
+
+function sanitise(part: string): string {
+  return part.toLowerCase().replace(/[^a-z0-9_.-]/g, "-");
+}

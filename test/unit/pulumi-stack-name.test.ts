@@ -1,0 +1,38 @@
+// One Pulumi stack per Azure account: names are readable, valid for Pulumi, stable, case-insensitive
+// like Azure, and distinct for distinct accounts even when their readable parts collide.
+import { describe, expect, it } from "vitest";
+import { stackNameFor } from "../../operator/azure/stack-name.ts";
+
+const VALID = /^[A-Za-z0-9_.-]{1,100}$/;
+
+describe("stackNameFor", () => {
+  it("reads as <resource-group>.<account>-<hash>", () => {
+    expect(stackNameFor({ resourceGroup: "rg-llm", name: "acme-openai" })).toMatch(
+      /^rg-llm\.acme-openai-[0-9a-f]{8}$/,
+    );
+  });
+
+  it("is stable and ignores case, as Azure does", () => {
+    const a = stackNameFor({ resourceGroup: "RG-LLM", name: "Acme-OpenAI" });
+    expect(a).toBe(stackNameFor({ resourceGroup: "rg-llm", name: "acme-openai" }));
+  });
+
+  it("keeps accounts of different subscriptions or groups apart", () => {
+    const names = new Set([
+      stackNameFor({ resourceGroup: "rg", name: "acct" }),
+      stackNameFor({ resourceGroup: "rg", name: "acct", subscriptionId: "sub-a" }),
+      stackNameFor({ resourceGroup: "rg", name: "acct", subscriptionId: "sub-b" }),
+      stackNameFor({ resourceGroup: "rg2", name: "acct" }),
+      // These two sanitise to the same readable part.
+      stackNameFor({ resourceGroup: "rg(1)", name: "acct" }),
+      stackNameFor({ resourceGroup: "rg-1-", name: "acct" }),
+    ]);
+    expect(names.size).toBe(6);
+  });
+
+  it("stays a valid Pulumi stack name for the longest Azure names", () => {
+    const name = stackNameFor({ resourceGroup: `(${"g".repeat(88)})`, name: "a".repeat(64) });
+    expect(name).toMatch(VALID);
+    expect(name.length).toBeLessThanOrEqual(100);
+  });
+});
