@@ -48,8 +48,8 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "update", "delete"] },
   },
   {
-    why: "Records Events (created, synced, CredentialRotated, deleted, errors) on connections and organizations in their namespaces; patch bumps the count of a repeated Event.",
-    rule: { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+    why: "Records Events (created, synced, CredentialRotated, deleted, errors) on connections and organizations in their namespaces, through the core v1 API. Create only: the operator writes each Event once and never aggregates repeats into an existing one (which would need patch).",
+    rule: { apiGroups: [""], resources: ["events"], verbs: ["create"] },
   },
 ];
 

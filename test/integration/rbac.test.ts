@@ -169,6 +169,8 @@ describe("the operator's ServiceAccount", () => {
     ["mint ServiceAccount tokens", ["create", "serviceaccounts", "--subresource=token", "-n", SYSTEM]],
     ["change the CRDs", ["patch", "customresourcedefinitions.apiextensions.k8s.io"]],
     ["create namespaces", ["create", "namespaces"]],
+    ["rewrite Events it did not write", ["patch", "events", "-n", "{other}"]],
+    ["write events.k8s.io Events (it uses core v1)", ["create", "events.events.k8s.io", "-n", "{other}"]],
     ["change its own Deployment", ["patch", "deployments.apps", "-n", SYSTEM]],
     ["do anything anywhere", ["*", "*", "-A"]],
   ];
