@@ -42,6 +42,7 @@ export async function reconcileOrganization(
             ...current,
             observedGeneration: generation,
             organizationId: session.organizationId,
+            ...(session.tokenKind ? { tokenKind: session.tokenKind } : {}),
             conditions: applyConditions(
               current.conditions,
               [

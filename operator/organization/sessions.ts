@@ -138,6 +138,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     organizationId: me.active_organization,
     userId: me.id,
     app: connectionsOf(client),
+    tokenKind: client.tokenKind === "personalAccessToken" ? "PersonalAccessToken" : "Legacy",
   };
 }
 

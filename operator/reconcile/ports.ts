@@ -24,7 +24,11 @@ export interface AppConnections {
 
 /** An organization reached with its token: the app client, or why it cannot be reached. */
 export type OrganizationSession =
-  | (Extract<OrganizationView, { kind: "Ready" }> & { app: AppConnections })
+  | (Extract<OrganizationView, { kind: "Ready" }> & {
+      app: AppConnections;
+      /** Which kind of token reached the app (for the Organization's status). */
+      tokenKind?: "Legacy" | "PersonalAccessToken";
+    })
   | Extract<OrganizationView, { kind: "NotReady" }>;
 
 export interface ModelCheckRequest {
