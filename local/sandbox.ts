@@ -1,81 +1,187 @@
-// The embedded local environment of `npm start` without a cluster: a real control plane, the install manifest,
-// the app's local stand-in seeded with the examples' token, and the examples applied.
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
-import { startAppServer } from "./app/server.ts";
-import { REPO_ROOT, startControlPlane } from "./controlplane/controlplane.ts";
+// The embedded local environment of `npm start` without a cluster: the app's local stand-in seeded with the
+// examples' token, the provider stand-ins, a real control plane, the install manifest and the examples applied.
+import { existsSync } from "node:fs";
+import { delimiter, isAbsolute, join, relative, resolve } from "node:path";
+import type { ProviderBaseUrls } from "../operator/providers/types.ts";
+import { type AppServer, startAppServer } from "./app/server.ts";
+import { type ControlPlane, REPO_ROOT, startControlPlane } from "./controlplane/controlplane.ts";
 import { applyManifests, crdNames, waitForCrdsEstablished } from "./controlplane/kubectl.ts";
+import { type ProviderStandIns, startProviderStandIns } from "./providers/index.ts";
+import { exampleCredentials, exampleFiles } from "./sandbox-examples.ts";
 
 /** The port the examples' Organization points at (examples/organization.yaml). */
 export const SANDBOX_APP_PORT = 8765;
 
+/** The variable naming the directory of the local kubeconfigs. */
+export const STATE_DIR_ENV = "MODELKEYS_STATE_DIR";
+
+export interface LocalEnvironmentOptions {
+  /** Where the kubeconfigs are written. @default `$MODELKEYS_STATE_DIR`, else `<repo>/.modelkeys` */
+  stateDir?: string;
+  /** @default {@link SANDBOX_APP_PORT} (the examples' Organization URL) */
+  appPort?: number;
+  /** @default `<repo>/examples` */
+  examplesDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface LocalEnvironment {
   /** The kubeconfig the operator runs with: the operator's own ServiceAccount identity, bound by RBAC. */
   operatorKubeconfigPath: string;
+  /** The admin kubeconfig, for people and kubectl. */
   adminKubeconfigPath: string;
+  /** The kubectl that came with the control plane (there may be none on PATH). */
+  kubectlPath: string;
+  /** Points the operator's model checks at the provider stand-ins. */
+  providerBaseUrls: ProviderBaseUrls;
+  /** Stops the stand-ins and the control plane, removing its kubeconfigs. Idempotent. */
   stop(): Promise<void>;
 }
 
 interface Log {
   info(fields: Record<string, unknown>, message?: string): void;
+  warn(fields: Record<string, unknown>, message?: string): void;
+}
+
+/** The sandbox could not start; the message says why and what to do. */
+export class LocalEnvironmentError extends Error {
+  override name = "LocalEnvironmentError";
 }
 
 /**
- * Starts the local environment. Assumptions: examples/organization.yaml holds the token Secret; its placeholder
- * value becomes the sandbox owner's token, so the examples apply unchanged.
+ * Starts the local environment. The app stand-in starts first, so a taken port fails in a moment.
+ *
+ * Guarantees: on failure everything started so far is stopped again before the error is thrown.
+ * Assumptions: the examples hold the Organization's token Secret; its placeholder value becomes the sandbox
+ * owner's legacy token, and the provider Secrets' placeholders become the keys the provider stand-ins accept.
  */
-export async function startLocalEnvironment(log: Log): Promise<LocalEnvironment> {
-  const controlPlane = await startControlPlane();
-  log.info({
-    event: "local.controlplane.ready",
-    server: controlPlane.server,
-    startupMs: controlPlane.startupMs,
-  });
-  const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
-  const install = join(REPO_ROOT, "dist", "install.yaml");
-  await applyManifests([install], kubectl);
-  await waitForCrdsEstablished(await crdNames([install]), kubectl);
+export async function startLocalEnvironment(
+  log: Log,
+  options: LocalEnvironmentOptions = {},
+): Promise<LocalEnvironment> {
+  const env = options.env ?? process.env;
+  const stateDir = resolve(options.stateDir ?? (env[STATE_DIR_ENV] || join(REPO_ROOT, ".modelkeys")));
+  const examplesDir = options.examplesDir ?? join(REPO_ROOT, "examples");
+  const appPort = options.appPort ?? SANDBOX_APP_PORT;
+  const credentials = await exampleCredentials(examplesDir);
 
-  const app = await startAppServer({ host: "127.0.0.1", port: SANDBOX_APP_PORT, logger: appLogger(log) });
-  app.state.addUser({
-    role: "owner",
-    organization: 1,
-    email: "owner@sandbox.local",
-    legacyToken: await exampleToken(),
-  });
+  let app: AppServer | undefined;
+  let providers: ProviderStandIns | undefined;
+  let controlPlane: ControlPlane | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await Promise.allSettled([app?.stop(), providers?.stop()]);
+      await controlPlane?.stop();
+    })();
+    return stopped;
+  };
 
-  const examples = join(REPO_ROOT, "examples");
-  const files = (await readdir(examples)).filter((f) => f.endsWith(".yaml")).sort();
-  // The namespace first, so the rest of the examples can land in it.
-  const ordered = ["namespace.yaml", ...files.filter((f) => f !== "namespace.yaml")].map((f) =>
-    join(examples, f),
-  );
-  await applyManifests(ordered, kubectl);
-  log.info({ event: "local.examples.applied", files: ordered.length });
+  try {
+    app = await startApp(appPort, log);
+    app.state.addUser({
+      role: "owner",
+      organization: 1,
+      email: "owner@sandbox.local",
+      legacyToken: credentials.appToken,
+    });
 
+    providers = await startProviderStandIns();
+    const { openai, gemini, anthropic } = providers;
+    openai.set({
+      keys: [...credentials.openAIKeys, ...credentials.azureKeys],
+      deployments: Object.fromEntries(
+        Object.entries(credentials.deployments).map(([name, model]) => [name, { model }]),
+      ),
+    });
+    gemini.set({ keys: credentials.geminiKeys });
+    anthropic.set({ keys: credentials.anthropicKeys });
+    log.info(
+      {
+        event: "local.providers.started",
+        openAI: openai.url,
+        gemini: gemini.url,
+        anthropic: anthropic.url,
+        vertexAI: providers.vertex.url,
+      },
+      "local stand-ins for OpenAI, Gemini, Anthropic, Vertex AI, Azure OpenAI and Azure AI Foundry — not the real providers; Custom endpoints are reached as written",
+    );
+
+    controlPlane = await startControlPlane({
+      kubeconfigPath: join(stateDir, "kubeconfig"),
+      operatorKubeconfigPath: join(stateDir, "operator.kubeconfig"),
+      env,
+    });
+    log.info({
+      event: "local.controlplane.ready",
+      server: controlPlane.server,
+      startupMs: controlPlane.startupMs,
+      kubeconfig: controlPlane.kubeconfigPath,
+    });
+    const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
+    const install = join(REPO_ROOT, "dist", "install.yaml");
+    await applyManifests([install], kubectl);
+    await waitForCrdsEstablished(await crdNames([install]), kubectl);
+    log.info({ event: "local.installed", manifest: "dist/install.yaml" });
+
+    const files = await exampleFiles(examplesDir);
+    await applyManifests(files, kubectl);
+    log.info({ event: "local.examples.applied", files: files.length });
+
+    const baseUrls = providers.baseUrls;
+    return {
+      operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
+      adminKubeconfigPath: controlPlane.kubeconfigPath,
+      kubectlPath: controlPlane.kubectlPath,
+      providerBaseUrls: baseUrls,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function startApp(port: number, log: Log): Promise<AppServer> {
+  try {
+    return await startAppServer({ host: "127.0.0.1", port, logger: appLogger(log) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new LocalEnvironmentError(
+        `127.0.0.1:${port} is in use. The local stand-in for Label Studio must listen there, because the ` +
+          `examples' Organization (examples/organization.yaml) points at http://127.0.0.1:${port}. ` +
+          "Stop whatever holds the port (another `npm start`?) and try again.",
+      );
+    }
+    throw error;
+  }
+}
+
+/** The app server's log lines go to the operator's log, marked as the stand-in's. */
+function appLogger(log: Log) {
   return {
-    operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
-    adminKubeconfigPath: controlPlane.kubeconfigPath,
-    stop: async () => {
-      await app.stop();
-      await controlPlane.stop();
-    },
+    info: (entry: object, message?: string) => log.info({ component: "app-sandbox", ...entry }, message),
+    warn: (entry: object, message?: string) => log.warn({ component: "app-sandbox", ...entry }, message),
   };
 }
 
-/** The placeholder token of the examples' Organization Secret (not a secret: it only opens the local stand-in). */
-async function exampleToken(): Promise<string> {
-  const text = await readFile(join(REPO_ROOT, "examples", "organization.yaml"), "utf8");
-  for (const document of parseAllDocuments(text)) {
-    const object = document.toJS() as { kind?: string; stringData?: Record<string, string> } | null;
-    if (object?.kind === "Secret" && object.stringData?.token) return object.stringData.token;
-  }
-  throw new Error("examples/organization.yaml: no Secret with stringData.token");
-}
-
-function appLogger(log: Log) {
-  const write = (entry: object, message?: string) =>
-    log.info({ component: "app-sandbox", ...entry }, message);
-  return { info: write, warn: write };
+/**
+ * The command to look with, as README shows it: the kubeconfig relative to `cwd` when it lies below it, and a
+ * second line naming the control plane's kubectl when none is on PATH.
+ */
+export function lookCommand(
+  local: Pick<LocalEnvironment, "adminKubeconfigPath" | "kubectlPath">,
+  cwd = process.cwd(),
+  path = process.env.PATH ?? "",
+): string {
+  const rel = relative(cwd, local.adminKubeconfigPath);
+  const kubeconfig = rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : local.adminKubeconfigPath;
+  const line = `kubectl --kubeconfig ${kubeconfig} get pconn -A`;
+  const onPath = path
+    .split(delimiter)
+    .filter(Boolean)
+    .some((dir) => existsSync(join(dir, "kubectl")));
+  return onPath
+    ? line
+    : `${line}\n(no kubectl on PATH; this one matches the control plane: ${local.kubectlPath})`;
 }

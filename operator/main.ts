@@ -2,14 +2,16 @@
 // with no cluster configured — the embedded local environment.
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
+import type { LocalEnvironment } from "../local/sandbox.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { type Controller, startController } from "./controller.ts";
-import { startHealthServer } from "./health.ts";
-import { createLeaderElector } from "./leader.ts";
+import { type HealthServer, startHealthServer } from "./health.ts";
+import { createLeaderElector, type LeaderElector } from "./leader.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { createModelChecker } from "./model-checker.ts";
+import type { ProviderBaseUrls } from "./providers/types.ts";
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel });
@@ -19,99 +21,132 @@ const metrics = createMetrics();
 function clusterConfigured(): boolean {
   if (config.local) return false;
   if (config.kubeconfig || process.env.KUBERNETES_SERVICE_HOST) return true;
-  return existsSync(`${process.env.HOME}/.kube/config`);
+  return Boolean(process.env.HOME) && existsSync(`${process.env.HOME}/.kube/config`);
 }
 
-let stopLocal: (() => Promise<void>) | undefined;
-const kc = new KubeConfig();
-if (clusterConfigured()) {
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-} else {
-  log.info({ event: "local.starting" }, "no cluster configured: starting the embedded local control plane");
-  const { startLocalEnvironment } = await import("../local/sandbox.ts");
-  const local = await startLocalEnvironment(log);
-  stopLocal = local.stop;
-  kc.loadFromFile(local.operatorKubeconfigPath);
-  log.info(
-    { event: "local.ready", kubectl: `kubectl --kubeconfig ${local.adminKubeconfigPath} get pconn -A` },
-    `local environment ready; look with: kubectl --kubeconfig .modelkeys/kubeconfig get pconn -A`,
-  );
-  process.stdout.write(`\nlook with:  kubectl --kubeconfig .modelkeys/kubeconfig get pconn -A\n\n`);
-}
-
+// What has been started so far; shutdown stops exactly these, in reverse order.
+let local: LocalEnvironment | undefined;
+let health: HealthServer | undefined;
+let elector: LeaderElector | undefined;
 let controller: Controller | undefined;
-const health = await startHealthServer({
-  config,
-  metrics,
-  log,
-  // A standby replica is ready (it serves metrics and waits for the Lease); a leader once its caches are filled.
-  ready: () => (controller ? controller.synced() : true),
-});
-
-const checker = createModelChecker({ config, metrics, log, kc });
-const abort = new AbortController();
-
-async function lead(): Promise<void> {
-  metrics.leader.set(1);
-  controller = await startController({
-    kc,
-    config,
-    log,
-    metrics,
-    clock: systemClock,
-    checkModels: checker.check,
-  });
-}
-
-async function stopLeading(): Promise<void> {
-  metrics.leader.set(0);
-  await controller?.stop();
-  controller = undefined;
-}
-
-const elector = config.leaderElection
-  ? createLeaderElector({
-      kc,
-      namespace: config.leaseNamespace,
-      name: config.leaseName,
-      identity: config.identity,
-      leaseDurationMs: config.leaseDurationMs,
-      renewDeadlineMs: config.renewDeadlineMs,
-      retryPeriodMs: config.retryPeriodMs,
-      clock: systemClock,
-      log,
-    })
-  : undefined;
-
+let leading: Promise<void> | undefined;
+let hintPrinted = false;
 let shuttingDown = false;
-async function shutdown(signal: string, code = 0): Promise<void> {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  log.info({ event: "operator.stopping", signal });
-  health.markShuttingDown();
-  abort.abort();
-  await stopLeading();
-  await elector?.release();
-  await health.close();
-  await stopLocal?.();
-  log.info({ event: "operator.stopped" });
-  process.exit(code);
-}
-process.once("SIGTERM", () => void shutdown("SIGTERM"));
-process.once("SIGINT", () => void shutdown("SIGINT"));
 
-if (elector) {
-  void elector.run(abort.signal, {
-    onStartedLeading: () => void lead().catch((error) => fail(error)),
+// Signals may arrive more than once (a terminal's Ctrl-C reaches npm, tsx and us): the first one counts.
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+const startup = start().catch(fail);
+
+async function start(): Promise<void> {
+  const kc = new KubeConfig();
+  let baseUrls: ProviderBaseUrls | undefined;
+  if (clusterConfigured()) {
+    if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+    else kc.loadFromDefault();
+  } else {
+    log.info({ event: "local.starting" }, "no cluster configured: starting the embedded local environment");
+    const { startLocalEnvironment } = await import("../local/sandbox.ts");
+    local = await startLocalEnvironment(log);
+    kc.loadFromFile(local.operatorKubeconfigPath);
+    baseUrls = local.providerBaseUrls;
+  }
+  if (shuttingDown) return;
+
+  health = await startHealthServer({
+    config,
+    metrics,
+    log,
+    // A standby replica is ready (it serves metrics and waits for the Lease); a leader once its caches are filled.
+    ready: () => (controller ? controller.synced() : true),
+  });
+  if (shuttingDown) return;
+
+  const checker = createModelChecker({ config, metrics, log, kc, baseUrls });
+  const lead = () => {
+    leading = (async () => {
+      metrics.leader.set(1);
+      controller = await startController({
+        kc,
+        config,
+        log,
+        metrics,
+        clock: systemClock,
+        checkModels: checker.check,
+      });
+      await printLocalHint();
+    })();
+    leading.catch(fail);
+  };
+
+  if (!config.leaderElection) {
+    lead();
+    return;
+  }
+  elector = createLeaderElector({
+    kc,
+    namespace: config.leaseNamespace,
+    name: config.leaseName,
+    identity: config.identity,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    clock: systemClock,
+    log,
+  });
+  // Never aborted: shutdown drains the controller while still leading, then elector.release() stops it.
+  void elector.run(new AbortController().signal, {
+    onStartedLeading: lead,
     // Lost leadership mid-flight: stop at once and exit, so a restart starts clean (as controller-runtime does).
     onStoppedLeading: () => void (shuttingDown ? undefined : shutdown("leadership lost", 1)),
   });
-} else {
-  await lead().catch((error) => fail(error));
+}
+
+/** In local mode, once the operator runs: the one line README promises. */
+async function printLocalHint(): Promise<void> {
+  if (!local || hintPrinted || shuttingDown) return;
+  hintPrinted = true;
+  const { lookCommand } = await import("../local/sandbox.ts");
+  const command = lookCommand(local);
+  log.info({ event: "local.ready", look: command }, "local environment ready");
+  process.stdout.write(`\nlook with:  ${command}\n\n`);
+}
+
+async function stopLeading(): Promise<void> {
+  await leading?.catch(() => undefined);
+  await controller?.stop();
+  controller = undefined;
+  metrics.leader.set(0);
+}
+
+/** Stops in order: readiness off, in-flight reconciles finish, the Lease released, servers, the sandbox. */
+async function shutdown(reason: string, code = 0): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log.info({ event: "operator.stopping", reason });
+  // A signal during startup: let the step under way finish, so that everything it started is stopped below.
+  await startup;
+  health?.markShuttingDown();
+  await step("controller", stopLeading);
+  await step("lease", async () => elector?.release());
+  await step("health", async () => health?.close());
+  await step("local", async () => local?.stop());
+  log.info({ event: "operator.stopped", code });
+  process.exit(code);
+}
+
+async function step(name: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    log.error({ event: "operator.stop_failed", step: name, error: (error as Error).message });
+  }
 }
 
 function fail(error: unknown): void {
-  log.error({ event: "operator.failed", error: error instanceof Error ? error.message : String(error) });
+  const message = error instanceof Error ? error.message : String(error);
+  log.error({ event: "operator.failed", error: message });
+  if (!shuttingDown) process.stderr.write(`modelkeys: ${message}\n`);
   void shutdown("error", 1);
 }
