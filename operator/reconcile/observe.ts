@@ -107,6 +107,7 @@ export async function observeConnection(
       organization,
       credential,
       siblings,
+      claimedIds: claimedIdsOf(connection, deps),
       app,
       modelCheck,
       provisioned,
@@ -185,4 +186,16 @@ function siblingsOf(connection: ProviderConnection, deps: ConnectionDeps): Sibli
       creationTimestamp: other.metadata.creationTimestamp ?? "",
       deleting: other.metadata.deletionTimestamp !== undefined,
     }));
+}
+
+/** The app record ids other connections of the same Organization hold (from the cache). */
+function claimedIdsOf(connection: ProviderConnection, deps: ConnectionDeps): number[] {
+  return deps
+    .connections(connection.metadata.namespace)
+    .filter(
+      (other) =>
+        other.metadata.name !== connection.metadata.name &&
+        other.spec.organizationRef.name === connection.spec.organizationRef.name,
+    )
+    .flatMap((other) => (other.status?.appConnectionId === undefined ? [] : [other.status.appConnectionId]));
 }

@@ -164,7 +164,10 @@ function planSync(
       }
     }
   } else if (app.kind === "Listed") {
-    const candidates = app.records.filter((r) => recordMatches(desired, r)).sort((a, b) => a.id - b.id);
+    const claimed = new Set(observed.claimedIds ?? []);
+    const candidates = app.records
+      .filter((r) => !claimed.has(r.id) && recordMatches(desired, r))
+      .sort((a, b) => a.id - b.id);
     const existing = candidates[0];
     if (existing === undefined) {
       action = { kind: "create", fields: desired };

@@ -51,6 +51,11 @@ export interface ObservedConnection {
   organization: OrganizationView;
   credential: CredentialView;
   siblings: Sibling[];
+  /**
+   * App record ids that other connections of the same Organization hold in their status: never adopted, so two
+   * connections never share (and fight over, or delete) one record.
+   */
+  claimedIds?: readonly number[];
   app: AppView;
   /** A check made in this reconcile, or undefined when none was due (status keeps the last result). */
   modelCheck: ModelCheckView | undefined;

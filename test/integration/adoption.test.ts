@@ -10,7 +10,9 @@ import {
   type AppWithOwner,
   createConnection,
   createOrganization,
+  deleteConnection,
   eventsFor,
+  getConnection,
   patchOrganization,
   putSecret,
   startAppWithOwner,
@@ -174,6 +176,39 @@ describe("after a crash between the app's create and the status write", () => {
       "gpt4o-next",
     ]);
     expect(state.listConnections()).toHaveLength(2);
+  });
+});
+
+describe("a record another connection holds", () => {
+  it("is never adopted: a second connection for the same model gets its own record", async () => {
+    const w = await world("twins");
+    const custom = {
+      name: "qwen",
+      endpoint: "http://twins.internal/v1",
+      apiKeySecretRef: { name: "cred", key: "api-key" },
+    };
+    await createConnection(namespace, "twin-a", {
+      organizationRef: { name: "twins" },
+      provider: "Custom",
+      custom,
+    });
+    const a = await waitForCondition(namespace, "twin-a", "Ready", "True");
+    await createConnection(namespace, "twin-b", {
+      organizationRef: { name: "twins" },
+      provider: "Custom",
+      custom,
+    });
+    const b = await waitForCondition(namespace, "twin-b", "Ready", "True");
+    expect(b.status?.appConnectionId).not.toBe(a.status?.appConnectionId);
+    expect(w.app.state.listConnections()).toHaveLength(2);
+
+    // Deleting one leaves the other's record alone.
+    await deleteConnection(namespace, "twin-b");
+    await waitFor(async () => (await getConnection(namespace, "twin-b")) === undefined, {
+      description: "twin-b deleted",
+    });
+    expect(w.app.state.getConnection(a.status?.appConnectionId as number)).toBeDefined();
+    expect(w.app.state.listConnections()).toHaveLength(1);
   });
 });
 
