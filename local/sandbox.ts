@@ -23,6 +23,8 @@ export interface LocalEnvironmentOptions {
   /** @default `<repo>/examples` */
   examplesDir?: string;
   env?: NodeJS.ProcessEnv;
+  /** Aborting stops the start between steps: what started is stopped and the signal's reason is thrown. */
+  signal?: AbortSignal;
 }
 
 export interface LocalEnvironment {
@@ -51,7 +53,7 @@ export class LocalEnvironmentError extends Error {
 /**
  * Starts the local environment. The app stand-in starts first, so a taken port fails in a moment.
  *
- * Guarantees: on failure everything started so far is stopped again before the error is thrown.
+ * Guarantees: on failure or abort, everything started so far is stopped again before the error is thrown.
  * Assumptions: the examples hold the Organization's token Secret; its placeholder value becomes the sandbox
  * owner's legacy token, and the provider Secrets' placeholders become the keys the provider stand-ins accept.
  */
@@ -77,7 +79,9 @@ export async function startLocalEnvironment(
     return stopped;
   };
 
+  const checkpoint = () => options.signal?.throwIfAborted();
   try {
+    checkpoint();
     app = await startApp(appPort, log);
     app.state.addUser({
       role: "owner",
@@ -107,6 +111,7 @@ export async function startLocalEnvironment(
       "local stand-ins for OpenAI, Gemini, Anthropic, Vertex AI, Azure OpenAI and Azure AI Foundry — not the real providers; Custom endpoints are reached as written",
     );
 
+    checkpoint();
     controlPlane = await startControlPlane({
       kubeconfigPath: join(stateDir, "kubeconfig"),
       operatorKubeconfigPath: join(stateDir, "operator.kubeconfig"),
@@ -118,12 +123,14 @@ export async function startLocalEnvironment(
       startupMs: controlPlane.startupMs,
       kubeconfig: controlPlane.kubeconfigPath,
     });
+    checkpoint();
     const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
     const install = join(REPO_ROOT, "dist", "install.yaml");
     await applyManifests([install], kubectl);
     await waitForCrdsEstablished(await crdNames([install]), kubectl);
     log.info({ event: "local.installed", manifest: "dist/install.yaml" });
 
+    checkpoint();
     const files = await exampleFiles(examplesDir);
     await applyManifests(files, kubectl);
     log.info({ event: "local.examples.applied", files: files.length });

@@ -32,12 +32,14 @@ let controller: Controller | undefined;
 let leading: Promise<void> | undefined;
 let hintPrinted = false;
 let shuttingDown = false;
+const stopStarting = new AbortController();
 
 // Signals may arrive more than once (a terminal's Ctrl-C reaches npm, tsx and us): the first one counts.
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
-const startup = start().catch(fail);
+// An abort by shutdown is no failure: shutdown is already under way.
+const startup = start().catch((error) => (stopStarting.signal.aborted ? undefined : fail(error)));
 
 async function start(): Promise<void> {
   const kc = new KubeConfig();
@@ -48,7 +50,7 @@ async function start(): Promise<void> {
   } else {
     log.info({ event: "local.starting" }, "no cluster configured: starting the embedded local environment");
     const { startLocalEnvironment } = await import("../local/sandbox.ts");
-    local = await startLocalEnvironment(log);
+    local = await startLocalEnvironment(log, { signal: stopStarting.signal });
     kc.loadFromFile(local.operatorKubeconfigPath);
     baseUrls = local.providerBaseUrls;
   }
@@ -125,6 +127,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   log.info({ event: "operator.stopping", reason });
+  stopStarting.abort(new Error(`stopped during startup (${reason})`));
   // A signal during startup: let the step under way finish, so that everything it started is stopped below.
   await startup;
   health?.markShuttingDown();
