@@ -122,6 +122,25 @@ describe("deletionPolicy", () => {
     expect(world.app.state.requests.filter((r) => r.method === "DELETE")).toEqual([]);
     expect(await waitForEvent("orphaned", "Orphaned")).toContain(String(id));
   });
+
+  it("Delete of a record already deleted in the app just lets go", async () => {
+    const id = await readyConnection("vanished", "acme");
+    world.app.state.deleteConnection(id);
+    await deleteConnection(namespace, "vanished");
+    await gone("vanished");
+    expect(await waitForEvent("vanished", "Deleted")).toContain("already gone");
+  });
+
+  it("Delete retries while the app fails, and finishes when it answers", async () => {
+    const id = await readyConnection("retried", "acme");
+    world.app.state.clearRequests();
+    world.app.state.injectFault({ match: { method: "DELETE" }, kind: "status", status: 503, times: 3 });
+    await deleteConnection(namespace, "retried");
+    await gone("retried");
+    expect(world.app.state.getConnection(id)).toBeUndefined();
+    const deletes = world.app.state.requests.filter((r) => r.method === "DELETE").map((r) => r.status);
+    expect(deletes).toEqual([503, 503, 503, 204]);
+  });
 });
 
 describe("deletion that cannot reach the app", () => {

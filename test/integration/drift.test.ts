@@ -112,6 +112,18 @@ it("patches back a managed field changed in the app", async () => {
   expect((await getConnection(namespace, "llm"))?.status?.appConnectionId).toBe(id);
 });
 
+it("pushes the key again when the record was changed in the app (its key cannot be read back)", async () => {
+  const id = (await getConnection(namespace, "llm"))?.status?.appConnectionId as number;
+  world.app.state.clearRequests();
+  world.app.state.updateConnection(id, { api_key: "replaced-by-hand-in-the-app" });
+  const patch = await waitFor(() => writes().find((r) => r.method === "PATCH" && r.path === recordPath(id)), {
+    timeoutMs: 15_000,
+    description: "a PATCH restoring the key",
+  });
+  expect((patch.body as { api_key?: string }).api_key).toBe(KEY);
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(KEY);
+});
+
 it("leaves an unchanged record alone across resyncs (reads, no writes)", async () => {
   const id = (await getConnection(namespace, "llm"))?.status?.appConnectionId as number;
   // Let the previous test's correction settle (its status write) before watching for quiet.

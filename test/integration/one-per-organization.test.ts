@@ -102,3 +102,28 @@ it("hands over to the next oldest when the winner is deleted", async () => {
   expect(records[0]?.secrets.api_key).toBe(NEWER_KEY);
   expect(world.app.state.getConnection(oldId)).toBeUndefined();
 });
+
+it("a new winner adopts the record an Orphan winner left behind", async () => {
+  await putSecret(namespace, "gemini-older", { "api-key": OLDER_KEY });
+  await putSecret(namespace, "gemini-newer", { "api-key": NEWER_KEY });
+  const gemini = (secret: string, extra: Record<string, unknown> = {}) => ({
+    organizationRef: { name: "acme" },
+    provider: "Gemini",
+    gemini: { apiKeySecretRef: { name: secret, key: "api-key" } },
+    ...extra,
+  });
+  await createConnection(namespace, "gemini-first", gemini("gemini-older", { deletionPolicy: "Orphan" }));
+  const first = await waitForCondition(namespace, "gemini-first", "Ready", "True");
+  const created = Date.parse(first.metadata.creationTimestamp as string);
+  await waitFor(() => Date.now() >= created + 1000, { description: "the next second" });
+  await createConnection(namespace, "gemini-second", gemini("gemini-newer"));
+  await waitForCondition(namespace, "gemini-second", "Ready", "False", "DuplicateProvider");
+
+  const id = first.status?.appConnectionId as number;
+  await deleteConnection(namespace, "gemini-first");
+  const second = await waitForCondition(namespace, "gemini-second", "Ready", "True");
+  expect(second.status?.appConnectionId).toBe(id);
+  const records = world.app.state.listConnections().filter((r) => r.provider === "Gemini");
+  expect(records.map((r) => r.id)).toEqual([id]);
+  expect(records[0]?.secrets.api_key).toBe(NEWER_KEY);
+});
