@@ -1,0 +1,219 @@
+// The resilient informer against the real API server: cache and events, custom resources, bookmarks, restart
+// after errors, and a re-list after 410 Gone that reports what was missed (faults injected by a loopback proxy).
+import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createInformer, type Informer, type InformerOptions } from "../../operator/kube/informer.ts";
+import { testCluster } from "../support/cluster.ts";
+import { type FaultProxy, startFaultProxy } from "../support/kube-fault-proxy.ts";
+import { waitFor } from "../support/wait.ts";
+
+const CONFIGMAPS = { group: "", version: "v1", plural: "configmaps" };
+let namespace: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  namespace = await testCluster().createTestNamespace("informer");
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Recorded<T extends KubernetesObject> {
+  informer: Informer<T>;
+  events: { type: string; name: string; value?: string }[];
+}
+
+function informer<T extends KubernetesObject = V1ConfigMap>(
+  options: Partial<InformerOptions<T>> & Pick<InformerOptions<T>, "kc">,
+): Recorded<T> {
+  const inf = createInformer<T>({
+    resource: CONFIGMAPS,
+    namespace,
+    backoff: { baseMs: 50, maxMs: 200 },
+    ...options,
+  });
+  const events: Recorded<T>["events"] = [];
+  for (const type of ["add", "update", "delete"] as const) {
+    inf.on(type, (obj) =>
+      events.push({
+        type,
+        name: obj.metadata?.name ?? "",
+        value: (obj as unknown as V1ConfigMap).data?.value,
+      }),
+    );
+  }
+  cleanups.push(() => inf.stop());
+  return { informer: inf, events };
+}
+
+async function proxy(): Promise<FaultProxy> {
+  const p = await startFaultProxy(testCluster().kubeConfig);
+  cleanups.push(() => p.close());
+  return p;
+}
+
+const core = () => testCluster().core;
+const createCm = (name: string, value: string, labels: Record<string, string> = {}) =>
+  core().createNamespacedConfigMap({ namespace, body: { metadata: { name, labels }, data: { value } } });
+const updateCm = (name: string, value: string) =>
+  core().patchNamespacedConfigMap({ name, namespace, body: [{ op: "replace", path: "/data/value", value }] });
+const deleteCm = (name: string) => core().deleteNamespacedConfigMap({ name, namespace });
+
+describe("informer", () => {
+  it("lists, gets, and reports adds, updates and deletes", async () => {
+    const label = { suite: "basic" };
+    await createCm("basic-a", "1", label);
+    const { informer: inf, events } = informer({
+      kc: testCluster().kubeConfig,
+      labelSelector: "suite=basic",
+    });
+    expect(inf.hasSynced()).toBe(false);
+    await inf.start();
+    expect(inf.hasSynced()).toBe(true);
+    expect(inf.list().map((c) => c.metadata?.name)).toEqual(["basic-a"]);
+    expect(inf.get(namespace, "basic-a")?.data?.value).toBe("1");
+    expect(events).toEqual([{ type: "add", name: "basic-a", value: "1" }]);
+
+    await createCm("basic-b", "2", label);
+    await updateCm("basic-a", "3");
+    await deleteCm("basic-b");
+    await createCm("other", "x"); // outside the label selector
+    await waitFor(() => events.length >= 4, { description: "four events" });
+    expect(events.slice(1)).toEqual([
+      { type: "add", name: "basic-b", value: "2" },
+      { type: "update", name: "basic-a", value: "3" },
+      { type: "delete", name: "basic-b", value: "2" },
+    ]);
+    expect(inf.get(namespace, "basic-a")?.data?.value).toBe("3");
+    expect(inf.get(namespace, "other")).toBeUndefined();
+  });
+
+  it("watches a custom resource by path", async () => {
+    const { custom } = testCluster();
+    const { informer: inf, events } = informer<KubernetesObject & { spec: { url: string } }>({
+      kc: testCluster().kubeConfig,
+      path: `/apis/modelkeys.dev/v1alpha1/namespaces/${namespace}/organizations`,
+    });
+    await inf.start();
+    await custom.createNamespacedCustomObject({
+      group: "modelkeys.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "organizations",
+      body: {
+        apiVersion: "modelkeys.dev/v1alpha1",
+        kind: "Organization",
+        metadata: { name: "acme" },
+        spec: { url: "https://label-studio.acme.internal", tokenSecretRef: { name: "ls", key: "token" } },
+      },
+    });
+    await waitFor(() => inf.get(namespace, "acme"), { description: "the Organization in the cache" });
+    expect(inf.get(namespace, "acme")?.spec.url).toBe("https://label-studio.acme.internal");
+    expect(events.map((e) => e.type)).toEqual(["add"]);
+  });
+
+  it("asks for bookmarks, which advance its resourceVersion past filtered-out changes, and resumes without re-listing", async () => {
+    const p = await proxy();
+    const { informer: inf, events } = informer({
+      kc: p.kubeConfig,
+      labelSelector: "suite=bookmarks",
+      // The server closes each watch after 4s and sends a bookmark 2s before that (if it has a newer RV).
+      watchTimeoutSeconds: () => 4,
+    });
+    await inf.start();
+    // Changes made before the server registers the watch are replayed silently; wait until it is open.
+    await waitFor(() => p.openWatches() > 0, { description: "the watch open" });
+    // A change this watch filters out: the server tells us about its RV only through a bookmark.
+    const noise = await createCm("bookmark-noise", "1", { suite: "other" });
+    const noiseRv = Number(noise.metadata?.resourceVersion);
+    await waitFor(() => inf.status().bookmarks >= 1, { timeoutMs: 15_000, description: "a bookmark" });
+    const watchRvs = () =>
+      p.requests
+        .filter((r) => r.includes("watch=true"))
+        .map((r) => new URL(r.split(" ")[1] as string, "http://x").searchParams);
+    await waitFor(() => watchRvs().some((q) => Number(q.get("resourceVersion")) >= noiseRv), {
+      timeoutMs: 15_000,
+      description: "a watch resumed from the bookmark's resourceVersion",
+    });
+    for (const q of watchRvs()) {
+      expect(q.get("allowWatchBookmarks")).toBe("true");
+      expect(q.get("resourceVersion")).toMatch(/^[0-9]+$/);
+    }
+    expect(p.requests.filter((r) => !r.includes("watch=true"))).toHaveLength(1);
+    expect(events).toEqual([]);
+  });
+
+  it("restarts with backoff after errors and recovers", async () => {
+    const p = await proxy();
+    const isList = (u: URL) => u.pathname.endsWith("/configmaps") && u.searchParams.get("watch") !== "true";
+    const isWatch = (u: URL) => u.searchParams.get("watch") === "true";
+    p.fail(isList, 500, 3);
+    await createCm("restart-a", "1", { suite: "restart" });
+    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=restart" });
+    await inf.start();
+    expect(inf.status().restarts).toBeGreaterThanOrEqual(3);
+    expect(inf.status().failingSinceMs).toBeUndefined();
+    expect(inf.list()).toHaveLength(1);
+
+    // A watch that fails (not 410) also stops client-node's ListWatch; ours comes back.
+    const restarts = inf.status().restarts;
+    p.fail(isWatch, 503, 2);
+    p.expireWatches(); // close the current watch so that the next one meets the faults
+    await createCm("restart-b", "2", { suite: "restart" });
+    await waitFor(() => inf.get(namespace, "restart-b"), { description: "restart-b after recovery" });
+    expect(inf.status().restarts).toBeGreaterThan(restarts);
+    expect(events.map((e) => `${e.type} ${e.name}`)).toEqual(["add restart-a", "add restart-b"]);
+  });
+
+  it("re-lists on 410 Gone and reports what it missed, deletes included", async () => {
+    const p = await proxy();
+    await createCm("gone-a", "1", { suite: "gone" });
+    await createCm("gone-b", "1", { suite: "gone" });
+    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=gone" });
+    await inf.start();
+    expect(events.map((e) => `${e.type} ${e.name}`).sort()).toEqual(["add gone-a", "add gone-b"]);
+
+    // A partition: the watch stays open but delivers nothing while the world changes.
+    p.swallowWatchEvents(true);
+    await updateCm("gone-a", "2");
+    await deleteCm("gone-b");
+    await createCm("gone-c", "1", { suite: "gone" });
+    const listsBefore = p.requests.filter((r) => !r.includes("watch=true")).length;
+    p.swallowWatchEvents(false);
+    expect(p.expireWatches()).toBe(1);
+
+    await waitFor(() => inf.get(namespace, "gone-c") && !inf.get(namespace, "gone-b"), {
+      description: "cache converged after re-list",
+    });
+    expect(p.requests.filter((r) => !r.includes("watch=true")).length).toBe(listsBefore + 1);
+    expect(inf.get(namespace, "gone-a")?.data?.value).toBe("2");
+    expect(
+      events
+        .slice(2)
+        .map((e) => `${e.type} ${e.name}`)
+        .sort(),
+    ).toEqual(["add gone-c", "delete gone-b", "update gone-a"]);
+    expect(inf.status().restarts).toBe(0); // 410 is handled by re-listing, not by an error restart
+  });
+
+  it("applies transform before caching", async () => {
+    await createCm("transform-a", "secret-ish", { suite: "transform" });
+    const { informer: inf } = informer({
+      kc: testCluster().kubeConfig,
+      labelSelector: "suite=transform",
+      transform: (obj) => ({ ...obj, data: { value: "hashed" } }) as V1ConfigMap,
+    });
+    await inf.start();
+    expect(inf.get(namespace, "transform-a")?.data).toEqual({ value: "hashed" });
+    await updateCm("transform-a", "changed");
+    await waitFor(() => inf.get(namespace, "transform-a")?.metadata?.resourceVersion !== undefined);
+    await waitFor(
+      async () =>
+        inf.get(namespace, "transform-a")?.metadata?.resourceVersion ===
+        (await core().readNamespacedConfigMap({ name: "transform-a", namespace })).metadata?.resourceVersion,
+      { description: "the update in the cache" },
+    );
+    expect(inf.get(namespace, "transform-a")?.data).toEqual({ value: "hashed" });
+  });
+});

@@ -1,0 +1,153 @@
+// A loopback HTTP proxy in front of the real API server that records requests and injects the faults a real
+// server will not produce on demand: errors on chosen requests, swallowed watch events, and 410 Gone on watches.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { type HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { fetch } from "undici";
+
+export interface FaultProxy {
+  /** A kubeconfig whose requests go through the proxy (authenticating upstream as `upstream`'s user). */
+  kubeConfig: KubeConfig;
+  /** Every request seen, as `METHOD path?query`. */
+  requests: string[];
+  /** Answers the next `times` requests whose URL matches with `status` (and a Status body). */
+  fail(match: (url: URL) => boolean, status: number, times?: number): void;
+  /** While true, watch streams stay open but deliver nothing (events are missed, as in a network partition). */
+  swallowWatchEvents(on: boolean): void;
+  /** Ends every open watch with an ERROR event carrying 410 Gone, as when its resourceVersion was compacted. */
+  expireWatches(): number;
+  /** Watches open now (the API server has registered them). */
+  openWatches(): number;
+  close(): Promise<void>;
+}
+
+const gone = JSON.stringify({
+  type: "ERROR",
+  object: {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message: "too old resource version",
+    reason: "Expired",
+    code: 410,
+  },
+});
+
+/** Starts the proxy on 127.0.0.1 in front of `upstream`'s current cluster. */
+export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy> {
+  const cluster = upstream.getCurrentCluster();
+  if (!cluster) throw new Error("upstream kubeconfig has no current cluster");
+  const requests: string[] = [];
+  const faults: { match: (url: URL) => boolean; status: number; left: number }[] = [];
+  const openWatches = new Set<{ res: ServerResponse; abort: AbortController }>();
+  let swallow = false;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://proxy");
+    requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const fault = faults.find((f) => f.left > 0 && f.match(url));
+    if (fault) {
+      fault.left--;
+      res.writeHead(fault.status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: fault.status }));
+      return;
+    }
+    const target = new URL(cluster.server + url.pathname + url.search);
+    const ctx = new RequestContext(target.toString(), (req.method ?? "GET") as HttpMethod);
+    await upstream.applySecurityAuthentication(ctx);
+    const body = req.method === "GET" || req.method === "HEAD" ? undefined : await readBody(req);
+    const abort = new AbortController();
+    const headers: Record<string, string> = { ...ctx.getHeaders() };
+    if (req.headers["content-type"]) headers["content-type"] = String(req.headers["content-type"]);
+    const upstreamRes = await fetch(target, {
+      method: req.method ?? "GET",
+      headers,
+      body,
+      dispatcher: ctx.getDispatcher(),
+      signal: abort.signal,
+    });
+    res.writeHead(upstreamRes.status, {
+      "content-type": upstreamRes.headers.get("content-type") ?? "application/json",
+    });
+    if (!upstreamRes.body) return void res.end();
+    const stream = Readable.fromWeb(upstreamRes.body as import("node:stream/web").ReadableStream);
+    stream.on("error", () => res.destroy());
+    if (url.searchParams.get("watch") !== "true") {
+      stream.pipe(res);
+      return;
+    }
+    res.flushHeaders();
+    const watch = { res, abort };
+    openWatches.add(watch);
+    const lines = createInterface(stream);
+    lines.on("line", (line) => {
+      if (!swallow && !res.writableEnded) res.write(`${line}\n`);
+    });
+    const end = () => {
+      openWatches.delete(watch);
+      if (!res.writableEnded) res.end();
+    };
+    lines.on("close", end);
+    lines.on("error", end);
+    stream.on("error", end);
+    res.on("close", () => {
+      openWatches.delete(watch);
+      abort.abort();
+    });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: "proxy", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: "proxy" }],
+    contexts: [{ name: "proxy", cluster: "proxy", user: "proxy" }],
+    currentContext: "proxy",
+  });
+
+  return {
+    kubeConfig,
+    requests,
+    fail: (match, status, times = 1) => {
+      faults.push({ match, status, left: times });
+    },
+    swallowWatchEvents: (on) => {
+      swallow = on;
+    },
+    expireWatches() {
+      const all = [...openWatches];
+      for (const { res, abort } of all) {
+        res.end(`${gone}\n`);
+        abort.abort();
+      }
+      openWatches.clear();
+      return all.length;
+    },
+    openWatches: () => openWatches.size,
+    async close() {
+      for (const { res, abort } of openWatches) {
+        abort.abort();
+        res.destroy();
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
