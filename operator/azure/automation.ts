@@ -12,10 +12,10 @@ import {
   type Stack,
   StackNotFoundError,
 } from "@pulumi/pulumi/automation/index.js";
-import { z } from "zod";
-import { AccountSpec as ComponentAccountSpec, describeIssues } from "../../pulumi/args.ts";
+import { describeIssues } from "../../pulumi/args.ts";
 import { type AccountKeyService, ArmAccountKeys } from "./account-keys.ts";
-import { azureOpenAIProgram, type ProgramFactory } from "./inline-program.ts";
+import { componentSpecFor } from "./component-spec.ts";
+import { azureOpenAIProgram, type ProgramFactory, ProgramOutputs } from "./inline-program.ts";
 import { azureNativeConfig, credentialSecrets } from "./provider-config.ts";
 import {
   type AccountKeys,
@@ -26,7 +26,6 @@ import {
   type DeploymentSpec,
   type KeyName,
   ProvisionError,
-  ProvisionInputError,
   type ProvisionResult,
 } from "./provisioner.ts";
 import { redactPulumiMessage } from "./redact.ts";
@@ -73,15 +72,6 @@ export interface PulumiAutomationOptions {
   onEvent?: (event: ProvisionEvent) => void;
 }
 
-const Outputs = z.object({
-  endpoint: z.string(),
-  accountName: z.string(),
-  deploymentNames: z.array(z.string()),
-  allowedAddresses: z.array(z.string()),
-  primaryKey: z.string(),
-  secondaryKey: z.string(),
-});
-
 /**
  * {@link AzureProvisioner} on the Pulumi Automation API and a local `pulumi` CLI.
  *
@@ -111,7 +101,7 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
     deployments: DeploymentSpec[],
     credentials: AzureCredentials,
   ): Promise<ProvisionResult> {
-    const spec = validate(account, deployments);
+    const spec = componentSpecFor(account, deployments);
     const stackName = stackNameFor(account);
     return this.operate("up", stackName, credentialSecrets(credentials), async (workDir) => {
       const stack = await LocalWorkspace.createOrSelectStack(
@@ -123,7 +113,7 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       const values = Object.fromEntries(
         Object.entries(result.outputs).map(([key, output]) => [key, output.value]),
       );
-      const outputs = Outputs.safeParse(values);
+      const outputs = ProgramOutputs.safeParse(values);
       if (!outputs.success) {
         throw new Error(
           `error: the program's outputs are incomplete: ${describeIssues(outputs.error, "").join("; ")}`,
@@ -233,31 +223,6 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
 }
 
 const noProgram: PulumiFn = async () => {};
-
-/** The component's spec from the operator's account and deployments, or every problem in them. */
-function validate(account: AccountSpec, deployments: DeploymentSpec[]) {
-  const result = ComponentAccountSpec.safeParse({
-    resourceGroupName: account.resourceGroup,
-    createResourceGroup: account.createResourceGroup,
-    location: account.location,
-    accountName: account.name,
-    customSubDomainName: account.customSubDomainName,
-    sku: account.sku,
-    publicNetworkAccess: account.publicNetworkAccess,
-    allowedAddresses: account.allowedAddresses,
-    virtualNetworkSubnetIds: account.virtualNetworkSubnetIds,
-    deployments,
-  });
-  if (!result.success) {
-    const rename: Record<string, string> = { resourceGroupName: "resourceGroup", accountName: "name" };
-    throw new ProvisionInputError(
-      describeIssues(result.error, "").map((issue) =>
-        issue.replace(/^(\w+)/, (field) => rename[field] ?? field),
-      ),
-    );
-  }
-  return result.data;
-}
 
 /** A file backend's directory must exist before the CLI logs in to it. */
 function ensureFileBackend(backendUrl: string): void {

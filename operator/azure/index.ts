@@ -11,8 +11,14 @@ export {
   type PulumiAutomationOptions,
   PulumiAutomationProvisioner,
 } from "./automation.ts";
+export { componentSpecFor } from "./component-spec.ts";
 export { automationSettingsFromEnv, DEFAULT_BACKEND_URL, ENV } from "./config.ts";
-export { azureOpenAIProgram, type ProgramFactory, type ProgramInput } from "./inline-program.ts";
+export {
+  azureOpenAIProgram,
+  type ProgramFactory,
+  type ProgramInput,
+  ProgramOutputs,
+} from "./inline-program.ts";
 export * from "./provisioner.ts";
 export { redactPulumiMessage } from "./redact.ts";
 export { stackNameFor } from "./stack-name.ts";

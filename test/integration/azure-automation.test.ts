@@ -242,6 +242,7 @@ engine("the Azure provisioner on the Pulumi engine", () => {
       const last = events.findLast((e) => e.stack === stack && e.event === "stack.operation.finished");
       expect(last).toMatchObject({ operation: "destroy", result: "succeeded", changes: { delete: 4 } });
       const workspace = await LocalWorkspace.create({
+        workDir: mkdtempSync(join(base, "inspect-")),
         projectSettings: { name: PROJECT_NAME, runtime: "nodejs" },
         envVars: { PULUMI_BACKEND_URL: pathToFileURL(backendDir).href, PULUMI_HOME: join(base, "home") },
         ...(cli.root
