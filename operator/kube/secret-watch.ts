@@ -141,12 +141,10 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
     track(namespace, name, ownerKey) {
       if (stopped) return;
       const key = id(namespace, name);
-      let set = owners.get(key);
-      if (!set) owners.set(key, (set = new Set()));
-      set.add(ownerKey);
-      let mine = byOwner.get(ownerKey);
-      if (!mine) byOwner.set(ownerKey, (mine = new Set()));
-      mine.add(key);
+      const set = owners.get(key) ?? new Set<string>();
+      owners.set(key, set.add(ownerKey));
+      const mine = byOwner.get(ownerKey) ?? new Set<string>();
+      byOwner.set(ownerKey, mine.add(key));
       if (!watches.has(key)) startWatch(namespace, name);
     },
     untrack(ownerKey) {
