@@ -317,6 +317,10 @@ export const ProviderConnectionStatus = z
     models: z.array(ModelStatus).optional(),
     availableModels: z.number().int().optional(),
     modelsCheckedTime: z.string().optional().meta({ format: "date-time" }),
+    modelsCheckedGeneration: z.number().int().optional().meta({
+      description:
+        "The spec generation the models were last checked for; a newer generation is checked again, even one made while the connection was blocked.",
+    }),
     refreshRequestedAt: z.string().optional().meta({ description: "The last on-demand refresh handled." }),
     azure: AzureStatus.optional(),
     conditions: Conditions.optional(),

@@ -10,7 +10,14 @@ export interface CheckFailures {
   retryAfterMs?: number;
 }
 
-export const CHECK_BACKOFF = { baseMs: 5_000, maxMs: 30 * 60_000 } as const;
+/** How long failed checks wait: `baseMs` doubling per failure up to `maxMs`. */
+export interface CheckBackoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+/** The default backoff of failed checks (the base is `--model-check-backoff`). */
+export const CHECK_BACKOFF: CheckBackoff = { baseMs: 5_000, maxMs: 30 * 60_000 };
 
 /**
  * The refresh interval stretched by a per-object factor in [0.9, 1.1): deterministic (from the uid), so the
@@ -25,35 +32,36 @@ export function jitteredRefreshMs(connection: ProviderConnection): number {
   return Math.round(base * (0.9 + (seed / 0x1_0000_0000) * 0.2));
 }
 
-export function backoffMs(failures: CheckFailures): number {
-  const exponential = Math.min(
-    CHECK_BACKOFF.maxMs,
-    CHECK_BACKOFF.baseMs * 2 ** Math.max(0, failures.count - 1),
-  );
+/** The wait after `failures.count` failed checks (at least what the provider asked for with Retry-After). */
+export function backoffMs(failures: CheckFailures, backoff: CheckBackoff = CHECK_BACKOFF): number {
+  const exponential = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures.count - 1));
   return Math.max(exponential, failures.retryAfterMs ?? 0);
 }
 
 export type CheckDue = { due: true; why: string } | { due: false; nextInMs: number };
 
 /**
- * Whether the models must be checked now. Due at creation, on a new credential (fingerprint), a spec change,
- * an on-demand annotation, or when the jittered refresh interval passed; after a transient failure, not before
- * its backoff step ends. A bad key is not retried until one of those changes.
+ * Whether the models must be checked now. Due at creation, on a new credential (fingerprint), a spec
+ * generation not yet checked (`status.modelsCheckedGeneration`, not `observedGeneration`: a reconcile blocked
+ * by its Organization or Secret observes a generation without checking it), an on-demand annotation, or when
+ * the jittered refresh interval passed; after a transient failure, not before its backoff step ends. A bad
+ * key is not retried until one of those changes.
  */
 export function modelCheckDue(
   connection: ProviderConnection,
   currentFingerprint: string,
   now: Date,
   failures: CheckFailures | undefined,
+  backoff: CheckBackoff = CHECK_BACKOFF,
 ): CheckDue {
   const status = connection.status ?? {};
   const requested = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
   if (requested !== undefined && requested !== status.refreshRequestedAt)
     return { due: true, why: "requested" };
   if (status.credentialFingerprint !== currentFingerprint) return { due: true, why: "credential" };
-  if (status.observedGeneration !== connection.metadata.generation) return { due: true, why: "spec" };
+  if (status.modelsCheckedGeneration !== connection.metadata.generation) return { due: true, why: "spec" };
   if (failures) {
-    const wait = failures.lastAttempt.getTime() + backoffMs(failures) - now.getTime();
+    const wait = failures.lastAttempt.getTime() + backoffMs(failures, backoff) - now.getTime();
     return wait <= 0 ? { due: true, why: "retry" } : { due: false, nextInMs: wait };
   }
   if (!status.modelsCheckedTime) return { due: true, why: "first" };

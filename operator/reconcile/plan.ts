@@ -236,6 +236,8 @@ function planSync(
         status.credentialFingerprint !== fingerprint ? now.toISOString() : status.credentialRotatedTime,
       ...(models ? { models, availableModels: models.filter((m) => m.available).length } : {}),
       ...(successfulCheck ? { modelsCheckedTime: now.toISOString() } : {}),
+      // Any check, a transient failure too, was made for this generation (its retries follow the backoff).
+      ...(modelCheck ? { modelsCheckedGeneration: connection.metadata.generation } : {}),
       ...(modelCheck && annotation !== undefined ? { refreshRequestedAt: annotation } : {}),
     },
     events,

@@ -93,6 +93,7 @@ export interface ConnectionPlan {
     models?: ModelStatus[];
     availableModels?: number;
     modelsCheckedTime?: string;
+    modelsCheckedGeneration?: number;
     refreshRequestedAt?: string;
   };
   events: PlannedEvent[];

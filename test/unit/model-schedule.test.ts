@@ -20,6 +20,7 @@ function checked(options: ConnectionOptions & { handledRefresh?: string } = {}) 
       observedGeneration: 1,
       credentialFingerprint: FP_A,
       modelsCheckedTime: NOW.toISOString(),
+      modelsCheckedGeneration: 1,
       ...(options.handledRefresh ? { refreshRequestedAt: options.handledRefresh } : {}),
       ...options.status,
     },
@@ -97,11 +98,19 @@ describe("backoffMs", () => {
   ])("after %i failures with Retry-After %i ms waits %i ms", (count, retryAfterMs, ms) => {
     expect(backoffMs({ count, lastAttempt: NOW, retryAfterMs })).toBe(ms);
   });
+
+  it("follows a configured base and cap (--model-check-backoff)", () => {
+    const backoff = { baseMs: 1_000, maxMs: 4_000 };
+    const steps = [1, 2, 3, 4, 5].map((count) => backoffMs({ count, lastAttempt: NOW }, backoff));
+    expect(steps).toEqual([1_000, 2_000, 4_000, 4_000, 4_000]);
+  });
 });
 
 describe("modelCheckDue", () => {
   it("is due first when no check has run", () => {
-    const conn = connection({ status: { observedGeneration: 1, credentialFingerprint: FP_A } });
+    const conn = connection({
+      status: { observedGeneration: 1, credentialFingerprint: FP_A, modelsCheckedGeneration: 1 },
+    });
     expect(modelCheckDue(conn, FP_A, NOW, undefined)).toEqual({ due: true, why: "first" });
   });
 
@@ -118,6 +127,22 @@ describe("modelCheckDue", () => {
       due: true,
       why: "spec",
     });
+  });
+
+  it("is due for a generation observed while blocked but never checked (observedGeneration moved on)", () => {
+    // A reconcile blocked by its Organization or Secret writes observedGeneration 2 without a check.
+    const conn = checked({ generation: 2, status: { observedGeneration: 2 } });
+    expect(modelCheckDue(conn, FP_A, at(1000), undefined)).toEqual({ due: true, why: "spec" });
+  });
+
+  it("is not due for a generation already checked, whatever observedGeneration says", () => {
+    const conn = checked({ generation: 2, status: { observedGeneration: 2, modelsCheckedGeneration: 2 } });
+    expect(modelCheckDue(conn, FP_A, at(1000), undefined)).toMatchObject({ due: false });
+  });
+
+  it("is due once for a status written before modelsCheckedGeneration existed", () => {
+    const conn = checked({ status: { modelsCheckedGeneration: undefined } });
+    expect(modelCheckDue(conn, FP_A, at(1000), undefined)).toEqual({ due: true, why: "spec" });
   });
 
   it("is due when the refresh annotation has a value not yet handled", () => {
@@ -179,6 +204,13 @@ describe("modelCheckDue", () => {
       expect(modelCheckDue(conn, FP_A, at(10_000), failures)).toEqual({ due: false, nextInMs: wait });
       expect(modelCheckDue(conn, FP_A, at(10_000 + wait - 1), failures)).toEqual({ due: false, nextInMs: 1 });
       expect(modelCheckDue(conn, FP_A, at(10_000 + wait), failures)).toEqual({ due: true, why: "retry" });
+    });
+
+    it("waits the configured backoff steps when given one", () => {
+      const backoff = { baseMs: 1_000, maxMs: 60_000 };
+      const failures: CheckFailures = { count: 3, lastAttempt: NOW };
+      expect(modelCheckDue(conn, FP_A, at(3_999), failures, backoff)).toEqual({ due: false, nextInMs: 1 });
+      expect(modelCheckDue(conn, FP_A, at(4_000), failures, backoff)).toEqual({ due: true, why: "retry" });
     });
 
     it("honours retryAfterMs when it is longer than the backoff step", () => {

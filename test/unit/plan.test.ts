@@ -3,6 +3,7 @@ import type { ModelStatus, Provider, ProviderConnection } from "../../crds/index
 import { ANNOTATIONS, CONDITION, REASON, type Reason } from "../../operator/constants.ts";
 import { type AppRecordView, desiredFields } from "../../operator/reconcile/app-fields.ts";
 import { findCondition } from "../../operator/reconcile/conditions.ts";
+import { modelCheckDue } from "../../operator/reconcile/model-schedule.ts";
 import { modelConditions, oneConnectionWinner, planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus, statusChanged } from "../../operator/reconcile/status.ts";
 import type {
@@ -1161,6 +1162,45 @@ describe("model checks", () => {
         "2026-11-20T09:59:00Z",
       );
       expect(planConnection(observe(conn)).status).not.toHaveProperty("refreshRequestedAt");
+    });
+
+    it.each<[string, ModelCheckView | undefined, number | undefined]>([
+      ["a valid check", validCheck(), 4],
+      ["a definite failure", { outcome: "InvalidCredentials", message: "401", models: [] }, 4],
+      ["a transient failure", { outcome: "Unavailable", message: "503", models: [] }, 4],
+      ["no check", undefined, undefined],
+    ])("after %s, records the generation checked: %s", (_case, check, generation) => {
+      const plan = planConnection(observe(connection({ generation: 4 }), { modelCheck: check }));
+      expect(plan.status.modelsCheckedGeneration).toBe(generation);
+    });
+
+    it("a spec change made while blocked is checked once the connection is unblocked", () => {
+      const { conn, record } = syncedConnection();
+      expect(conn.status).toMatchObject({ observedGeneration: 1, modelsCheckedGeneration: 1 });
+      // The spec changes (generation 2) while the Organization is not ready: the blocked reconcile observes
+      // generation 2 but checks nothing.
+      const changed: ProviderConnection = {
+        ...conn,
+        metadata: { ...conn.metadata, generation: 2 },
+        spec: { ...conn.spec, models: ["gpt-4o", "o3"] },
+      };
+      const blocked = reconcile(
+        observe(changed, {
+          app: { kind: "NotRead" },
+          organization: { kind: "NotReady", reason: REASON.OrganizationNotReady, message: "not ready" },
+          now: LATER,
+        }),
+        record,
+      );
+      expect(blocked.status).toMatchObject({ observedGeneration: 2, modelsCheckedGeneration: 1 });
+      // Unblocked, with the same credential and no failures: the new generation is due at once.
+      expect(modelCheckDue(blocked.after, FP_A, LATER, undefined)).toEqual({ due: true, why: "spec" });
+      const checkedAgain = reconcile(
+        observe(blocked.after, { app: { kind: "ById", record }, modelCheck: validCheck(), now: LATER }),
+        record,
+      );
+      expect(checkedAgain.status.modelsCheckedGeneration).toBe(2);
+      expect(modelCheckDue(checkedAgain.after, FP_A, LATER, undefined)).toMatchObject({ due: false });
     });
 
     it("before any check: no models in status, Ready says they were not checked", () => {
