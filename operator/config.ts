@@ -32,6 +32,8 @@ export interface Config {
   logLevel: LogLevel;
   appTimeoutMs: number;
   providerTimeoutMs: number;
+  /** The first wait after a failed model check (rate limited, provider down); it doubles per failure. */
+  modelCheckBackoffMs: number;
   /** Hosts (optionally `*.domain`), IP addresses and CIDRs that provider checks may reach. */
   egressAllow: string[];
   /** A ConfigMap that overrides the built-in model catalogue. */
@@ -138,6 +140,11 @@ const SETTINGS = {
     schema: duration,
     default: () => "15s",
     help: "timeout of one request to a model provider",
+  },
+  modelCheckBackoff: {
+    schema: duration,
+    default: () => "5s",
+    help: "first wait after a failed model check; doubles per failure up to 30m",
   },
   egressAllow: {
     schema: z
@@ -246,6 +253,7 @@ function toConfig(v: Record<string, unknown>): Config {
     logLevel: v.logLevel as LogLevel,
     appTimeoutMs: v.appTimeout as number,
     providerTimeoutMs: v.providerTimeout as number,
+    modelCheckBackoffMs: v.modelCheckBackoff as number,
     egressAllow: v.egressAllow as string[],
     catalogueConfigMap: v.catalogueConfigMap as Config["catalogueConfigMap"],
     pulumiBackendUrl: v.pulumiBackendUrl as string,

@@ -21,6 +21,7 @@ import { OrganizationSessions } from "./organization/sessions.ts";
 import { createWorkQueue } from "./queue.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
+import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
 import type { ConnectionDeps, ModelCheckRequest, ProvisionView } from "./reconcile/ports.ts";
 import type { ModelCheckView } from "./reconcile/types.ts";
 
@@ -99,6 +100,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     readSecret: (ns, name) => kube.readSecret(ns, name),
     checkModels: options.checkModels,
     checkFailures: new Map(),
+    checkBackoff: { ...CHECK_BACKOFF, baseMs: config.modelCheckBackoffMs },
     provision: options.provision,
     kube: {
       patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),

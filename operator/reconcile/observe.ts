@@ -78,7 +78,13 @@ export async function observeConnection(
     organization.kind === "Ready"
   ) {
     const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
-    const due = modelCheckDue(connection, credential.fingerprint, now, deps.checkFailures.get(uid));
+    const due = modelCheckDue(
+      connection,
+      credential.fingerprint,
+      now,
+      deps.checkFailures.get(uid),
+      deps.checkBackoff,
+    );
     if (due.due) {
       modelCheck = await deps.checkModels({ connection, credentials, provisioned });
       if (modelCheck.outcome === "RateLimited" || modelCheck.outcome === "Unavailable") {
@@ -92,7 +98,7 @@ export async function observeConnection(
         deps.checkFailures.delete(uid);
       }
       const failures = deps.checkFailures.get(uid);
-      nextModelCheckInMs = failures ? backoffMs(failures) : jitteredRefreshMs(connection);
+      nextModelCheckInMs = failures ? backoffMs(failures, deps.checkBackoff) : jitteredRefreshMs(connection);
     } else {
       nextModelCheckInMs = due.nextInMs;
     }

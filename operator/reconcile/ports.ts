@@ -2,7 +2,7 @@
 import type { Organization, ProviderConnection } from "../../crds/index.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
 import type { Credentials } from "./credentials.ts";
-import type { CheckFailures } from "./model-schedule.ts";
+import type { CheckBackoff, CheckFailures } from "./model-schedule.ts";
 import type { ModelCheckView, OrganizationView, PlannedEvent } from "./types.ts";
 
 /** Fields sent to the app: managed fields plus the write-only secret fields. */
@@ -52,6 +52,8 @@ export interface ConnectionDeps {
   checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
   /** In-memory memory of failed checks, keyed by connection uid. */
   checkFailures: Map<string, CheckFailures>;
+  /** How failed checks back off. @default CHECK_BACKOFF */
+  checkBackoff?: CheckBackoff;
   /** Provisioned Azure connections: provisions and returns what the app needs (optional capability). */
   provision?(connection: ProviderConnection): Promise<ProvisionView>;
   kube: {

@@ -35,6 +35,7 @@ describe("parseConfig", () => {
       logLevel: "info",
       appTimeoutMs: 10_000,
       providerTimeoutMs: 15_000,
+      modelCheckBackoffMs: 5_000,
       egressAllow: [],
       catalogueConfigMap: undefined,
       pulumiBackendUrl: "file:///var/lib/modelkeys/pulumi",
@@ -96,6 +97,7 @@ describe("parseConfig", () => {
         pulumiPassphraseSecret: { namespace: "modelkeys-system", name: "pulumi", key: "passphrase" },
       },
     ],
+    [["--model-check-backoff=500ms"], { modelCheckBackoffMs: 500 }],
     [
       ["--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s"],
       {
@@ -128,6 +130,7 @@ describe("parseConfig", () => {
     ],
     [["--pulumi-backend-url=not a url"], "--pulumi-backend-url", "MODELKEYS_PULUMI_BACKEND_URL"],
     [["--bind-address=localhost"], "--bind-address", "MODELKEYS_BIND_ADDRESS"],
+    [["--model-check-backoff=0s"], "--model-check-backoff", "MODELKEYS_MODEL_CHECK_BACKOFF"],
     [["--renew-deadline=20s"], "--renew-deadline", "MODELKEYS_RENEW_DEADLINE"],
     [["--retry-period=9s"], "--retry-period", "MODELKEYS_RETRY_PERIOD"],
     [["--lease-duration=15500ms"], "--lease-duration", "MODELKEYS_LEASE_DURATION"],
