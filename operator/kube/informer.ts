@@ -1,17 +1,15 @@
 // A resilient informer: client-node's ListWatch cache, restarted with backoff when it stops on an error, watching
 // with bookmarks so that a quiet watch resumes from a fresh resourceVersion instead of re-listing.
 import {
-  HttpMethod,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   ListWatch,
-  RequestContext,
   Watch,
 } from "@kubernetes/client-node";
-import { fetch } from "undici";
 import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { listAll } from "./list.ts";
 
 /** Which resource an informer watches: `group` is "" for the core API. */
 export interface ResourceRef {
@@ -285,57 +283,4 @@ class InformerWatch extends Watch {
       done,
     );
   }
-}
-
-/** Lists every page of a collection as plain JSON. */
-async function listAll(
-  kc: KubeConfig,
-  path: string,
-  labelSelector?: string,
-  fieldSelector?: string,
-): Promise<KubernetesListObject<KubernetesObject>> {
-  const items: KubernetesObject[] = [];
-  let resourceVersion: string | undefined;
-  let continueToken: string | undefined;
-  do {
-    const page = await getJson(kc, path, {
-      limit: "500",
-      labelSelector,
-      fieldSelector,
-      continue: continueToken,
-    });
-    const list = page as KubernetesListObject<KubernetesObject>;
-    resourceVersion ??= list.metadata?.resourceVersion;
-    items.push(...(list.items ?? []));
-    continueToken =
-      list.metadata?._continue ?? (list.metadata as { continue?: string } | undefined)?.continue;
-  } while (continueToken);
-  return { apiVersion: "v1", kind: "List", metadata: { resourceVersion }, items };
-}
-
-/** A GET through the kubeconfig's authentication; a non-2xx answer throws with `statusCode` and the Status message. */
-async function getJson(
-  kc: KubeConfig,
-  path: string,
-  query: Record<string, string | undefined>,
-): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error("no current cluster in the kubeconfig");
-  const url = new URL(cluster.server + path);
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  await kc.applySecurityAuthentication(ctx);
-  const response = await fetch(url, {
-    method: "GET",
-    headers: ctx.getHeaders(),
-    dispatcher: ctx.getDispatcher(),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const body = (await response.json().catch(() => undefined)) as { message?: string } | undefined;
-  if (!response.ok) {
-    const err = new Error(`GET ${path}: ${response.status} ${body?.message ?? response.statusText}`);
-    Object.assign(err, { statusCode: response.status, code: response.status });
-    throw err;
-  }
-  return body;
 }

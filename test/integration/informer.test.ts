@@ -2,7 +2,13 @@
 // after errors, and a re-list after 410 Gone that reports what was missed (faults injected by a loopback proxy).
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createInformer, type Informer, type InformerOptions } from "../../operator/kube/informer.ts";
+import {
+  createInformer,
+  type Informer,
+  type InformerOptions,
+  resourcePath,
+} from "../../operator/kube/informer.ts";
+import { listAll } from "../../operator/kube/list.ts";
 import { testCluster } from "../support/cluster.ts";
 import { type FaultProxy, startFaultProxy } from "../support/kube-fault-proxy.ts";
 import { waitFor } from "../support/wait.ts";
@@ -195,6 +201,27 @@ describe("informer", () => {
         .sort(),
     ).toEqual(["add gone-c", "delete gone-b", "update gone-a"]);
     expect(inf.status().restarts).toBe(0); // 410 is handled by re-listing, not by an error restart
+  });
+
+  it("lists every page of a large collection", async () => {
+    for (const i of [1, 2, 3, 4, 5]) await createCm(`page-${i}`, String(i), { suite: "pages" });
+    const p = await proxy();
+    const list = await listAll(
+      p.kubeConfig,
+      resourcePath(CONFIGMAPS, namespace),
+      "suite=pages",
+      undefined,
+      2,
+    );
+    expect(list.items.map((i) => i.metadata?.name).sort()).toEqual([
+      "page-1",
+      "page-2",
+      "page-3",
+      "page-4",
+      "page-5",
+    ]);
+    expect(p.requests.filter((r) => r.includes("limit=2"))).toHaveLength(3);
+    expect(list.metadata?.resourceVersion).toMatch(/^[0-9]+$/);
   });
 
   it("applies transform before caching", async () => {
