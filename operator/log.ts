@@ -116,7 +116,7 @@ export function redactValue(value: unknown, seen = new WeakSet<object>(), depth 
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Where lines go; stdout by default. Tests pass a stream that collects lines. */
+  /** Where lines go; stdout (synchronous, so nothing is lost at process.exit) by default. Tests pass a stream. */
   destination?: DestinationStream;
   /** Fields on every line, e.g. `{replica: identity}`. */
   base?: Record<string, unknown>;
@@ -159,6 +159,6 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
