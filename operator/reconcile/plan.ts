@@ -220,6 +220,9 @@ function planSync(
   if (blocking && readyReasonChanged(observed, blocking.reason as Reason)) {
     events.push(warning(blocking.reason, blocking.message ?? ""));
   }
+  for (const event of checkWarnings(observed, checkConditions)) {
+    if (!events.some((e) => e.reason === event.reason)) events.push(event);
+  }
 
   const annotation = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
   const successfulCheck = modelCheck !== undefined && !transient;
@@ -244,6 +247,22 @@ function planSync(
     requeueAfterMs: observed.nextModelCheckInMs,
     waiting: false,
   };
+}
+
+/** Check results worth a Warning even while Ready stays True (a provider down, rate limits, missing models). */
+const WARN_REASONS = new Set<string>([REASON.RateLimited, REASON.ProviderUnavailable, REASON.ModelsMissing]);
+
+/**
+ * A Warning when the check's first bad condition (False, or one of WARN_REASONS) is new since the last status:
+ * once per change, never again on the retries that keep it so. Only the first: the later ones follow from it
+ * (a rejected key also leaves no model available).
+ */
+function checkWarnings(observed: ObservedConnection, intents: readonly ConditionIntent[]): PlannedEvent[] {
+  const bad = intents.find((intent) => intent.status === "False" || WARN_REASONS.has(intent.reason));
+  if (!bad) return [];
+  const before = observed.connection.status?.conditions?.find((c) => c.type === bad.type);
+  const changed = before?.status !== bad.status || before.reason !== bad.reason;
+  return changed ? [warning(bad.reason, bad.message)] : [];
 }
 
 function readyMessage(models: readonly { available: boolean }[] | undefined): string {

@@ -980,12 +980,13 @@ describe("model checks", () => {
       expect(plan.app).toMatchObject({ kind: "create", fields: { cached_available_models: "gpt-4o" } });
     });
 
-    it.each<[string, ModelCheckView, string[] | undefined, "True" | "False", Reason]>([
+    it.each<[string, ModelCheckView, string[] | undefined, "True" | "False", Reason, Reason | undefined]>([
       [
         "invalid credentials",
         { outcome: "InvalidCredentials", message: "401", models: [] },
         undefined,
         "False",
+        REASON.InvalidCredentials,
         REASON.InvalidCredentials,
       ],
       [
@@ -994,6 +995,7 @@ describe("model checks", () => {
         undefined,
         "False",
         REASON.NetworkRestricted,
+        REASON.NetworkRestricted,
       ],
       [
         "egress denied",
@@ -1001,15 +1003,31 @@ describe("model checks", () => {
         undefined,
         "False",
         REASON.EgressDenied,
+        REASON.EgressDenied,
       ],
-      ["no expected model", validCheck(["gpt-4o"]), ["o3"], "False", REASON.NoModelsAvailable],
-      ["some expected models missing", validCheck(["gpt-4o"]), ["gpt-4o", "o3"], "True", REASON.Synced],
+      [
+        "no expected model",
+        validCheck(["gpt-4o"]),
+        ["o3"],
+        "False",
+        REASON.NoModelsAvailable,
+        REASON.NoModelsAvailable,
+      ],
+      [
+        "some expected models missing",
+        validCheck(["gpt-4o"]),
+        ["gpt-4o", "o3"],
+        "True",
+        REASON.Synced,
+        REASON.ModelsMissing,
+      ],
       [
         "rate limited (unknown)",
         { outcome: "RateLimited", message: "429", models: [], retryAfterMs: 30_000 },
         undefined,
         "True",
         REASON.Synced,
+        REASON.RateLimited,
       ],
       [
         "provider unavailable (unknown)",
@@ -1017,15 +1035,29 @@ describe("model checks", () => {
         undefined,
         "True",
         REASON.Synced,
+        REASON.ProviderUnavailable,
       ],
-    ])("Ready after %s: %s %s", (_case, check, expected, status, reason) => {
+      ["all models available", validCheck(["gpt-4o"]), ["gpt-4o"], "True", REASON.Synced, undefined],
+    ])("Ready after %s: %s %s (warning: %s)", (_case, check, expected, status, reason, warned) => {
       const plan = checked(check, { expected });
       expect(ready(plan)).toMatchObject({ status, reason });
       expect(plan.app.kind).toBe("create");
       expect(condition(plan, CONDITION.AppSynced)).toMatchObject({ status: "True", reason: REASON.Synced });
-      if (status === "False")
-        expect(plan.events).toContainEqual(expect.objectContaining({ type: "Warning", reason }));
-      else expect(plan.events.every((e) => e.type === "Normal")).toBe(true);
+      const warnings = plan.events.filter((e) => e.type === "Warning").map((e) => e.reason);
+      expect(warnings).toEqual(warned ? [warned] : []);
+    });
+
+    it("warns about a check result once: retries that keep it so stay quiet", () => {
+      const down: ModelCheckView = { outcome: "Unavailable", message: "503", models: [] };
+      const first = reconcile(observe(connection(), { modelCheck: down }));
+      expect(first.plan.events).toContainEqual(
+        expect.objectContaining({ type: "Warning", reason: REASON.ProviderUnavailable }),
+      );
+      const retry = reconcile(
+        observe(first.after, { app: { kind: "ById", record: first.record }, modelCheck: down, now: LATER }),
+        first.record,
+      );
+      expect(retry.plan.events).toEqual([]);
     });
 
     it.each<[string, Partial<ModelCheckView>, Reason]>([
