@@ -10,6 +10,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body: unknown;
+  /** When it arrived (ms since the epoch), for tests that measure how requests are spaced. */
+  at: number;
 }
 
 /** An injected failure: answer `status` (or drop the connection) instead of the route's answer. */
@@ -84,6 +86,7 @@ export async function startStandIn<B extends CommonBehaviour>(
     const url = new URL(req.url ?? "/", self.url);
     const raw = await readBody(req);
     const recorded: RecordedRequest = {
+      at: Date.now(),
       method: req.method ?? "GET",
       path: url.pathname,
       query: url.searchParams,
