@@ -23,8 +23,11 @@ export interface Fault {
   retryAfterSeconds?: number;
   /** Destroy the socket without an answer. */
   drop?: boolean;
-  /** Only requests whose path contains this (or matches it). @default every request */
-  match?: string | RegExp;
+  /**
+   * Only requests whose path contains this (or matches it), or for which it returns true (to fail the
+   * requests of one key, say). @default every request
+   */
+  match?: string | RegExp | ((request: RecordedRequest) => boolean);
   /** Let this many matching requests through first (to fail page two, say). @default 0 */
   skip?: number;
   /** How many requests it hits, then it clears itself. @default every request until changed */
@@ -36,6 +39,8 @@ export interface CommonBehaviour {
   /** Wait this long before answering (the client's timeout shows). @default 0 */
   delayMs?: number;
   fault?: Fault | undefined;
+  /** Further faults, each for its own requests (see Fault.match); `fault` first, then these in order. */
+  faults?: Fault[] | undefined;
 }
 
 /** What a route answers. */
@@ -97,13 +102,14 @@ export async function startStandIn<B extends CommonBehaviour>(
     };
     requests.push(recorded);
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
-    const fault = behaviour.fault;
-    if (fault && matches(fault, recorded.path) && fault.skip) {
-      behaviour = { ...behaviour, fault: { ...fault, skip: fault.skip - 1 } };
-    } else if (fault && matches(fault, recorded.path)) {
+    const slot = matchingFault(behaviour, recorded);
+    const fault = slot?.fault;
+    if (slot && fault?.skip) {
+      behaviour = slot.replace({ ...fault, skip: fault.skip - 1 });
+    } else if (slot && fault) {
       if (fault.times !== undefined) {
         const left = fault.times - 1;
-        behaviour = { ...behaviour, fault: left > 0 ? { ...fault, times: left } : undefined };
+        behaviour = slot.replace(left > 0 ? { ...fault, times: left } : undefined);
       }
       if (fault.drop) {
         req.socket.destroy();
@@ -151,9 +157,34 @@ export async function startStandIn<B extends CommonBehaviour>(
   };
 }
 
-function matches(fault: Fault, path: string): boolean {
-  if (fault.match === undefined) return true;
-  return typeof fault.match === "string" ? path.includes(fault.match) : fault.match.test(path);
+function matches(fault: Fault, request: RecordedRequest): boolean {
+  const { match } = fault;
+  if (match === undefined) return true;
+  if (typeof match === "string") return request.path.includes(match);
+  if (match instanceof RegExp) return match.test(request.path);
+  return match(request);
+}
+
+/** The first fault that matches `request`, and how to replace it (for skip and times) in a new behaviour. */
+function matchingFault<B extends CommonBehaviour>(
+  behaviour: B,
+  request: RecordedRequest,
+): { fault: Fault; replace(next: Fault | undefined): B } | undefined {
+  if (behaviour.fault && matches(behaviour.fault, request)) {
+    return { fault: behaviour.fault, replace: (next) => ({ ...behaviour, fault: next }) };
+  }
+  const index = behaviour.faults?.findIndex((f) => matches(f, request)) ?? -1;
+  const fault = index >= 0 ? behaviour.faults?.[index] : undefined;
+  if (!fault) return undefined;
+  return {
+    fault,
+    replace: (next) => {
+      const faults = [...(behaviour.faults ?? [])];
+      if (next) faults[index] = next;
+      else faults.splice(index, 1);
+      return { ...behaviour, faults };
+    },
+  };
 }
 
 function send(res: ServerResponse, answer: Answer): void {
