@@ -31,6 +31,7 @@ import {
 import { redactPulumiMessage } from "./redact.ts";
 import { stackNameFor } from "./stack-name.ts";
 import { StackQueue } from "./stack-queue.ts";
+import { breakStaleLocks } from "./stale-locks.ts";
 
 /** The Pulumi project every account stack belongs to. */
 export const PROJECT_NAME = "modelkeys-azure";
@@ -39,6 +40,7 @@ export const PROJECT_NAME = "modelkeys-azure";
 export type ProvisionEvent =
   | { event: "stack.operation.queued"; stack: string; operation: Operation; waiting: number }
   | { event: "stack.operation.started"; stack: string; operation: Operation }
+  | { event: "stack.lock.broken"; stack: string; pid: number; hostname: string; timestamp?: string }
   | {
       event: "stack.operation.finished";
       stack: string;
@@ -80,9 +82,9 @@ export interface PulumiAutomationOptions {
  * removed afterwards, so nothing but the backend holds state; credentials are secret stack configuration
  * (encrypted with the passphrase in the backend); error messages are redacted.
  * Assumptions: one operator process (the leader) drives the stacks of a backend.
- * Caveats: a process killed mid-update leaves the backend's lock on that stack; the next update then
- * fails with Pulumi's "currently locked" message until the lock is removed (`pulumi cancel` on the Pulumi
- * Cloud backend, the lock file under .pulumi/locks on a file or bucket backend).
+ * Caveats: a process killed mid-update leaves the backend's lock on that stack. On a file backend the next
+ * operation removes it when it was taken on this host by a process that is gone ({@link breakStaleLocks});
+ * otherwise updates fail with Pulumi's "currently locked" message until it is removed by hand.
  */
 export class PulumiAutomationProvisioner implements AzureProvisioner {
   private readonly queue = new StackQueue();
@@ -170,6 +172,11 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       const started = Date.now();
       const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), "modelkeys-pulumi-"));
       try {
+        if (operation !== "regenerateKey") {
+          for (const lock of await breakStaleLocks(this.options.backendUrl, PROJECT_NAME, stack)) {
+            emit({ event: "stack.lock.broken", stack, ...lock });
+          }
+        }
         const { value, changes } = await work(workDir);
         emit({
           event: "stack.operation.finished",

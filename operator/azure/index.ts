@@ -23,3 +23,4 @@ export * from "./provisioner.ts";
 export { redactPulumiMessage } from "./redact.ts";
 export { stackNameFor } from "./stack-name.ts";
 export { StackQueue } from "./stack-queue.ts";
+export { type BrokenLock, breakStaleLocks } from "./stale-locks.ts";

@@ -2,9 +2,18 @@
 // cloud-free inline program: stack lifecycle, outputs, no-op updates, destroy, redacted failures, updates of
 // one stack serialized in call order and different stacks running side by side. Needs no Kubernetes.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
@@ -159,8 +168,12 @@ function filesUnder(dir: string): string[] {
 
 function eventsOf(stack: string) {
   return events
-    .filter((e) => e.stack === stack && e.event !== "stack.operation.queued")
-    .map((e) => `${e.event.replace("stack.operation.", "")} ${e.operation}`);
+    .filter(
+      (e) =>
+        e.stack === stack &&
+        (e.event === "stack.operation.started" || e.event === "stack.operation.finished"),
+    )
+    .map((e) => `${e.event.replace("stack.operation.", "")} ${"operation" in e ? e.operation : ""}`);
 }
 
 engine("the Azure provisioner on the Pulumi engine", () => {
@@ -356,6 +369,38 @@ engine("the Azure provisioner on the Pulumi engine", () => {
       "finished regenerateKey",
     ]);
     await p.destroy(rotating, credentials);
+  });
+
+  it("recovers a stack locked by a dead process of this host, and respects another host's lock", async () => {
+    const crashed = account("crashed-openai");
+    const stack = stackNameFor(crashed);
+    const p = provisioner();
+    await p.up(crashed, [deployment("c")], credentials);
+    const lockDir = join(backendDir, ".pulumi", "locks", "organization", PROJECT_NAME, stack);
+    mkdirSync(lockDir, { recursive: true });
+    // A process that has exited: its pid names no running process.
+    const deadPid = Number(
+      execFileSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]),
+    );
+    const lock = (host: string, pid: number) =>
+      JSON.stringify({ pid, username: "root", hostname: host, timestamp: "2026-01-01T00:00:00Z" });
+    writeFileSync(join(lockDir, "crashed.json"), lock(hostname(), deadPid));
+    await p.up(crashed, [deployment("c")], credentials);
+    expect(events.filter((e) => e.stack === stack && e.event === "stack.lock.broken")).toEqual([
+      {
+        event: "stack.lock.broken",
+        stack,
+        pid: deadPid,
+        hostname: hostname(),
+        timestamp: "2026-01-01T00:00:00Z",
+      },
+    ]);
+    writeFileSync(join(lockDir, "elsewhere.json"), lock("another-host", deadPid));
+    await expect(p.up(crashed, [deployment("c")], credentials)).rejects.toThrow(
+      /the stack is currently locked/,
+    );
+    rmSync(join(lockDir, "elsewhere.json"));
+    await p.destroy(crashed, credentials);
   });
 
   it("fails an update with a redacted message and leaves the stack usable", async () => {
