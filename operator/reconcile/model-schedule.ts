@@ -43,8 +43,9 @@ export type CheckDue = { due: true; why: string } | { due: false; nextInMs: numb
 /**
  * Whether the models must be checked now. Due at creation, on a new credential (fingerprint), a spec
  * generation not yet checked (`status.modelsCheckedGeneration`, not `observedGeneration`: a reconcile blocked
- * by its Organization or Secret observes a generation without checking it), an on-demand annotation, or when
- * the jittered refresh interval passed; after a transient failure, not before its backoff step ends. A bad
+ * by its Organization or Secret observes a generation without checking it), an on-demand annotation, a rotation
+ * pushed without a check (`credentialRotatedTime` after `modelsCheckedTime`), or when the jittered refresh
+ * interval passed; after a transient failure, not before its backoff step ends. A bad
  * key is not retried until one of those changes.
  */
 export function modelCheckDue(
@@ -64,6 +65,14 @@ export function modelCheckDue(
     const wait = failures.lastAttempt.getTime() + backoffMs(failures, backoff) - now.getTime();
     return wait <= 0 ? { due: true, why: "retry" } : { due: false, nextInMs: wait };
   }
+  // A rotation is pushed to the app before its check (see observe): models checked before it describe the old
+  // credential.
+  if (
+    status.modelsCheckedTime &&
+    status.credentialRotatedTime &&
+    Date.parse(status.credentialRotatedTime) > Date.parse(status.modelsCheckedTime)
+  )
+    return { due: true, why: "rotated" };
   if (!status.modelsCheckedTime) return { due: true, why: "first" };
   const wait = Date.parse(status.modelsCheckedTime) + jitteredRefreshMs(connection) - now.getTime();
   return wait <= 0 ? { due: true, why: "refresh" } : { due: false, nextInMs: wait };

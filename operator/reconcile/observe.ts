@@ -85,7 +85,16 @@ export async function observeConnection(
       deps.checkFailures.get(uid),
       deps.checkBackoff,
     );
-    if (due.due) {
+    // A rotated key goes to the app first and is checked in the very next reconcile (due as "rotated"): a slow
+    // provider must not hold a rotation back, and the models still follow the new key.
+    const rotation =
+      due.due &&
+      due.why === "credential" &&
+      connection.status?.credentialFingerprint !== undefined &&
+      connection.status.appConnectionId !== undefined;
+    if (rotation) {
+      nextModelCheckInMs = 0;
+    } else if (due.due) {
       modelCheck = await deps.checkModels({ connection, credentials, provisioned });
       if (modelCheck.outcome === "RateLimited" || modelCheck.outcome === "Unavailable") {
         const previous = deps.checkFailures.get(uid);

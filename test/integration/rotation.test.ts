@@ -18,11 +18,25 @@ import {
 
 const FIRST_KEY = "canary-rotation-first-4b1c9e";
 const SECOND_KEY = "canary-rotation-second-a27d03";
+const THIRD_KEY = "canary-rotation-third-d90f6b";
 const ROTATION_DEADLINE_MS = 5_000;
 
 let world: AppWithOwner;
 let operator: TestOperator;
 let namespace: string;
+
+/** Model checks of these keys wait until the test opens their gate: a provider that answers slowly. */
+const gates = new Map<string, { started: boolean; open: () => void; opened: Promise<void> }>();
+
+function holdChecksOf(key: string) {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const gate = { started: false, open, opened };
+  gates.set(key, gate);
+  return gate;
+}
 
 beforeAll(async () => {
   namespace = await testCluster().createTestNamespace("rotation");
@@ -30,17 +44,24 @@ beforeAll(async () => {
   await createOrganization(namespace, "acme", world.app.url, world.token);
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "gpt-4o", available: true }],
-    }),
+    checkModels: async ({ credentials }) => {
+      const gate = gates.get(credentials.apiKey ?? "");
+      if (gate) {
+        gate.started = true;
+        await gate.opened;
+      }
+      const model = credentials.apiKey === THIRD_KEY ? "gpt-4.1" : "gpt-4o";
+      return { outcome: "Valid", message: "checked", models: [{ name: model, available: true }] };
+    },
   });
 });
 
 afterAll(async () => {
+  // A check still held would keep the operator from stopping.
+  for (const gate of gates.values()) gate.open();
   try {
-    if (operator) await expectNoLeaks({ namespace, operator, secrets: [FIRST_KEY, SECOND_KEY, world.token] });
+    if (operator)
+      await expectNoLeaks({ namespace, operator, secrets: [FIRST_KEY, SECOND_KEY, THIRD_KEY, world.token] });
   } finally {
     await operator?.stop();
     await world?.app.stop();
@@ -122,4 +143,40 @@ it("the canary scan finds a value that is there (the scan is not blind)", async 
   expect(places).toContain("operator logs");
   expect(places).toContain("providerconnections/openai");
   expect(places.some((p) => p.startsWith("Event "))).toBe(true);
+});
+
+it("does not hold a rotation back while the provider is slow to check the new key", async () => {
+  const before = await waitForCondition(namespace, "openai", "Ready", "True");
+  const id = before.status?.appConnectionId as number;
+  const gate = holdChecksOf(THIRD_KEY);
+  world.app.state.clearRequests();
+  const secretUpdatedAt = Date.now();
+  await putSecret(namespace, "openai", { "api-key": THIRD_KEY });
+  const patch = await waitFor(
+    () =>
+      world.app.state.requests.find(
+        (r) => r.method === "PATCH" && (r.body as { api_key?: string }).api_key === THIRD_KEY,
+      ),
+    { timeoutMs: 15_000, intervalMs: 20, description: "PATCH with the rotated key while the check hangs" },
+  );
+  expect(patch.at - secretUpdatedAt).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  expect(patch.path).toBe(`/api/model-provider-connections/${id}/`);
+
+  // The new key is still checked: once the provider answers, its models reach status and the app.
+  await waitFor(() => gate.started, { description: "the model check of the new key started" });
+  gate.open();
+  const after = await waitFor(
+    async () => {
+      const c = await getConnection(namespace, "openai");
+      return c?.status?.models?.some((m) => m.name === "gpt-4.1") ? c : undefined;
+    },
+    { description: "the new key's models in status" },
+  );
+  expect(Date.parse(after.status?.modelsCheckedTime as string)).toBeGreaterThanOrEqual(
+    Date.parse(after.status?.credentialRotatedTime as string),
+  );
+  await waitFor(() => world.app.state.getConnection(id)?.cached_available_models === "gpt-4.1", {
+    description: "the app's cached_available_models updated",
+  });
+  await waitForCondition(namespace, "openai", "Ready", "True");
 });
