@@ -340,7 +340,11 @@ function modelsAvailableCondition(
 ): ConditionIntent {
   const available = new Set(check.models.filter((m) => m.available).map((m) => m.name));
   if (expected && expected.length > 0) {
-    const missing = expected.filter((name) => !available.has(name));
+    // The check knows more than the names: a deployment serving gpt-4o-2024-11-20 meets an expected gpt-4o.
+    // A check that reached no model meets nothing, whatever its (then empty) expectedMissing says.
+    const metByCheck = (name: string) =>
+      available.size > 0 && check.expectedMissing !== undefined && !check.expectedMissing.includes(name);
+    const missing = expected.filter((name) => !available.has(name) && !metByCheck(name));
     if (missing.length === expected.length) {
       return {
         type: CONDITION.ModelsAvailable,

@@ -40,6 +40,11 @@ export interface ModelCheckView {
     | "EgressDenied";
   message: string;
   models: ModelStatus[];
+  /**
+   * Expected models (spec.models) the check found missing; it knows what `models` cannot say (an Azure
+   * deployment meets the expected model it serves). Absent: the expected ones not available in `models`.
+   */
+  expectedMissing?: string[];
   openAICompatible?: boolean;
   jsonMode?: boolean;
   retryAfterMs?: number;

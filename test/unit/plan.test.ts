@@ -896,6 +896,36 @@ describe("model checks", () => {
       });
     });
 
+    it.each<[string, ModelCheckView, Reason, string]>([
+      [
+        "a deployment meets the expected model it serves (the check's expectedMissing)",
+        { outcome: "Valid", message: "ok", models: models(["chat-4o"]), expectedMissing: ["gpt-4.1"] },
+        REASON.ModelsMissing,
+        "missing: gpt-4.1",
+      ],
+      [
+        "a deployment serving every expected model",
+        { outcome: "Valid", message: "ok", models: models(["chat-4o"]), expectedMissing: [] },
+        REASON.ModelsAvailable,
+        "all 2 expected models are available",
+      ],
+      [
+        "a deployment that does not answer meets nothing",
+        { outcome: "Valid", message: "404", models: models([], ["chat-4o"]), expectedMissing: [] },
+        REASON.NoModelsAvailable,
+        "none of the expected models is available: gpt-4o, gpt-4.1",
+      ],
+      [
+        "a rejected key meets nothing (its expectedMissing is empty)",
+        { outcome: "InvalidCredentials", message: "401", models: [], expectedMissing: [] },
+        REASON.NoModelsAvailable,
+        "none of the expected models is available: gpt-4o, gpt-4.1",
+      ],
+    ])("ModelsAvailable for an Azure deployment: %s", (_case, check, reason, message) => {
+      const intents = modelConditions(false, check, ["gpt-4o", "gpt-4.1"]);
+      expect(intents.find((c) => c.type === CONDITION.ModelsAvailable)).toMatchObject({ reason, message });
+    });
+
     it.each<
       [
         string,
