@@ -16,7 +16,7 @@ import { describeIssues } from "../../pulumi/args.ts";
 import { type AccountKeyService, ArmAccountKeys } from "./account-keys.ts";
 import { componentSpecFor } from "./component-spec.ts";
 import { azureOpenAIProgram, type ProgramFactory, ProgramOutputs } from "./inline-program.ts";
-import { azureNativeConfig, credentialSecrets } from "./provider-config.ts";
+import { azureCredentialEnv, azureNativeConfig, credentialSecrets } from "./provider-config.ts";
 import {
   type AccountKeys,
   type AccountSpec,
@@ -79,8 +79,9 @@ export interface PulumiAutomationOptions {
  *
  * Guarantees: one stack per account ({@link stackNameFor}); operations on one stack run one at a time in
  * call order, other stacks' run alongside; each operation works in a fresh workspace directory that is
- * removed afterwards, so nothing but the backend holds state; credentials are secret stack configuration
- * (encrypted with the passphrase in the backend); error messages are redacted.
+ * removed afterwards, so nothing but the backend holds state; credentials reach azure-native as ARM_*
+ * variables of the stack's CLI, so the state never holds them and every operation uses the current ones;
+ * the keys in the state are encrypted with the passphrase; error messages are redacted.
  * Assumptions: one operator process (the leader) drives the stacks of a backend.
  * Caveats: a process killed mid-update leaves the backend's lock on that stack. On a file backend the next
  * operation removes it when it was taken on this host by a process that is gone ({@link breakStaleLocks});
@@ -108,9 +109,9 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
     return this.operate("up", stackName, credentialSecrets(credentials), async (workDir) => {
       const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT_NAME, program: this.program({ account: spec, stack: stackName }) },
-        await this.workspaceOptions(workDir),
+        await this.workspaceOptions(workDir, azureCredentialEnv(account, credentials)),
       );
-      await stack.setAllConfig(azureNativeConfig(account, credentials));
+      await stack.setAllConfig(azureNativeConfig(account));
       const result = await stack.up({ refresh: this.options.refresh ?? true, color: "never" });
       const values = Object.fromEntries(
         Object.entries(result.outputs).map(([key, output]) => [key, output.value]),
@@ -132,15 +133,12 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       try {
         stack = await LocalWorkspace.selectStack(
           { stackName, projectName: PROJECT_NAME, program: noProgram },
-          await this.workspaceOptions(workDir),
+          await this.workspaceOptions(workDir, azureCredentialEnv(account, credentials)),
         );
       } catch (error) {
         if (error instanceof StackNotFoundError) return { value: undefined };
         throw error;
       }
-      const location = (await stack.getAllConfig())["azure-native:location"]?.value ?? "";
-      const config = azureNativeConfig({ ...account, location } as AccountSpec, credentials);
-      await stack.setAllConfig(config);
       const result = await stack.destroy({ refresh: this.options.refresh ?? true, color: "never" });
       await stack.workspace.removeStack(stackName);
       return { changes: result.summary.resourceChanges, value: undefined };
@@ -204,12 +202,13 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
     });
   }
 
-  private async workspaceOptions(workDir: string) {
+  private async workspaceOptions(workDir: string, credentialEnv: Record<string, string>) {
     this.command ??= PulumiCommand.get(
       this.options.pulumiRoot ? { root: this.options.pulumiRoot } : undefined,
     );
     const envVars: Record<string, string> = {
       ...this.options.env,
+      ...credentialEnv,
       PULUMI_BACKEND_URL: this.options.backendUrl,
       PULUMI_CONFIG_PASSPHRASE: this.options.passphrase,
       PULUMI_SKIP_UPDATE_CHECK: "true",

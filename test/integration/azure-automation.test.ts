@@ -63,7 +63,10 @@ const sdkDir = dirname(createRequire(import.meta.url).resolve("@pulumi/pulumi/pa
 /** A cloud-free stand-in for a deployment: a dynamic resource whose provider only echoes its inputs. */
 const deploymentProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
-    return { id: `deployment-${inputs.name}`, outs: inputs };
+    // Runs in the plugin the CLI starts: shows which credentials a real provider would see.
+    const env = process.env;
+    const seen = { armClientId: env.ARM_CLIENT_ID, armSecretSet: Boolean(env.ARM_CLIENT_SECRET) };
+    return { id: `deployment-${inputs.name}`, outs: { ...inputs, ...seen } };
   },
   async diff(_id, olds, news) {
     const changed = ["model", "version", "capacity"].filter((k) => olds[k] !== news[k]);
@@ -207,11 +210,14 @@ engine("the Azure provisioner on the Pulumi engine", () => {
       expect(created).toMatchObject({ result: "succeeded", changes: { create: 3 } });
     });
 
-    it("keeps the state in the configured backend, with keys and credentials encrypted", async () => {
+    it("keeps the state in the configured backend, keys encrypted, credentials only in the plugins' env", async () => {
       const files = filesUnder(backendDir);
       expect(files.some((f) => f.includes(stack))).toBe(true);
       const everything = files.map((f) => readFileSync(f, "utf8")).join("\n");
       expect(everything).toContain("primaryKey");
+      // The provider plugin saw the service principal (recorded by the stand-in deployment's create).
+      expect(everything).toMatch(new RegExp(`"armClientId":\\s*"${credentials.clientId}"`));
+      expect(everything).toMatch(/"armSecretSet":\s*true/);
       for (const secret of ["primary-key-of-acme-openai", credentials.clientSecret, PASSPHRASE]) {
         expect(everything).not.toContain(secret);
       }

@@ -1,8 +1,12 @@
 // What the provisioner takes from the operator: the environment (backend, CLI, PULUMI_HOME) and the
-// azure-native configuration for each kind of credential, with every credential marked secret.
+// azure-native credentials for each kind, as ARM_* variables rather than stack configuration.
 import { describe, expect, it } from "vitest";
 import { automationSettingsFromEnv, DEFAULT_BACKEND_URL } from "../../operator/azure/config.ts";
-import { azureNativeConfig, credentialSecrets } from "../../operator/azure/provider-config.ts";
+import {
+  azureCredentialEnv,
+  azureNativeConfig,
+  credentialSecrets,
+} from "../../operator/azure/provider-config.ts";
 import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 
 const account: AccountSpec = {
@@ -35,26 +39,27 @@ describe("automationSettingsFromEnv", () => {
   });
 });
 
-describe("azureNativeConfig", () => {
-  it("passes a service principal as secret configuration", () => {
-    const config = azureNativeConfig(account, {
+describe("the azure-native credentials", () => {
+  it("passes a service principal as ARM_* variables, not configuration", () => {
+    const credentials = {
       kind: "ServicePrincipal",
       clientId: "c",
       clientSecret: "s3cret",
       tenantId: "t",
       subscriptionId: "sub",
+    } as const;
+    expect(azureCredentialEnv(account, credentials)).toEqual({
+      ARM_CLIENT_ID: "c",
+      ARM_CLIENT_SECRET: "s3cret",
+      ARM_TENANT_ID: "t",
+      ARM_SUBSCRIPTION_ID: "sub",
+      ARM_USE_OIDC: "false",
     });
-    expect(config).toEqual({
-      "azure-native:location": { value: "eastus" },
-      "azure-native:clientId": { value: "c", secret: true },
-      "azure-native:clientSecret": { value: "s3cret", secret: true },
-      "azure-native:tenantId": { value: "t", secret: true },
-      "azure-native:subscriptionId": { value: "sub", secret: true },
-    });
+    expect(azureNativeConfig(account)).toEqual({ "azure-native:location": { value: "eastus" } });
   });
 
   it("uses OIDC with the federated token file for workload identity, and the account's subscription", () => {
-    const config = azureNativeConfig(
+    const env = azureCredentialEnv(
       { ...account, subscriptionId: "own-sub" },
       {
         kind: "WorkloadIdentity",
@@ -64,12 +69,13 @@ describe("azureNativeConfig", () => {
         tokenFilePath: "/var/run/token",
       },
     );
-    expect(config).toMatchObject({
-      "azure-native:useOidc": { value: "true" },
-      "azure-native:oidcTokenFilePath": { value: "/var/run/token" },
-      "azure-native:subscriptionId": { value: "own-sub", secret: true },
+    expect(env).toEqual({
+      ARM_CLIENT_ID: "c",
+      ARM_TENANT_ID: "t",
+      ARM_SUBSCRIPTION_ID: "own-sub",
+      ARM_USE_OIDC: "true",
+      ARM_OIDC_TOKEN_FILE_PATH: "/var/run/token",
     });
-    expect(config).not.toHaveProperty("azure-native:clientSecret");
   });
 
   it("lists the secrets to scrub from errors", () => {
