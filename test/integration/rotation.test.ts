@@ -11,6 +11,7 @@ import {
   createOrganization,
   eventsFor,
   getConnection,
+  patchConnection,
   putSecret,
   startAppWithOwner,
   waitForCondition,
@@ -19,6 +20,8 @@ import {
 const FIRST_KEY = "canary-rotation-first-4b1c9e";
 const SECOND_KEY = "canary-rotation-second-a27d03";
 const THIRD_KEY = "canary-rotation-third-d90f6b";
+const FOURTH_KEY = "canary-rotation-fourth-71c5aa";
+const FIFTH_KEY = "canary-rotation-fifth-0b93e4";
 const ROTATION_DEADLINE_MS = 5_000;
 
 let world: AppWithOwner;
@@ -61,7 +64,11 @@ afterAll(async () => {
   for (const gate of gates.values()) gate.open();
   try {
     if (operator)
-      await expectNoLeaks({ namespace, operator, secrets: [FIRST_KEY, SECOND_KEY, THIRD_KEY, world.token] });
+      await expectNoLeaks({
+        namespace,
+        operator,
+        secrets: [FIRST_KEY, SECOND_KEY, THIRD_KEY, FOURTH_KEY, FIFTH_KEY, world.token],
+      });
   } finally {
     await operator?.stop();
     await world?.app.stop();
@@ -179,4 +186,48 @@ it("does not hold a rotation back while the provider is slow to check the new ke
     description: "the app's cached_available_models updated",
   });
   await waitForCondition(namespace, "openai", "Ready", "True");
+});
+
+/** Waits for a PATCH carrying `key` and returns how long after `since` it reached the app. */
+async function pushedWithin(key: string, since: number): Promise<number> {
+  const patch = await waitFor(
+    () =>
+      world.app.state.requests.find(
+        (r) => r.method === "PATCH" && (r.body as { api_key?: string }).api_key === key,
+      ),
+    { timeoutMs: 15_000, intervalMs: 20, description: "PATCH with the new key" },
+  );
+  return patch.at - since;
+}
+
+it("pushes the key of a Secret that was deleted and created again (as secret syncers do)", async () => {
+  await waitForCondition(namespace, "openai", "Ready", "True");
+  world.app.state.clearRequests();
+  await testCluster().core.deleteNamespacedSecret({ namespace, name: "openai" });
+  await waitForCondition(namespace, "openai", "Ready", "False", "SecretNotFound");
+  const recreatedAt = Date.now();
+  await putSecret(namespace, "openai", { "api-key": FOURTH_KEY });
+  expect(await pushedWithin(FOURTH_KEY, recreatedAt)).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  await waitForCondition(namespace, "openai", "Ready", "True");
+  expect(world.app.state.listConnections()).toHaveLength(1);
+});
+
+it("pushes the key of another Secret when the connection is pointed at it, and follows that Secret", async () => {
+  await putSecret(namespace, "openai-next", { token: FIFTH_KEY });
+  world.app.state.clearRequests();
+  const changedAt = Date.now();
+  await patchConnection(namespace, "openai", {
+    spec: { openAI: { apiKeySecretRef: { name: "openai-next", key: "token" } } },
+  });
+  expect(await pushedWithin(FIFTH_KEY, changedAt)).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+
+  // The old Secret no longer matters; the new one is watched.
+  world.app.state.clearRequests();
+  await putSecret(namespace, "openai", { "api-key": FIRST_KEY });
+  const rotatedAt = Date.now();
+  await putSecret(namespace, "openai-next", { token: SECOND_KEY });
+  expect(await pushedWithin(SECOND_KEY, rotatedAt)).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  expect(
+    world.app.state.requests.some((r) => (r.body as { api_key?: string } | undefined)?.api_key === FIRST_KEY),
+  ).toBe(false);
 });
