@@ -155,6 +155,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       if (type === "BOOKMARK") bookmarks++;
       healthy();
     },
+    isStopped: () => !started,
   });
 
   const listFn = async (): Promise<KubernetesListObject<T>> => {
@@ -250,6 +251,8 @@ interface InformerWatchOptions {
   transform: (obj: KubernetesObject) => KubernetesObject;
   onOpen: () => void;
   onEvent: (type: string) => void;
+  /** True once the informer was stopped: a watch that opens after that is closed at once. */
+  isStopped: () => boolean;
 }
 
 /** client-node's Watch, asking for bookmarks and a server-side timeout, transforming objects as they arrive. */
@@ -264,15 +267,22 @@ class InformerWatch extends Watch {
     (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.idleTimeoutMs;
   }
 
-  override watch(
+  override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
+    // client-node's ListWatch opens the watch after its list even when stop() came during the list, and keeps
+    // nothing to abort it by: such a watch would stay open until the server times it out.
+    if (this.opts.isStopped()) {
+      const closed = new AbortController();
+      closed.abort();
+      return closed;
+    }
     this.opts.onOpen();
     const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.opts.timeoutSeconds() };
-    return super.watch(
+    const controller = await super.watch(
       path,
       params,
       (phase, obj, watchObj) => {
@@ -282,5 +292,7 @@ class InformerWatch extends Watch {
       },
       done,
     );
+    if (this.opts.isStopped()) controller.abort();
+    return controller;
   }
 }
