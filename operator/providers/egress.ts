@@ -37,6 +37,8 @@ export interface EgressAllowed {
 export interface EgressRefused {
   allowed: false;
   reason: string;
+  /** The host did not resolve: nothing was refused by policy, the endpoint is just not reachable (now). */
+  unresolved?: true;
 }
 export type EgressDecision = EgressAllowed | EgressRefused;
 
@@ -153,6 +155,7 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
         if (opts.signal?.aborted) throw opts.signal.reason;
         return {
           allowed: false,
+          unresolved: true,
           reason: `${hostname} does not resolve (${(error as { code?: string }).code ?? "error"})`,
         };
       }

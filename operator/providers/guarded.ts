@@ -21,6 +21,10 @@ export async function guardedEndpoint(
   } catch (error) {
     return { failure: failureFromError(ctx, `DNS for ${what}`, error) };
   }
-  if (!decision.allowed) return { failure: failed("EgressDenied", `${what} is refused: ${decision.reason}`) };
+  if (!decision.allowed) {
+    // An unresolvable host is an unreachable provider (retried with backoff), not a policy refusal.
+    if (decision.unresolved) return { failure: failed("Unavailable", `${what} is unreachable: ${decision.reason}`) };
+    return { failure: failed("EgressDenied", `${what} is refused: ${decision.reason}`) };
+  }
   return ctx.egress.pin(decision, { enforceAllowList });
 }
