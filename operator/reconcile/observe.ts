@@ -182,7 +182,8 @@ async function readApp(
   if (session?.kind !== "Ready") return { kind: "NotRead" };
   const id = connection.status?.appConnectionId;
   if (id !== undefined) return { kind: "ById", record: await session.app.get(id) };
-  if (deleting) return { kind: "NotRead" };
+  // A deleting connection without an id may still have a record (a create whose status write was lost).
+  if (deleting && connection.spec.deletionPolicy === "Orphan") return { kind: "NotRead" };
   return { kind: "Listed", records: await session.app.list() };
 }
 

@@ -75,7 +75,21 @@ function planDeletion(observed: ObservedConnection): ConnectionPlan {
     const left = id === undefined ? "" : `; app connection ${id} was left in place`;
     return { ...base, events: [warning("FinalizerReleased", `released by annotation${left}`)] };
   }
-  if (id === undefined) return base;
+  if (id === undefined) {
+    const leftover = leftoverRecord(observed);
+    return leftover === undefined
+      ? base
+      : {
+          ...base,
+          app: { kind: "delete", id: leftover },
+          events: [
+            normal(
+              "Deleted",
+              `deleted app connection ${leftover}, made for this connection before its status recorded it`,
+            ),
+          ],
+        };
+  }
   if (connection.spec.deletionPolicy === "Orphan") {
     return {
       ...base,
@@ -103,6 +117,23 @@ function planDeletion(observed: ObservedConnection): ConnectionPlan {
     app: { kind: "delete", id },
     events: [normal("Deleted", `deleted app connection ${id}`)],
   };
+}
+
+/**
+ * The record a deleting connection without an id would have adopted: matching, made by the operator's user and
+ * held by no other connection. Deleting it keeps a create whose status write was lost from leaking a record.
+ */
+function leftoverRecord(observed: ObservedConnection): number | undefined {
+  const { connection, organization, app } = observed;
+  if (connection.spec.deletionPolicy === "Orphan" || organization.kind !== "Ready" || app.kind !== "Listed")
+    return undefined;
+  const desired = desiredFields(connection.spec);
+  const claimed = new Set(observed.claimedIds ?? []);
+  return app.records
+    .filter(
+      (r) => !claimed.has(r.id) && r.created_by?.id === organization.userId && recordMatches(desired, r),
+    )
+    .sort((a, b) => a.id - b.id)[0]?.id;
 }
 
 /** Not synced, for a reason that waits for a change (the runtime requeues at the resync). */

@@ -24,6 +24,7 @@ const RELEASE = "modelkeys.dev/release";
 const FINALIZER = "modelkeys.dev/app-connection";
 
 let world: AppWithOwner;
+let OTHER_USER: number;
 let operator: TestOperator;
 let namespace: string;
 
@@ -80,6 +81,7 @@ beforeAll(async () => {
   world = await startAppWithOwner();
   await createOrganization(namespace, "acme", world.app.url, world.token);
   await putSecret(namespace, "cred", { "api-key": KEY });
+  OTHER_USER = world.app.state.addUser({ role: "owner", organization: 1 }).id;
   operator = await startTestOperator({
     namespace,
     checkModels: async () => ({
@@ -131,6 +133,47 @@ describe("deletionPolicy", () => {
     // A reconcile racing the hand deletion may have recreated the record first; either way none is left.
     expect(world.app.state.listConnections().filter((r) => r.deployment_name === "vanished")).toEqual([]);
     await waitForEvent("vanished", "Deleted");
+  });
+
+  it("Delete finds the record whose id a lost status write never recorded", async () => {
+    // The connection waits for its Secret (no app write, no id in status) ...
+    await createConnection(namespace, "unrecorded", {
+      organizationRef: { name: "acme" },
+      provider: "Custom",
+      custom: {
+        name: "unrecorded",
+        endpoint: "http://models.internal/v1",
+        apiKeySecretRef: { name: "not-yet", key: "api-key" },
+      },
+    });
+    await waitForCondition(namespace, "unrecorded", "Ready", "False", "SecretNotFound");
+    // ... while the app holds the record the operator made for it (the create whose answer was not recorded).
+    const left = world.app.state.createConnection(
+      1,
+      {
+        provider: "Custom",
+        scope: "Model",
+        deployment_name: "unrecorded",
+        endpoint: "http://models.internal/v1",
+      },
+      world.userId,
+    );
+    const kept = world.app.state.createConnection(
+      1,
+      {
+        provider: "Custom",
+        scope: "Model",
+        deployment_name: "unrecorded",
+        endpoint: "http://models.internal/v1",
+      },
+      OTHER_USER,
+    );
+    await deleteConnection(namespace, "unrecorded");
+    await gone("unrecorded");
+    expect(world.app.state.getConnection(left.id)).toBeUndefined();
+    // A record someone else made is never deleted by matching.
+    expect(world.app.state.getConnection(kept.id)).toBeDefined();
+    expect(await waitForEvent("unrecorded", "Deleted")).toContain(String(left.id));
   });
 
   it("Delete retries while the app fails, and finishes when it answers", async () => {
