@@ -130,7 +130,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
       try {
         let requeueAfterMs: number | undefined;
         if (kind === CONNECTION) {
-          requeueAfterMs = (await reconcileConnection(namespace, name, connectionDeps)).requeueAfterMs;
+          const outcome = await reconcileConnection(namespace, name, connectionDeps);
+          requeueAfterMs = outcome.requeueAfterMs;
+          if (outcome.recheckOrganization !== undefined)
+            queue.add(`${ORGANIZATION}/${namespace}/${outcome.recheckOrganization}`);
         } else {
           await reconcileOrganization(namespace, name, {
             now: () => new Date(clock.now()),

@@ -8,6 +8,11 @@ import { nextStatus, statusChanged, statusForError, statusPatch } from "./status
 
 export interface Outcome {
   requeueAfterMs?: number;
+  /**
+   * The name of the connection's Organization when the app rejected its token (401) or role (403) mid-reconcile:
+   * the Organization's cached answer is stale and it should be asked again now, not at the next resync.
+   */
+  recheckOrganization?: string;
 }
 
 /**
@@ -60,7 +65,10 @@ export async function reconcileConnection(
       error: failure.message,
     });
     // A terminal failure waits for a change (or the resync); a transient one backs off in the queue.
-    if (failure.terminal) return {};
+    if (failure.terminal) {
+      const rejected = failure.reason === REASON.InvalidToken || failure.reason === REASON.InsufficientRole;
+      return rejected ? { recheckOrganization: connection.spec.organizationRef.name } : {};
+    }
     throw error;
   }
 }

@@ -21,12 +21,14 @@ import {
 const KEY = "canary-org-errors-key-7a4410";
 const BAD_TOKEN = "canary-bad-token-e1c93b0f";
 const ANNOTATOR_TOKEN = "canary-annotator-token-55d2a8";
+const REVOKED_TOKEN = "canary-revoked-token-3e09c7";
+const ROTATED_KEY = "canary-org-errors-rotated-key-b4";
 
 let world: AppWithOwner;
 let operator: TestOperator;
 let namespace: string;
 /** Every token handed out in this file (scanned for in afterAll). */
-const tokens: string[] = [BAD_TOKEN, ANNOTATOR_TOKEN];
+const tokens: string[] = [BAD_TOKEN, ANNOTATOR_TOKEN, REVOKED_TOKEN, ROTATED_KEY];
 
 /** A Custom connection (per model, so several share the app's organization) of Organization `organization`. */
 async function connectionOf(name: string, organization: string): Promise<void> {
@@ -115,6 +117,32 @@ describe("a token the app rejects (401)", () => {
     await putSecret(namespace, "badtoken-token", { token: world.token });
     await waitForOrganizationCondition(namespace, "badtoken", "Ready", "True");
     await waitForCondition(namespace, "rejected", "Ready", "True");
+  });
+});
+
+describe("a token revoked while in use", () => {
+  it("is InvalidToken on the connection that met the 401 and, soon after, on the Organization", async () => {
+    world.app.state.addUser({ role: "owner", organization: 1, legacyToken: REVOKED_TOKEN });
+    await createOrganization(namespace, "revoked", world.app.url, REVOKED_TOKEN);
+    await putSecret(namespace, "revoked-cred", { "api-key": KEY });
+    await createConnection(namespace, "revoked-llm", {
+      organizationRef: { name: "revoked" },
+      provider: "Custom",
+      custom: {
+        name: "revoked-llm",
+        endpoint: "http://models.internal/v1",
+        apiKeySecretRef: { name: "revoked-cred", key: "api-key" },
+      },
+    });
+    await waitForCondition(namespace, "revoked-llm", "Ready", "True");
+    await waitForOrganizationCondition(namespace, "revoked", "Ready", "True");
+
+    world.app.state.revokeToken(REVOKED_TOKEN);
+    // Nothing changes in the cluster but the connection's key: its reconcile meets the 401.
+    await putSecret(namespace, "revoked-cred", { "api-key": ROTATED_KEY });
+    await waitForCondition(namespace, "revoked-llm", "Ready", "False", "InvalidToken");
+    // The Organization is asked again at once, not at the next resync (10 minutes here).
+    await waitForOrganizationCondition(namespace, "revoked", "Ready", "False", "InvalidToken", 15_000);
   });
 });
 
