@@ -100,7 +100,9 @@ export async function observeConnection(
         const previous = deps.checkFailures.get(uid);
         deps.checkFailures.set(uid, {
           count: (previous?.count ?? 0) + 1,
-          lastAttempt: now,
+          // From the provider's answer, not the reconcile's start: the reads before the check vary, and
+          // Retry-After counts from the answer; so requests never come closer than a step.
+          lastAttempt: deps.now(),
           retryAfterMs: modelCheck.retryAfterMs,
         });
       } else {
