@@ -1,0 +1,71 @@
+// The benchmarks' own cluster: a local control plane in a temporary directory with the install manifest
+// (CRDs, namespace, RBAC) applied, and admin and operator-identity clients. Never TEST_KUBECONFIG's cluster.
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlplane.ts";
+import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
+
+const INSTALL_MANIFEST = join(REPO_ROOT, "dist", "install.yaml");
+
+export interface BenchCluster {
+  /** Admin (system:masters): the benchmark's own setup. */
+  admin: { kc: KubeConfig; core: CoreV1Api; custom: CustomObjectsApi };
+  /** The operator's identity, under the install's RBAC. */
+  operatorKc: KubeConfig;
+  /** Milliseconds from start to a ready API server with the install applied. */
+  startupMs: number;
+  /** Creates a namespace `<prefix>-<random>` and returns its name. */
+  createNamespace(prefix: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function kubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** Starts etcd and kube-apiserver with state under a new temporary directory and applies dist/install.yaml. */
+export async function startBenchCluster(): Promise<BenchCluster> {
+  if (!existsSync(INSTALL_MANIFEST)) {
+    throw new Error(`${INSTALL_MANIFEST} does not exist: run \`npm run synth\` to generate it`);
+  }
+  const started = Date.now();
+  const dir = await mkdtemp(join(tmpdir(), "modelkeys-bench-"));
+  const { TEST_KUBECONFIG: _ignored, ...env } = process.env;
+  const controlPlane = await startControlPlane({
+    kubeconfigPath: join(dir, "kubeconfig"),
+    operatorKubeconfigPath: join(dir, "operator.kubeconfig"),
+    logDir: join(dir, "logs"),
+    env,
+  });
+  const stop = async () => {
+    await controlPlane.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const options = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
+    await applyManifests([INSTALL_MANIFEST], options);
+    await waitForCrdsEstablished(await crdNames([INSTALL_MANIFEST]), options);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const adminKc = kubeConfig(controlPlane.kubeconfigPath);
+  const core = adminKc.makeApiClient(CoreV1Api);
+  return {
+    admin: { kc: adminKc, core, custom: adminKc.makeApiClient(CustomObjectsApi) },
+    operatorKc: kubeConfig(controlPlane.operatorKubeconfigPath),
+    startupMs: Date.now() - started,
+    async createNamespace(prefix) {
+      const name = `${prefix}-${randomBytes(4).toString("hex")}`;
+      await core.createNamespace({ body: { metadata: { name } } });
+      return name;
+    },
+    stop,
+  };
+}
