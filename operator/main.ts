@@ -100,8 +100,13 @@ async function start(): Promise<void> {
   // Never aborted: shutdown drains the controller while still leading, then elector.release() stops it.
   void elector.run(new AbortController().signal, {
     onStartedLeading: lead,
-    // Lost leadership mid-flight: stop at once and exit, so a restart starts clean (as controller-runtime does).
-    onStoppedLeading: () => void (shuttingDown ? undefined : shutdown("leadership lost", 1)),
+    // Lost leadership mid-flight: another replica may already lead, so no reconcile may finish here. Exit at once,
+    // without draining, and let the restart start clean (as controller-runtime does).
+    onStoppedLeading: () => {
+      if (shuttingDown) return;
+      log.error({ event: "leader.lost", identity: config.identity }, "leadership lost: exiting without draining");
+      process.exit(1);
+    },
   });
 }
 
