@@ -247,7 +247,7 @@ describe("the operator's ServiceAccount", () => {
     await cluster.coordination.deleteNamespacedLease({ namespace: SYSTEM, name: INSTALL.leaseName });
   });
 
-  it("watches one Secret by name, reads the absent catalogue as 404 (not 403), and cannot touch pods", async () => {
+  it("watches one Secret by name, may read the catalogue ConfigMap (never 403), and cannot touch pods", async () => {
     const { core } = cluster.operator;
     await cluster.core.createNamespacedSecret({
       namespace: other,
@@ -258,9 +258,10 @@ describe("the operator's ServiceAccount", () => {
       fieldSelector: "metadata.name=openai",
     });
     expect(listed.items.map((s) => s.metadata?.name)).toEqual(["openai"]);
-    expect(
+    // Allowed to read: 404 while absent, 200 while model-refresh.test.ts has created it; never 403.
+    expect([200, 404]).toContain(
       await statusCode(core.readNamespacedConfigMap({ namespace: SYSTEM, name: INSTALL.catalogueConfigMap })),
-    ).toBe(404);
+    );
     expect(await statusCode(core.listNamespacedPod({ namespace: other }))).toBe(403);
     expect(
       await statusCode(
