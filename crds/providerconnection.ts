@@ -129,13 +129,9 @@ export const AzureProvision = z
           .optional(),
       })
       .strict(),
-    allowedAddresses: z
-      .array(ipOrCidr)
-      .max(100)
-      .default([])
-      .meta({
-        description: "Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242).",
-      }),
+    allowedAddresses: z.array(ipOrCidr).max(100).default([]).meta({
+      description: "Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242).",
+    }),
     virtualNetworkSubnetIds: z.array(z.string().min(1).max(1024)).max(100).default([]),
   })
   .strict();
@@ -307,13 +303,10 @@ export const ProviderConnectionStatus = z
       .meta({ description: "sha256: and 12 hex characters of the pushed credential; never the value." }),
     credentialRotatedTime: z.string().optional().meta({ format: "date-time" }),
     lastSyncTime: z.string().optional().meta({ format: "date-time" }),
-    appUpdatedTime: z
-      .string()
-      .optional()
-      .meta({
-        description:
-          "The app record's updated_at after the operator's last write: a later one means a change made in the app.",
-      }),
+    appUpdatedTime: z.string().optional().meta({
+      description:
+        "The app record's updated_at after the operator's last write: a later one means a change made in the app.",
+    }),
     models: z.array(ModelStatus).optional(),
     availableModels: z.number().int().optional(),
     modelsCheckedTime: z.string().optional().meta({ format: "date-time" }),

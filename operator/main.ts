@@ -104,7 +104,10 @@ async function start(): Promise<void> {
     // without draining, and let the restart start clean (as controller-runtime does).
     onStoppedLeading: () => {
       if (shuttingDown) return;
-      log.error({ event: "leader.lost", identity: config.identity }, "leadership lost: exiting without draining");
+      log.error(
+        { event: "leader.lost", identity: config.identity },
+        "leadership lost: exiting without draining",
+      );
       process.exit(1);
     },
   });

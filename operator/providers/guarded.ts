@@ -23,7 +23,8 @@ export async function guardedEndpoint(
   }
   if (!decision.allowed) {
     // An unresolvable host is an unreachable provider (retried with backoff), not a policy refusal.
-    if (decision.unresolved) return { failure: failed("Unavailable", `${what} is unreachable: ${decision.reason}`) };
+    if (decision.unresolved)
+      return { failure: failed("Unavailable", `${what} is unreachable: ${decision.reason}`) };
     return { failure: failed("EgressDenied", `${what} is refused: ${decision.reason}`) };
   }
   return ctx.egress.pin(decision, { enforceAllowList });

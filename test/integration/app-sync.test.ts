@@ -200,7 +200,11 @@ beforeAll(async () => {
   // This file is about the app side: the provider check answers at once, with no model.
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({ outcome: "Valid", message: "checked", models: [{ name: "gpt-4o", available: true }] }),
+    checkModels: async () => ({
+      outcome: "Valid",
+      message: "checked",
+      models: [{ name: "gpt-4o", available: true }],
+    }),
   });
 });
 

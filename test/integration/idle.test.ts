@@ -5,7 +5,13 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { testCluster } from "../support/cluster.ts";
 import { startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
-import { type AppWithOwner, createConnection, createOrganization, putSecret, startAppWithOwner } from "../support/world.ts";
+import {
+  type AppWithOwner,
+  createConnection,
+  createOrganization,
+  putSecret,
+  startAppWithOwner,
+} from "../support/world.ts";
 
 const CONNECTIONS = 100;
 const IDLE_MS = 120_000;
@@ -22,14 +28,22 @@ beforeAll(async () => {
   operator = await startTestOperator({
     namespace,
     flags: ["--resync-interval=10m", "--concurrency=8"],
-    checkModels: async () => ({ outcome: "Valid", message: "checked", models: [{ name: "m", available: true }] }),
+    checkModels: async () => ({
+      outcome: "Valid",
+      message: "checked",
+      models: [{ name: "m", available: true }],
+    }),
   });
   // Custom connections are per model, so 100 of them coexist in one organization.
   for (let i = 0; i < CONNECTIONS; i++) {
     await createConnection(namespace, `llm-${i}`, {
       organizationRef: { name: "acme" },
       provider: "Custom",
-      custom: { name: `model-${i}`, endpoint: "http://models.internal/v1", apiKeySecretRef: { name: "cred", key: "value" } },
+      custom: {
+        name: `model-${i}`,
+        endpoint: "http://models.internal/v1",
+        apiKeySecretRef: { name: "cred", key: "value" },
+      },
     });
   }
 }, 300_000);
@@ -51,7 +65,11 @@ it(
           namespace,
           plural: "providerconnections",
         })) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };
-        return list.items.filter((c) => c.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True")).length === CONNECTIONS;
+        return (
+          list.items.filter((c) =>
+            c.status?.conditions?.some((x) => x.type === "Ready" && x.status === "True"),
+          ).length === CONNECTIONS
+        );
       },
       { timeoutMs: 180_000, intervalMs: 1000, description: `${CONNECTIONS} connections Ready` },
     );
