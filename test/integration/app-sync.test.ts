@@ -1,5 +1,6 @@
 // Each of the seven providers: create, update and delete send exactly the documented request fields and scope.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
 import { startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
@@ -209,8 +210,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await operator?.stop();
-  await world?.app.stop();
+  try {
+    // Every key and credential file this file pushed, and the app token: none may show in logs, events,
+    // status or metrics.
+    const secrets = CASES.flatMap((c) => Object.values(c.secret));
+    if (operator) await expectNoLeaks({ namespace, operator, secrets: [...secrets, world.token] });
+  } finally {
+    await operator?.stop();
+    await world?.app.stop();
+  }
 });
 
 const connectionRequests = (method: string) =>

@@ -2,6 +2,7 @@
 // server and makes no app calls beyond the scheduled resync (none falls inside the window at the default 10m).
 import { Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
 import { startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
@@ -15,6 +16,7 @@ import {
 
 const CONNECTIONS = 100;
 const IDLE_MS = 120_000;
+const IDLE_KEY = "canary-idle-key-51d0";
 
 let world: AppWithOwner;
 let operator: TestOperator;
@@ -24,7 +26,7 @@ beforeAll(async () => {
   namespace = await testCluster().createTestNamespace("idle");
   world = await startAppWithOwner();
   await createOrganization(namespace, "acme", world.app.url, world.token);
-  await putSecret(namespace, "cred", { value: "canary-idle-key-51d0" });
+  await putSecret(namespace, "cred", { value: IDLE_KEY });
   operator = await startTestOperator({
     namespace,
     flags: ["--resync-interval=10m", "--concurrency=8"],
@@ -49,8 +51,12 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await operator?.stop();
-  await world?.app.stop();
+  try {
+    if (operator) await expectNoLeaks({ namespace, operator, secrets: [IDLE_KEY, world.token] });
+  } finally {
+    await operator?.stop();
+    await world?.app.stop();
+  }
 });
 
 it(
@@ -93,7 +99,8 @@ it(
     // The window itself is the measurement: poll for any write until it ends (fails fast on the first one).
     await expect(
       waitFor(() => modified.length > 0 || world.app.state.requests.length > 0 || undefined, {
-        timeoutMs: IDLE_MS,
+        // waitFor stops up to one interval before its deadline; the window must cover all of IDLE_MS.
+        timeoutMs: IDLE_MS + 2000,
         intervalMs: 1000,
         description: "any write or app call",
       }),
