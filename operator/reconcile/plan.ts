@@ -237,7 +237,13 @@ function planSync(
     ...(observed.extraConditions ?? []),
   ];
   const merged = applyConditions(connection.status?.conditions, intents, undefined, now);
-  const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False");
+  // A credential that was never verified (the provider has not answered yet) is not Ready: there is no last
+  // known result to stand on. Once one exists, a provider outage keeps Ready and the last known models.
+  const unverified =
+    models === undefined
+      ? merged.find((c) => c.type === CONDITION.CredentialsValid && c.status === "Unknown")
+      : undefined;
+  const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False") ?? unverified;
   intents.unshift(
     blocking
       ? {
