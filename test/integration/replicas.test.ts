@@ -224,6 +224,11 @@ async function expectOnlyLeaderActs(pair: Pair, names: string[]): Promise<void> 
   expect(standby.events("leader.acquired")).toEqual([]);
   expect(standby.events("controller.started")).toEqual([]);
   expect(standby.logs().filter((e) => String(e.event).startsWith("connection."))).toEqual([]);
+  // The log line follows the status write through a pipe: wait for it rather than race it.
+  await waitFor(() => createdBy(leader).length >= names.length, {
+    description: "the leader's connection.create log lines",
+    timeoutMs: 10_000,
+  });
   expect(createdBy(leader)).toEqual([...names].sort());
   // Ready came from real model checks against the stand-in, not from a stub.
   expect(standIn.count("/v1/models")).toBeGreaterThan(0);
@@ -293,6 +298,10 @@ describe("two operator replicas", () => {
     world.app.state.clearRequests();
     await createCustom(namespace, "llm-d", MODELS[3] as string);
     const after = await ready(namespace, "llm-d");
+    await waitFor(() => createdBy(standby).length > 0, {
+      description: "the new leader's log line",
+      timeoutMs: 10_000,
+    });
     expect(createdBy(standby)).toEqual(["llm-d"]);
     expect(await eventReporters(namespace, "llm-d")).toEqual([standby.identity]);
     const ids = new Set([after.status?.appConnectionId]);
@@ -345,6 +354,10 @@ describe("two operator replicas", () => {
 
     await createCustom(namespace, "llm-b", MODELS[1] as string);
     await ready(namespace, "llm-b");
+    await waitFor(() => createdBy(standby).length > 0, {
+      description: "the new leader's log line",
+      timeoutMs: 10_000,
+    });
     expect(createdBy(standby)).toEqual(["llm-b"]);
     expect(await eventReporters(namespace, "llm-b")).toEqual([standby.identity]);
     expect(world.app.state.listConnections()).toHaveLength(2);
