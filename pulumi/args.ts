@@ -39,6 +39,8 @@ export const DeploymentSpec = z
       .strict()
       .default({ name: "Standard", capacity: 10 }),
     versionUpgradeOption: z.enum(VERSION_UPGRADE_OPTIONS).optional(),
+    /** Leave the deployment in Azure when it leaves the program (the operator's deletionPolicy Orphan). */
+    retainOnDelete: z.boolean().optional(),
   })
   .strict();
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
@@ -121,6 +123,11 @@ export interface AzureOpenAIDeploymentArgs {
   sku?: pulumi.Input<{ name?: pulumi.Input<string>; capacity?: pulumi.Input<number> }>;
   /** @default Azure's default (OnceNewDefaultVersionAvailable) */
   versionUpgradeOption?: pulumi.Input<(typeof VERSION_UPGRADE_OPTIONS)[number]>;
+  /**
+   * Removing the deployment from the program leaves it in Azure (Pulumi's retainOnDelete); it must be in
+   * the state before the deployment is removed. @default false
+   */
+  retainOnDelete?: boolean;
 }
 
 /** Arguments of an {@link AzureOpenAIAccount}; plain values are validated when the component is built. */
@@ -253,6 +260,7 @@ export function argsFromSpec(spec: AccountSpec): AzureOpenAIAccountArgs {
       version: d.version,
       sku: d.sku,
       versionUpgradeOption: d.versionUpgradeOption,
+      ...(d.retainOnDelete === undefined ? {} : { retainOnDelete: d.retainOnDelete }),
     })),
   };
 }

@@ -117,7 +117,11 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
               capacity: sku.apply((s) => s.capacity ?? 10),
             },
           },
-          { parent: this, dependsOn: previous ? [previous] : [] },
+          {
+            parent: this,
+            dependsOn: previous ? [previous] : [],
+            ...(deployment.retainOnDelete ? { retainOnDelete: true } : {}),
+          },
         ),
       );
     }

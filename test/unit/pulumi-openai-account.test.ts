@@ -342,3 +342,27 @@ describe("bad arguments", () => {
     expect(registered.length).toBe(before);
   });
 });
+
+describe("retained deployments (the operator's deletionPolicy Orphan)", () => {
+  it("marks only the deployments asked to be retained with retainOnDelete", async () => {
+    const retained: Record<string, boolean | undefined> = {};
+    const args = baseArgs();
+    args.deployments[1] = {
+      ...args.deployments[1],
+      name: "mini",
+      retainOnDelete: true,
+    } as (typeof args.deployments)[1];
+    const account = new AzureOpenAIAccount("keep", args, {
+      transformations: [
+        (t) => {
+          retained[t.name] = t.opts.retainOnDelete;
+          return undefined;
+        },
+      ],
+    });
+    await resolved(account.deploymentNames);
+    expect(retained["keep-gpt-4o"]).toBeFalsy();
+    expect(retained["keep-mini"]).toBe(true);
+    expect(retained["keep-account"]).toBeFalsy();
+  });
+});
