@@ -6,6 +6,10 @@ export default defineConfig({
   test: {
     // Two CPU cores serve the API server, etcd and the tests alike.
     maxWorkers: 2,
+    // In CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" closing line.
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: ".modelkeys/vitest-report.json" }]]
+      : ["default"],
     projects: [
       {
         extends: true,
