@@ -1,6 +1,6 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
-import { FINALIZER, REASON } from "../constants.ts";
+import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from "../constants.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { oneConnectionWinner } from "./plan.ts";
@@ -58,9 +58,20 @@ export async function observeConnection(
     provision?.kind === "Ready" ? provision.secretName : undefined,
   );
   if (provision?.kind === "Pending" && credential.kind === "Missing") {
-    credential.reason = REASON.Provisioning;
-    credential.message = "waiting for the Azure OpenAI deployment to be provisioned";
+    // A failed provisioning says why (ProvisionFailed and its message), not just that it waits.
+    const failed = provision.conditions.find((c) => c.type === CONDITION.Provisioned && c.status === "False");
+    credential.reason = failed?.reason ?? REASON.Provisioning;
+    credential.message = failed?.message ?? "waiting for the Azure OpenAI deployment to be provisioned";
   }
+  // A deleting provisioned connection keeps its finalizer until what provisioning made is removed.
+  const deprovision =
+    deleting &&
+    connection.spec.azure?.provision &&
+    deps.deprovision &&
+    connection.metadata.finalizers?.includes(FINALIZER) &&
+    connection.metadata.annotations?.[ANNOTATIONS.releaseFinalizer] !== "true"
+      ? await deps.deprovision(connection)
+      : undefined;
 
   const siblings = siblingsOf(connection, deps);
   // A connection that loses the one-per-organization rule neither reads the app nor checks the provider.
@@ -130,6 +141,8 @@ export async function observeConnection(
       provisioned,
       nextModelCheckInMs: provision?.kind === "Pending" ? provision.requeueAfterMs : nextModelCheckInMs,
       extraConditions: provision?.conditions,
+      azureStatus: provision?.azureStatus,
+      deprovision,
     },
   };
 }

@@ -32,10 +32,34 @@ const CHECK_REASON: Record<ModelCheckView["outcome"], Reason> = {
 export function planConnection(observed: ObservedConnection): ConnectionPlan {
   const { connection } = observed;
   const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
-  if (connection.metadata.deletionTimestamp) return hasFinalizer ? planDeletion(observed) : idle();
+  if (connection.metadata.deletionTimestamp)
+    return hasFinalizer ? holdForDeprovision(observed, planDeletion(observed)) : idle();
   if (!hasFinalizer) return { ...idle(), finalizer: "add" };
+  const plan = planLive(observed);
+  return observed.azureStatus ? { ...plan, status: { ...plan.status, azure: observed.azureStatus } } : plan;
+}
 
-  const { organization, credential } = observed;
+/**
+ * A deleting provisioned connection keeps its finalizer (and says why) until provisioning has removed what it
+ * made; the app's record is still deleted first, so the app stops using the deployment before it goes.
+ */
+function holdForDeprovision(observed: ObservedConnection, plan: ConnectionPlan): ConnectionPlan {
+  const pending = observed.deprovision;
+  const released = observed.connection.metadata.annotations?.[ANNOTATIONS.releaseFinalizer] === "true";
+  if (pending?.kind !== "Pending" || plan.finalizer !== "remove" || released) return plan;
+  return {
+    ...plan,
+    finalizer: "keep",
+    conditions: [...plan.conditions, ...pending.conditions],
+    // An event per step, not per reconcile while waiting (an Orphaned event follows when the finalizer goes).
+    events: plan.app.kind === "none" ? [] : plan.events,
+    requeueAfterMs: pending.requeueAfterMs,
+    waiting: false,
+  };
+}
+
+function planLive(observed: ObservedConnection): ConnectionPlan {
+  const { connection, organization, credential } = observed;
   if (organization.kind !== "Ready") return blocked(observed, organization.reason, organization.message);
   if (credential.kind !== "Ready") return blocked(observed, credential.reason, credential.message);
 
@@ -143,6 +167,7 @@ function blocked(observed: ObservedConnection, reason: Reason, message: string):
     conditions: [
       { type: CONDITION.Ready, status: "False", reason, message },
       { type: CONDITION.AppSynced, status: "False", reason, message },
+      ...(observed.extraConditions ?? []),
     ],
     status: {
       organizationId:

@@ -1,5 +1,5 @@
 // The outside world as reconcile sees it: narrow interfaces that the runtime implements and tests replace.
-import type { Organization, ProviderConnection } from "../../crds/index.ts";
+import type { Organization, ProviderConnection, ProviderConnectionStatus } from "../../crds/index.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
 import type { Credentials } from "./credentials.ts";
 import type { CheckBackoff, CheckFailures } from "./model-schedule.ts";
@@ -56,6 +56,11 @@ export interface ConnectionDeps {
   checkBackoff?: CheckBackoff;
   /** Provisioned Azure connections: provisions and returns what the app needs (optional capability). */
   provision?(connection: ProviderConnection): Promise<ProvisionView>;
+  /**
+   * Provisioned Azure connections being deleted: removes what provisioning made (the deployment, the account
+   * with its last connection, unless deletionPolicy Orphan); the finalizer stays until it is Done.
+   */
+  deprovision?(connection: ProviderConnection): Promise<DeprovisionView>;
   kube: {
     /** JSON merge patch of metadata (finalizers), guarded by resourceVersion. */
     patchMetadata(connection: ProviderConnection, metadata: Record<string, unknown>): Promise<void>;
@@ -69,7 +74,10 @@ export interface ConnectionDeps {
   };
 }
 
-/** What provisioning yields for the sync path. */
+/** status.azure as provisioning reports it. */
+export type AzureStatusView = NonNullable<ProviderConnectionStatus["azure"]>;
+
+/** What provisioning yields for the sync path; `azureStatus` replaces status.azure when present. */
 export type ProvisionView =
   | {
       kind: "Ready";
@@ -77,5 +85,33 @@ export type ProvisionView =
       endpoint: string;
       secretName: string;
       conditions: import("./conditions.ts").ConditionIntent[];
+      azureStatus?: AzureStatusView;
     }
+  | {
+      kind: "Pending";
+      conditions: import("./conditions.ts").ConditionIntent[];
+      requeueAfterMs?: number;
+      azureStatus?: AzureStatusView;
+    };
+
+/** Whether a deleting connection's provisioned resources are gone (or left, with Orphan). */
+export type DeprovisionView =
+  | { kind: "Done" }
   | { kind: "Pending"; conditions: import("./conditions.ts").ConditionIntent[]; requeueAfterMs?: number };
+
+/** What the controller offers provisioning: enqueueing connections when background work ends, and the cache. */
+export interface ProvisioningHost {
+  enqueue(namespace: string, name: string): void;
+  /** Every ProviderConnection in the informer cache (all watched namespaces). */
+  connections(): readonly ProviderConnection[];
+}
+
+/** A provisioning capability the controller runs: provision/deprovision for reconciles, stopped with it. */
+export interface Provisioning {
+  provision(connection: ProviderConnection): Promise<ProvisionView>;
+  deprovision(connection: ProviderConnection): Promise<DeprovisionView>;
+  /** Called once by the controller before the first reconcile. */
+  attach(host: ProvisioningHost): void;
+  /** Stops background work (resolves when running updates have ended). */
+  stop(): Promise<void>;
+}

@@ -1,8 +1,14 @@
 // The data that flows through one reconcile: what was observed, and the plan made from it.
-import type { ModelStatus, Organization, ProviderConnection } from "../../crds/index.ts";
+import type {
+  ModelStatus,
+  Organization,
+  ProviderConnection,
+  ProviderConnectionStatus,
+} from "../../crds/index.ts";
 import type { Reason } from "../constants.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
 import type { ConditionIntent } from "./conditions.ts";
+import type { DeprovisionView } from "./ports.ts";
 
 /** How the connection's Organization looks: usable, or why not. */
 export type OrganizationView =
@@ -70,6 +76,10 @@ export interface ObservedConnection {
   nextModelCheckInMs?: number;
   /** Conditions contributed by steps before planning (e.g. Provisioned). */
   extraConditions?: ConditionIntent[];
+  /** status.azure as provisioning reports it (replaces the current one). */
+  azureStatus?: ProviderConnectionStatus["azure"];
+  /** For a deleting provisioned connection: whether its Azure resources are removed (else the finalizer stays). */
+  deprovision?: DeprovisionView;
 }
 
 export type AppAction =
@@ -100,6 +110,7 @@ export interface ConnectionPlan {
     modelsCheckedTime?: string;
     modelsCheckedGeneration?: number;
     refreshRequestedAt?: string;
+    azure?: ProviderConnectionStatus["azure"];
   };
   events: PlannedEvent[];
   /** Ask to be reconciled again after this long; the runtime takes the earliest of this and the resync. */
