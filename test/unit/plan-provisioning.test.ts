@@ -8,7 +8,7 @@ import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
 import { appRecord, connection, NOW, noWrite, observe } from "./fixtures/connection.ts";
 
-const provision = {
+const provision: NonNullable<NonNullable<ProviderConnectionSpec["azure"]>["provision"]> = {
   account: {
     name: "acme-openai",
     resourceGroup: "rg-llm",
@@ -20,8 +20,8 @@ const provision = {
   deployment: { model: "gpt-4o", version: "2024-11-20", sku: { name: "Standard", capacity: 10 } },
   allowedAddresses: [],
   virtualNetworkSubnetIds: [],
-} as const;
-const spec: Partial<ProviderConnectionSpec> = { azure: { provision } } as Partial<ProviderConnectionSpec>;
+};
+const spec: Partial<ProviderConnectionSpec> = { azure: { provision } };
 const DELETED_AT = "2026-11-20T09:59:00Z";
 
 const provisioning: ConditionIntent = {
