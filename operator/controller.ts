@@ -9,6 +9,7 @@ import {
   scopeOf,
   VERSION,
 } from "../crds/index.ts";
+import { provisionedSecretName } from "./azure/owned-secret.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createInformer, type Informer, type InformerEvent } from "./kube/informer.ts";
@@ -22,7 +23,7 @@ import { createWorkQueue } from "./queue.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
-import type { ConnectionDeps, ModelCheckRequest, ProvisionView } from "./reconcile/ports.ts";
+import type { ConnectionDeps, ModelCheckRequest, Provisioning, ProvisionView } from "./reconcile/ports.ts";
 import type { ModelCheckView } from "./reconcile/types.ts";
 
 export interface ControllerOptions {
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   clock: Clock;
   checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
   provision?(connection: ProviderConnection): Promise<ProvisionView>;
+  /** Provisioning with background work (Azure): attached to the queue and the cache, stopped with the controller. */
+  provisioning?: Provisioning;
 }
 
 export interface Controller {
@@ -101,7 +104,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     checkModels: options.checkModels,
     checkFailures: new Map(),
     checkBackoff: { ...CHECK_BACKOFF, baseMs: config.modelCheckBackoffMs },
-    provision: options.provision,
+    provision: options.provisioning?.provision ?? options.provision,
+    deprovision: options.provisioning?.deprovision,
     kube: {
       patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),
       patchStatus: (object, status) => kube.patchStatus("ProviderConnection", object, status),
@@ -170,6 +174,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const names = referencedSecretNames(
       credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined),
     );
+    // A provisioned connection also waits on its Azure credentials Secret.
+    const azureCredentials = c.spec.azure?.provision?.account.credentialsSecretRef?.name;
+    if (azureCredentials && !names.includes(azureCredentials)) names.push(azureCredentials);
     secrets.untrack(connectionKey(c));
     for (const name of names) secrets.track(c.metadata.namespace, name, connectionKey(c));
   };
@@ -223,6 +230,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onOrganization(o);
   });
 
+  options.provisioning?.attach({
+    enqueue: (namespace, name) => queue.add(`${CONNECTION}/${namespace}/${name}`),
+    connections: () => connections.list(),
+  });
   await Promise.all([organizations.start(), connections.start()]);
   metrics.setConnectionsSource(() =>
     connections.list().map((c) => ({
@@ -244,12 +255,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     stop: async () => {
       await Promise.all([connections.stop(), organizations.stop(), secrets.stop()]);
       await queue.shutdown();
+      await options.provisioning?.stop();
       log.info({ event: "controller.stopped" });
     },
   };
 }
 
-/** The Secret the operator owns for a provisioned Azure connection (endpoint and key). */
-export function provisionedSecretName(connection: ProviderConnection): string {
-  return `${connection.metadata.name}-azure-openai`;
-}
+export { provisionedSecretName } from "./azure/owned-secret.ts";

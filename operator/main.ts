@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { LocalEnvironment } from "../local/sandbox.ts";
+import { operatorProvisioning } from "./azure/engine.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { type Controller, startController } from "./controller.ts";
@@ -76,6 +77,7 @@ async function start(): Promise<void> {
         metrics,
         clock: systemClock,
         checkModels: checker.check,
+        provisioning: operatorProvisioning({ kc, config, log, clock: systemClock }),
       });
       await printLocalHint();
     })();

@@ -9,7 +9,7 @@ import { createLogger } from "../../operator/log.ts";
 import { createMetrics, type Metrics } from "../../operator/metrics.ts";
 import { createModelChecker } from "../../operator/model-checker.ts";
 import type { ProviderBaseUrls } from "../../operator/providers/types.ts";
-import type { ModelCheckRequest, ProvisionView } from "../../operator/reconcile/ports.ts";
+import type { ModelCheckRequest, Provisioning, ProvisionView } from "../../operator/reconcile/ports.ts";
 import type { ModelCheckView } from "../../operator/reconcile/types.ts";
 import { waitFor } from "./wait.ts";
 
@@ -31,6 +31,8 @@ export interface InProcessOperatorOptions {
   /** Replaces the provider checks (for tests about the app side only). */
   checkModels?: (request: ModelCheckRequest) => Promise<ModelCheckView>;
   provision?: (connection: ProviderConnection) => Promise<ProvisionView>;
+  /** Provisioning with background work (e.g. createAzureProvisioning), attached to the controller. */
+  provisioning?: Provisioning;
   /** @default "debug" */
   logLevel?: LogLevel;
 }
@@ -66,6 +68,7 @@ export async function startInProcessOperator(options: InProcessOperatorOptions):
     clock: systemClock,
     checkModels: options.checkModels ?? checker.check,
     provision: options.provision,
+    provisioning: options.provisioning,
   });
   await waitFor(() => controller.synced(), { description: "informers synced", timeoutMs: 30_000 });
   return { controller, metrics, logs: () => lines.join(""), stop: () => controller.stop() };
