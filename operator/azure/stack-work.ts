@@ -110,12 +110,22 @@ async function destroy(
   memory: StackMemory,
 ): Promise<void> {
   context.log.info({ event: "azure.stack.destroy.started", stack: member.stack });
-  const provisioner = await context.provisioner();
-  const credentials = await context.credentials(
-    connection,
-    connection.spec.azure?.provision as ProvisionSpec,
-  );
-  await provisioner.destroy(member.ref, credentials);
+  try {
+    const provisioner = await context.provisioner();
+    const credentials = await context.credentials(
+      connection,
+      connection.spec.azure?.provision as ProvisionSpec,
+    );
+    await provisioner.destroy(member.ref, credentials);
+  } catch (error) {
+    memory.lastUpdate = { time: new Date(context.clock.now()).toISOString(), result: "Failed" };
+    context.log.warn({
+      event: "azure.stack.destroy.failed",
+      stack: member.stack,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  }
   memory.outputs = undefined;
   memory.deployments = undefined;
   memory.keys = undefined;
