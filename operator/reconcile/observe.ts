@@ -44,8 +44,12 @@ export async function observeConnection(
       };
 
   const deleting = connection.metadata.deletionTimestamp !== undefined;
+  // Only once the finalizer is on: what provisioning makes must always be removed by the deletion path.
   const provision =
-    !deleting && connection.spec.azure?.provision && deps.provision
+    !deleting &&
+    connection.spec.azure?.provision &&
+    deps.provision &&
+    connection.metadata.finalizers?.includes(FINALIZER)
       ? await deps.provision(connection)
       : undefined;
   const provisioned =
