@@ -213,6 +213,52 @@ const gone = (name: string) =>
     description: `${name} deleted`,
   });
 
+/** Logs of every operator this file started (the canary scan reads them all). */
+const logSources: (() => string)[] = [];
+
+/** The in-process operator with Azure provisioning wired as main.ts wires it, on the cloud-free engine. */
+async function startOperator(): Promise<TestOperator> {
+  const lines: string[] = [];
+  const provisioningLog = createLogger({
+    level: "debug",
+    destination: { write: (l: string) => void lines.push(l) },
+  });
+  const provisioning = operatorProvisioning({
+    kc: testCluster().operator.kubeConfig,
+    config: {
+      identity: "azure-provisioning-test",
+      pulumiBackendUrl: pathToFileURL(join(base, "state")).href,
+      pulumiPassphraseSecret: { namespace, name: "modelkeys-pulumi", key: "passphrase" },
+    },
+    log: provisioningLog,
+    clock: systemClock,
+    env: { ...process.env, AZURE_CLIENT_ID: undefined },
+    automation: {
+      pulumiHome: join(base, "home"),
+      workRoot: join(base, "work"),
+      program: cloudFreeProgram,
+      keys: keyService,
+      env: {
+        PATH: `${sdkDir}${delimiter}${process.env.PATH ?? ""}`,
+        NODE_PATH: dirname(dirname(sdkDir)),
+        MODELKEYS_TEST_DELETE_LOG: deleteLog,
+      },
+    },
+    backoff: { baseMs: 1000, maxMs: 5000 },
+  });
+  const started = await startTestOperator({
+    namespace,
+    provisioning,
+    checkModels: async () => ({
+      outcome: "Valid",
+      message: "checked",
+      models: [{ name: "gpt-4o", available: true }],
+    }),
+  });
+  logSources.push(started.logs, () => lines.join(""));
+  return { ...started, logs: () => logSources.map((source) => source()).join("") };
+}
+
 engine("Azure provisioning through the operator", () => {
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), "modelkeys-provisioning-"));
@@ -230,45 +276,7 @@ engine("Azure provisioning through the operator", () => {
     });
     // The passphrase Secret, as the install manifest names it (here in the test's namespace).
     await putSecret(namespace, "modelkeys-pulumi", { passphrase: PASSPHRASE });
-    const lines: string[] = [];
-    const provisioningLog = createLogger({
-      level: "debug",
-      destination: { write: (l: string) => void lines.push(l) },
-    });
-    const provisioning = operatorProvisioning({
-      kc: testCluster().operator.kubeConfig,
-      config: {
-        identity: "azure-provisioning-test",
-        pulumiBackendUrl: pathToFileURL(join(base, "state")).href,
-        pulumiPassphraseSecret: { namespace, name: "modelkeys-pulumi", key: "passphrase" },
-      },
-      log: provisioningLog,
-      clock: systemClock,
-      env: { ...process.env, AZURE_CLIENT_ID: undefined },
-      automation: {
-        pulumiHome: join(base, "home"),
-        workRoot: join(base, "work"),
-        program: cloudFreeProgram,
-        keys: keyService,
-        env: {
-          PATH: `${sdkDir}${delimiter}${process.env.PATH ?? ""}`,
-          NODE_PATH: dirname(dirname(sdkDir)),
-          MODELKEYS_TEST_DELETE_LOG: deleteLog,
-        },
-      },
-      backoff: { baseMs: 1000, maxMs: 5000 },
-    });
-    operator = await startTestOperator({
-      namespace,
-      provisioning,
-      checkModels: async () => ({
-        outcome: "Valid",
-        message: "checked",
-        models: [{ name: "gpt-4o", available: true }],
-      }),
-    });
-    const operatorLogs = operator.logs;
-    operator.logs = () => operatorLogs() + lines.join("");
+    operator = await startOperator();
   });
 
   afterAll(async () => {
@@ -433,6 +441,48 @@ engine("Azure provisioning through the operator", () => {
     expect(await eventsFor(namespace, "gpt-4o")).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Normal KeyRotated: /)]),
     );
+  });
+
+  it("keeps serving across an operator restart: the apps stay Ready and on their key while the stack is updated again", async () => {
+    const key = keysOf("acme-openai").key2; // the rotation left every Secret and app on key2
+    const before = await Promise.all(["gpt-4o", "mini"].map((n) => getConnection(namespace, n)));
+    const readySince = before.map(
+      (c) => c?.status?.conditions?.find((x) => x.type === "Ready")?.lastTransitionTime,
+    );
+    const requests = world.app.state.requests.length;
+    const runs = runsOf("acme-openai").length;
+    await operator.stop();
+    operator = await startOperator();
+    const after = await Promise.all(
+      before.map((c) =>
+        waitFor(
+          async () => {
+            const now = await getConnection(namespace, c?.metadata.name as string);
+            const provisioned = now?.status?.conditions?.find((x) => x.type === "Provisioned");
+            const updated =
+              (now?.status?.azure?.lastUpdateTime ?? "") > (c?.status?.azure?.lastUpdateTime ?? "");
+            return updated && provisioned?.status === "True" ? now : undefined;
+          },
+          { timeoutMs: STEP_MS, description: `${c?.metadata.name} provisioned by the new process` },
+        ),
+      ),
+    );
+    // The new process updated the stack once and carried on with the key the Secrets hold.
+    expect(runsOf("acme-openai")).toHaveLength(runs + 1);
+    const pushed = world.app.state.requests
+      .slice(requests)
+      .map((r) => (r.body as { api_key?: string } | undefined)?.api_key)
+      .filter((k) => k !== undefined);
+    expect(pushed.every((k) => k === key)).toBe(true);
+    for (const [i, c] of after.entries()) {
+      expect(appRecordOf(c)?.secrets.api_key).toBe(key);
+      expect(decoded((await ownedSecret(c.metadata.name))?.data)["api-key"]).toBe(key);
+      // Ready never flipped: its transition time is the one from before the restart.
+      expect(c.status?.conditions?.find((x) => x.type === "Ready")).toMatchObject({
+        status: "True",
+        lastTransitionTime: readySince[i],
+      });
+    }
   });
 
   it("deletes an Orphan connection without touching Azure: its deployment is retained, the app keeps its record", async () => {
