@@ -288,12 +288,9 @@ export const AzureStatus = z
     stack: z.string().optional(),
     lastUpdateTime: z.string().optional().meta({ format: "date-time" }),
     lastUpdateResult: z.string().optional(),
-    rotateKeyRequestedAt: z
-      .string()
-      .optional()
-      .meta({
-        description: "The last modelkeys.dev/rotate-key-requested-at value whose key rotation finished.",
-      }),
+    rotateKeyRequestedAt: z.string().optional().meta({
+      description: "The last modelkeys.dev/rotate-key-requested-at value whose key rotation finished.",
+    }),
     keyRotatedTime: z.string().optional().meta({ format: "date-time" }),
   })
   .strict();
