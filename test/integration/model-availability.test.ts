@@ -215,10 +215,10 @@ function expectation(provider: Provider, outcome: Outcome): Expected {
           ...notChecked,
           [CONDITION.CredentialsValid]: ["Unknown", reason],
           [CONDITION.ModelsAvailable]: null,
-          [CONDITION.Ready]: ["True", REASON.Synced],
+          // Never verified: no last known result to stand on, so not Ready (an outage after one keeps Ready).
+          [CONDITION.Ready]: ["False", reason],
         },
         warning: reason,
-        says: { [CONDITION.Ready]: "models not checked yet" },
       };
     }
     case "nojson":
