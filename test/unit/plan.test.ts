@@ -3,8 +3,9 @@ import type { ModelStatus, Provider, ProviderConnection } from "../../crds/index
 import { ANNOTATIONS, CONDITION, REASON, type Reason } from "../../operator/constants.ts";
 import { type AppRecordView, desiredFields } from "../../operator/reconcile/app-fields.ts";
 import { findCondition } from "../../operator/reconcile/conditions.ts";
+import { modelConditions } from "../../operator/reconcile/model-conditions.ts";
 import { modelCheckDue } from "../../operator/reconcile/model-schedule.ts";
-import { modelConditions, oneConnectionWinner, planConnection } from "../../operator/reconcile/plan.ts";
+import { oneConnectionWinner, planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus, statusChanged } from "../../operator/reconcile/status.ts";
 import type {
   AppView,
