@@ -1225,7 +1225,7 @@ export function toJson_ProviderConnectionSpecAzureProvisionAccount(obj: Provider
  */
 export interface ProviderConnectionSpecAzureProvisionDeployment {
   /**
-   * @default the connection's name
+   * The Azure deployment's name, at most 64 characters. @default the connection's name
    *
    * @schema ProviderConnectionSpecAzureProvisionDeployment#name
    */

@@ -291,6 +291,17 @@ const invalid: { name: string; manifest: () => Manifest; field: string; says: Re
     says: /must be an IPv4 address or CIDR range/,
   },
   {
+    name: "a provisioned deployment name longer than Azure's 64 characters",
+    manifest: () =>
+      azure({
+        provision: provision({
+          deployment: { name: "d".repeat(65), model: "gpt-4o", version: "2024-11-20" },
+        }),
+      }),
+    field: "spec.azure.provision.deployment.name",
+    says: /at most 64|Too long|64/,
+  },
+  {
     name: "an IPv6 allowed address",
     manifest: () => azure({ provision: provision({ allowedAddresses: ["2001:db8::1"] }) }),
     field: "spec.azure.provision.allowedAddresses[0]",
