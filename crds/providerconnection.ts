@@ -115,12 +115,9 @@ export const AzureProvision = z
     deployment: z
       .object({
         // Azure caps deployment names at 64 characters (the app's field allows 512).
-        name: deploymentName
-          .max(64)
-          .optional()
-          .meta({
-            description: "The Azure deployment's name, at most 64 characters. @default the connection's name",
-          }),
+        name: deploymentName.max(64).optional().meta({
+          description: "The Azure deployment's name, at most 64 characters. @default the connection's name",
+        }),
         model: z.string().min(1).max(128).meta({ description: "The OpenAI model, e.g. gpt-4o." }),
         version: z.string().min(1).max(64).meta({ description: "The model version, e.g. 2024-11-20." }),
         sku: z
