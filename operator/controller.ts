@@ -41,6 +41,8 @@ export interface ControllerOptions {
 export interface Controller {
   /** True once both informers have listed. */
   synced(): boolean;
+  /** Reconciles waiting or running now (not those scheduled for later, such as resyncs). */
+  pending(): number;
   /** Stops watching, lets in-flight reconciles finish, then resolves. */
   stop(): Promise<void>;
 }
@@ -252,6 +254,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   return {
     synced: () => connections.hasSynced() && organizations.hasSynced(),
+    pending: () => queue.depth() + queue.running(),
     stop: async () => {
       await Promise.all([connections.stop(), organizations.stop(), secrets.stop()]);
       await queue.shutdown();

@@ -80,6 +80,13 @@ it(
       { timeoutMs: 180_000, intervalMs: 1000, description: `${CONNECTIONS} connections Ready` },
     );
     expect(world.app.state.listConnections()).toHaveLength(CONNECTIONS);
+    // Ready is written before the reconciles it triggers have run (each status write is a watch event): the idle
+    // window starts once the queue has nothing waiting or running.
+    await waitFor(() => operator.controller.pending() === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      description: "the operator's queue to drain",
+    });
 
     // From here on, watch every change to the connections and record every app call.
     const modified: string[] = [];
@@ -98,12 +105,19 @@ it(
     const started = Date.now();
     // The window itself is the measurement: poll for any write until it ends (fails fast on the first one).
     await expect(
-      waitFor(() => modified.length > 0 || world.app.state.requests.length > 0 || undefined, {
-        // waitFor stops up to one interval before its deadline; the window must cover all of IDLE_MS.
-        timeoutMs: IDLE_MS + 2000,
-        intervalMs: 1000,
-        description: "any write or app call",
-      }),
+      // On a failure the resolved value names what happened (watch events, app calls).
+      waitFor(
+        () =>
+          modified.length > 0 || world.app.state.requests.length > 0
+            ? [...modified, ...world.app.state.requests.map((r) => `${r.method} ${r.path}`)]
+            : undefined,
+        {
+          // waitFor stops up to one interval before its deadline; the window must cover all of IDLE_MS.
+          timeoutMs: IDLE_MS + 2000,
+          intervalMs: 1000,
+          description: "any write or app call",
+        },
+      ),
     ).rejects.toThrow(/timed out/);
     request.abort();
     expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_MS);

@@ -7,7 +7,7 @@ import { INSTALL } from "../../cdk8s/names.ts";
 import type { ProviderConnection } from "../../crds/index.ts";
 import { type StandIn, startOpenAIStandIn } from "../../local/providers/index.ts";
 import type { OpenAIBehaviour } from "../../local/providers/openai.ts";
-import { testCluster } from "../support/cluster.ts";
+import { TEST_NAMESPACE_LABEL, testCluster } from "../support/cluster.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import {
@@ -85,7 +85,8 @@ async function grantLeases(names: string[]): Promise<void> {
     .createNamespacedRoleBinding({
       namespace: LEASE_NAMESPACE,
       body: {
-        metadata: { name: GRANT, namespace: LEASE_NAMESPACE },
+        // Labelled as a test's own grant, so rbac.test.ts (which checks the install's bindings) leaves it out.
+        metadata: { name: GRANT, namespace: LEASE_NAMESPACE, labels: { [TEST_NAMESPACE_LABEL]: "true" } },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: GRANT },
         subjects: [{ kind: "ServiceAccount", name: INSTALL.serviceAccount, namespace: LEASE_NAMESPACE }],
       },
