@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import type { AppWithOwner } from "../support/world.ts";
 import {
@@ -201,11 +201,7 @@ beforeAll(async () => {
   // This file is about the app side: the provider check answers at once, with no model.
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "gpt-4o", available: true }],
-    }),
+    checkModels: answersValid("gpt-4o"),
   });
 });
 

@@ -20,7 +20,7 @@ import { createLogger } from "../../operator/log.ts";
 import { allowedIpRules } from "../../pulumi/network-rules.ts";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -249,11 +249,7 @@ async function startOperator(): Promise<TestOperator> {
   const started = await startTestOperator({
     namespace,
     provisioning,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "gpt-4o", available: true }],
-    }),
+    checkModels: answersValid("gpt-4o"),
   });
   logSources.push(started.logs, () => lines.join(""));
   return { ...started, logs: () => logSources.map((source) => source()).join("") };

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -84,13 +84,7 @@ beforeAll(async () => {
   OTHER_USER = world.app.state.addUser({ role: "owner", organization: 1 }).id;
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "m", available: true }],
-      openAICompatible: true,
-      jsonMode: true,
-    }),
+    checkModels: answersValid("m"),
   });
 });
 

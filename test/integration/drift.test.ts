@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -42,13 +42,7 @@ beforeAll(async () => {
   operator = await startTestOperator({
     namespace,
     flags: ["--resync-interval=2s"],
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "llama3.1", available: true }],
-      openAICompatible: true,
-      jsonMode: true,
-    }),
+    checkModels: answersValid("llama3.1"),
   });
   await createConnection(namespace, "llm", {
     organizationRef: { name: "acme" },

@@ -4,7 +4,7 @@ import { Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -30,11 +30,7 @@ beforeAll(async () => {
   operator = await startTestOperator({
     namespace,
     flags: ["--resync-interval=10m", "--concurrency=8"],
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "m", available: true }],
-    }),
+    checkModels: answersValid("m"),
   });
   // Custom connections are per model, so 100 of them coexist in one organization.
   for (let i = 0; i < CONNECTIONS; i++) {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -42,11 +42,7 @@ beforeAll(async () => {
   await putSecret(namespace, "newer", { "api-key": NEWER_KEY });
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "gpt-4o", available: true }],
-    }),
+    checkModels: answersValid("gpt-4o"),
   });
 });
 

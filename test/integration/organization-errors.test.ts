@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
-import { startTestOperator, type TestOperator } from "../support/operator.ts";
+import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
@@ -56,13 +56,7 @@ beforeAll(async () => {
   await putSecret(namespace, "cred", { "api-key": KEY });
   operator = await startTestOperator({
     namespace,
-    checkModels: async () => ({
-      outcome: "Valid",
-      message: "checked",
-      models: [{ name: "m", available: true }],
-      openAICompatible: true,
-      jsonMode: true,
-    }),
+    checkModels: answersValid("m"),
   });
 });
 

@@ -17,3 +17,17 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
   await cluster.installOperatorRbac();
   return startInProcessOperator({ ...options, kc: cluster.operator.kubeConfig });
 }
+
+/**
+ * A provider check that answers Valid at once with one available model (and, for Custom servers, OpenAI format
+ * and JSON mode): for tests about the app side, where provider behaviour is not the subject.
+ */
+export function answersValid(model: string): NonNullable<TestOperatorOptions["checkModels"]> {
+  return async () => ({
+    outcome: "Valid",
+    message: "checked",
+    models: [{ name: model, available: true }],
+    openAICompatible: true,
+    jsonMode: true,
+  });
+}
