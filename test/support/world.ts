@@ -76,70 +76,54 @@ export async function createConnection(
   });
 }
 
-export async function getConnection(
-  namespace: string,
-  name: string,
-): Promise<ProviderConnection | undefined> {
+type Plural = "providerconnections" | "organizations";
+const ours = (namespace: string, plural: Plural) => ({
+  group: "modelkeys.dev",
+  version: "v1alpha1",
+  namespace,
+  plural,
+});
+
+/** One of our objects as the API server has it now, or undefined when it does not exist. */
+async function getObject<T>(plural: Plural, namespace: string, name: string): Promise<T | undefined> {
   try {
-    return (await testCluster().custom.getNamespacedCustomObject({
-      group: "modelkeys.dev",
-      version: "v1alpha1",
-      namespace,
-      plural: "providerconnections",
-      name,
-    })) as ProviderConnection;
+    return (await testCluster().custom.getNamespacedCustomObject({ ...ours(namespace, plural), name })) as T;
   } catch {
     return undefined;
   }
 }
+
+/** Merge-patches one of our objects as a user would. */
+async function patchObject(plural: Plural, namespace: string, name: string, body: Record<string, unknown>) {
+  await testCluster().custom.patchNamespacedCustomObject(
+    { ...ours(namespace, plural), name, body },
+    setHeaderOptions("Content-Type", "application/merge-patch+json"),
+  );
+}
+
+async function deleteObject(plural: Plural, namespace: string, name: string): Promise<void> {
+  await testCluster().custom.deleteNamespacedCustomObject({ ...ours(namespace, plural), name });
+}
+
+export const getConnection = (namespace: string, name: string) =>
+  getObject<ProviderConnection>("providerconnections", namespace, name);
 
 /** Merge-patches a connection (spec, metadata.annotations, ...) as a user would. */
-export async function patchConnection(
-  namespace: string,
-  name: string,
-  body: Record<string, unknown>,
-): Promise<void> {
-  await testCluster().custom.patchNamespacedCustomObject(
-    { group: "modelkeys.dev", version: "v1alpha1", namespace, plural: "providerconnections", name, body },
-    setHeaderOptions("Content-Type", "application/merge-patch+json"),
-  );
-}
+export const patchConnection = (namespace: string, name: string, body: Record<string, unknown>) =>
+  patchObject("providerconnections", namespace, name, body);
 
-export async function getOrganization(namespace: string, name: string): Promise<Organization | undefined> {
-  try {
-    return (await testCluster().custom.getNamespacedCustomObject({
-      group: "modelkeys.dev",
-      version: "v1alpha1",
-      namespace,
-      plural: "organizations",
-      name,
-    })) as Organization;
-  } catch {
-    return undefined;
-  }
-}
+export const deleteConnection = (namespace: string, name: string) =>
+  deleteObject("providerconnections", namespace, name);
+
+export const getOrganization = (namespace: string, name: string) =>
+  getObject<Organization>("organizations", namespace, name);
 
 /** Merge-patches an Organization (e.g. `{spec: {adoptExisting: true}}`). */
-export async function patchOrganization(
-  namespace: string,
-  name: string,
-  body: Record<string, unknown>,
-): Promise<void> {
-  await testCluster().custom.patchNamespacedCustomObject(
-    { group: "modelkeys.dev", version: "v1alpha1", namespace, plural: "organizations", name, body },
-    setHeaderOptions("Content-Type", "application/merge-patch+json"),
-  );
-}
+export const patchOrganization = (namespace: string, name: string, body: Record<string, unknown>) =>
+  patchObject("organizations", namespace, name, body);
 
-export async function deleteOrganization(namespace: string, name: string): Promise<void> {
-  await testCluster().custom.deleteNamespacedCustomObject({
-    group: "modelkeys.dev",
-    version: "v1alpha1",
-    namespace,
-    plural: "organizations",
-    name,
-  });
-}
+export const deleteOrganization = (namespace: string, name: string) =>
+  deleteObject("organizations", namespace, name);
 
 /** Waits until the Organization's condition `type` has `status` (and `reason`, when given) for its generation. */
 export function waitForOrganizationCondition(
@@ -162,16 +146,6 @@ export function waitForOrganizationCondition(
       description: `Organization ${namespace}/${name} ${type}=${status}${reason ? ` (${reason})` : ""}`,
     },
   );
-}
-
-export async function deleteConnection(namespace: string, name: string): Promise<void> {
-  await testCluster().custom.deleteNamespacedCustomObject({
-    group: "modelkeys.dev",
-    version: "v1alpha1",
-    namespace,
-    plural: "providerconnections",
-    name,
-  });
 }
 
 /** Waits until the connection's condition `type` has `status` (and `reason`, when given); returns the object. */
