@@ -46,7 +46,7 @@ export type DeleteOutcome = "deleted" | "alreadyGone";
 
 /**
  * The app's API for one organization (the token owner's active one). Every method resolves with a validated
- * answer or rejects with an AppError (see errors.ts for kinds and `terminal`).
+ * answer or rejects with an AppError (see errors.ts for its kinds).
  */
 export interface AppClient {
   readonly tokenKind: TokenKind;

@@ -1,5 +1,6 @@
-// The app client's one error type: every failure at the boundary becomes an AppError with a kind the operator
-// maps to a condition. Messages carry the app's own words (redacted) and never a request body or header.
+// The app client's one error type: every failure at the boundary becomes an AppError with a kind that the error
+// policy (operator/error-policy.ts) maps to a condition. Messages carry the app's own words (redacted) and never
+// a request body or header.
 
 /** What went wrong, in the operator's words. */
 export type AppErrorKind =
@@ -33,19 +34,12 @@ export interface AppErrorInit {
   retryAfterMs?: number;
 }
 
-const TERMINAL_KINDS: ReadonlySet<AppErrorKind> = new Set([
-  "Unauthorized",
-  "Forbidden",
-  "NotFound",
-  "Invalid",
-]);
-
 /**
  * A failed call to the app.
  *
  * Guarantees: `message` holds the method, route template, status, and the app's detail or field messages with
- * any secret the request carried replaced by "[redacted]"; never a request body, header or token.
- * `terminal` is true when repeating the same request cannot succeed (400, 401, 403, 404, other 4xx).
+ * any secret the request carried replaced by "[redacted]"; never a request body, header or token. Whether
+ * retrying can help is the error policy's call (operator/error-policy.ts), by `kind`.
  */
 export class AppError extends Error {
   override readonly name = "AppError";
@@ -59,7 +53,6 @@ export class AppError extends Error {
   readonly fieldErrors: Record<string, string[]> | undefined;
   /** How long the app asked us to wait (429 Retry-After). */
   readonly retryAfterMs: number | undefined;
-  readonly terminal: boolean;
 
   constructor(init: AppErrorInit) {
     super(describe(init));
@@ -70,7 +63,6 @@ export class AppError extends Error {
     this.detail = init.detail;
     this.fieldErrors = init.fieldErrors;
     this.retryAfterMs = init.retryAfterMs;
-    this.terminal = TERMINAL_KINDS.has(init.kind);
   }
 }
 

@@ -5,6 +5,8 @@ import { delimiter, join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import { REASON } from "../constants.ts";
+import { TerminalError } from "../error-policy.ts";
 import { KubeObjects } from "../kube/objects.ts";
 import type { Logger } from "../log.ts";
 import type { Provisioning } from "../reconcile/ports.ts";
@@ -17,7 +19,7 @@ import { ENV } from "./config.ts";
 import { createOwnedSecrets } from "./owned-secret.ts";
 import type { AzureProvisioner } from "./provisioner.ts";
 import { createAzureProvisioning } from "./provisioning.ts";
-import { type RetryBackoff, TerminalProvisionError } from "./stack-runner.ts";
+import type { RetryBackoff } from "./stack-runner.ts";
 
 /** Where the engine finds its CLI: MODELKEYS_PULUMI_DIR/bin/pulumi, else a `pulumi` on PATH. */
 export function findPulumiCli(env: Record<string, string | undefined>): { root?: string } | undefined {
@@ -40,7 +42,7 @@ export interface PulumiEngineOptions {
 /**
  * A lazy provisioner for {@link createAzureProvisioning}: built once the passphrase Secret is read.
  *
- * Guarantees: no CLI or no passphrase setting is a {@link TerminalProvisionError} whose message says what to
+ * Guarantees: no CLI or no passphrase setting is a {@link TerminalError} whose message says what to
  * set; a missing passphrase Secret or key is an ordinary (retried) error; one provisioner per passphrase, so
  * one queue per stack.
  */
@@ -50,13 +52,15 @@ export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureP
   return async () => {
     const cli = findPulumiCli(env);
     if (!cli) {
-      throw new TerminalProvisionError(
+      throw new TerminalError(
+        REASON.ProvisionFailed,
         `no Pulumi engine configured: set ${ENV.pulumiRoot} to a directory holding bin/pulumi, or put pulumi on PATH`,
       );
     }
     const ref = options.config.pulumiPassphraseSecret;
     if (!ref) {
-      throw new TerminalProvisionError(
+      throw new TerminalError(
+        REASON.ProvisionFailed,
         "no Pulumi passphrase configured: set --pulumi-passphrase-secret (MODELKEYS_PULUMI_PASSPHRASE_SECRET) to namespace/name/key",
       );
     }

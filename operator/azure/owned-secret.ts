@@ -8,9 +8,9 @@ import {
   type V1Secret,
 } from "@kubernetes/client-node";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
-import { FIELD_MANAGER } from "../constants.ts";
+import { FIELD_MANAGER, REASON } from "../constants.ts";
+import { TerminalError } from "../error-policy.ts";
 import { isStatus } from "../kube/objects.ts";
-import { TerminalProvisionError } from "./stack-runner.ts";
 
 /** The Secret the operator owns for a provisioned Azure connection (endpoint, deployment and key). */
 export function provisionedSecretName(connection: ProviderConnection): string {
@@ -123,7 +123,8 @@ export function createOwnedSecrets(kc: KubeConfig): OwnedSecrets {
       const existing = await get(owner.metadata.namespace, name);
       if (existing && ownedSecretCurrent(existing, owner, data)) return false;
       if (existing && existing.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "modelkeys") {
-        throw new TerminalProvisionError(
+        throw new TerminalError(
+          REASON.ProvisionFailed,
           `Secret ${name} exists and was not made by modelkeys; rename or delete it so the operator can write the provisioned key there`,
         );
       }

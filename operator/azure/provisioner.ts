@@ -1,6 +1,8 @@
 // The contract between the reconciler and Azure provisioning: what an account and its deployments are,
 // how credentials arrive, and what provisioning hands back. The Pulumi Automation API implements it.
 import type { DeploymentSpec } from "../../pulumi/args.ts";
+import { REASON } from "../constants.ts";
+import { TerminalError } from "../error-policy.ts";
 import type { AzureAccountRef } from "./stack-name.ts";
 
 export type { DeploymentSpec } from "../../pulumi/args.ts";
@@ -88,11 +90,10 @@ export interface AzureProvisioner {
   regenerateKey(account: AzureAccountRef, key: KeyName, credentials: AzureCredentials): Promise<AccountKeys>;
 }
 
-/** Invalid account or deployments: retrying will not help until the spec changes (a terminal error). */
-export class ProvisionInputError extends Error {
+/** Invalid account or deployments: retrying will not help until the spec changes. */
+export class ProvisionInputError extends TerminalError {
   constructor(readonly issues: readonly string[]) {
-    super(`invalid Azure OpenAI provisioning spec: ${issues.join("; ")}`);
-    this.name = "ProvisionInputError";
+    super(REASON.ProvisionFailed, `invalid Azure OpenAI provisioning spec: ${issues.join("; ")}`);
   }
 }
 

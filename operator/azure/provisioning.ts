@@ -3,6 +3,7 @@
 import type { ProviderConnection } from "../../crds/index.ts";
 import type { Clock } from "../clock.ts";
 import { CONDITION, REASON } from "../constants.ts";
+import { TerminalError } from "../error-policy.ts";
 import type { ConditionIntent } from "../reconcile/conditions.ts";
 import type { AzureStatusView, DeprovisionView, Provisioning, ProvisioningHost } from "../reconcile/ports.ts";
 import {
@@ -26,14 +27,14 @@ import type { AzureProvisioner } from "./provisioner.ts";
 import { StackMemories, type StackMemory } from "./stack-memory.ts";
 import { stackNameFor } from "./stack-name.ts";
 import { StackQueue } from "./stack-queue.ts";
-import { type EnsureState, type RetryBackoff, StackRunner, TerminalProvisionError } from "./stack-runner.ts";
+import { type EnsureState, type RetryBackoff, StackRunner } from "./stack-runner.ts";
 import { removal, update } from "./stack-work.ts";
 
 type Member = Extract<Membership, { kind: "Member" }>;
 
 export interface AzureProvisioningOptions {
   kube: ProvisioningKube;
-  /** The engine, built on first use; throws {@link TerminalProvisionError} when there is none. */
+  /** The engine, built on first use; throws {@link TerminalError} when there is none. */
   provisioner(): Promise<AzureProvisioner>;
   log: ProvisioningLog;
   clock: Clock;
@@ -93,7 +94,7 @@ export function createAzureProvisioning(options: AzureProvisioningOptions): Prov
         : workloadIdentityFrom(env, provision.account.subscriptionId);
       if (result.kind === "Ready") return result.credentials;
       // A Secret can appear (it is watched); the operator's own identity cannot without a restart.
-      throw ref ? new Error(result.message) : new TerminalProvisionError(result.message);
+      throw ref ? new Error(result.message) : new TerminalError(REASON.ProvisionFailed, result.message);
     },
   };
   const all = () => {

@@ -1,19 +1,14 @@
 // Runs the Pulumi work of each account's stack in the background, one job per stack at a time, so a long
 // update never holds a reconcile; remembers what each stack reached and retries failures with backoff.
 import type { Clock, TimerHandle } from "../clock.ts";
+import { isTerminal } from "../error-policy.ts";
 import { redactText } from "../log.ts";
-import { ProvisionInputError } from "./provisioner.ts";
 
 /** What a stack is, seen from a target: reached, being worked on, or failed. */
 export type EnsureState =
   | { kind: "Done" }
   | { kind: "Running" }
   | { kind: "Failed"; message: string; terminal: boolean };
-
-/** An error that retrying cannot fix until the configuration or the spec changes. */
-export class TerminalProvisionError extends Error {
-  readonly terminal = true;
-}
 
 interface Failure {
   key: string;
@@ -129,9 +124,7 @@ export class StackRunner {
   private fail(stack: string, key: string, error: unknown): void {
     const previous = this.failures.get(stack);
     const attempts = previous?.key === key ? previous.attempts + 1 : 1;
-    const terminal =
-      error instanceof ProvisionInputError ||
-      (error as { terminal?: unknown } | undefined)?.terminal === true;
+    const terminal = isTerminal(error);
     const delay = this.backoffMs(attempts);
     const raw = error instanceof Error ? error.message : String(error);
     this.failures.set(stack, {

@@ -2,8 +2,8 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Organization, OrganizationStatus } from "../../crds/index.ts";
 import { CONDITION, REASON } from "../constants.ts";
+import { errorPolicy } from "../error-policy.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
-import { describeFailure } from "../reconcile/index.ts";
 import type { OrganizationSessions } from "./sessions.ts";
 
 export interface OrganizationDeps {
@@ -19,7 +19,8 @@ export interface OrganizationDeps {
 
 /**
  * Reconciles the Organization `namespace/name`: a fresh whoami, then status (organization id, Ready with the
- * reason of a bad token or role). Status is written only when it changes. Transient app failures are thrown.
+ * reason of a bad token or role). Status is written only when it changes. Failures follow {@link errorPolicy}:
+ * transient ones are thrown (the queue retries), terminal ones wait for a change.
  */
 export async function reconcileOrganization(
   namespace: string,
@@ -68,19 +69,21 @@ export async function reconcileOrganization(
             ),
           };
   } catch (error) {
-    const failure = describeFailure(error);
+    const verdict = errorPolicy(error);
     status = {
       ...current,
       observedGeneration: generation,
       conditions: applyConditions(
         current.conditions,
-        [{ type: CONDITION.Ready, status: "False", reason: failure.reason, message: failure.message }],
+        [{ type: CONDITION.Ready, status: "False", reason: verdict.reason, message: verdict.message }],
         generation,
         deps.now(),
       ),
     };
     await writeIfChanged(organization, status, deps);
-    throw error;
+    // A terminal failure waits for a change of the Organization or its Secrets (or the resync).
+    if (verdict.action === "retry") throw error;
+    return;
   }
   await writeIfChanged(organization, status, deps);
 }

@@ -4,6 +4,7 @@ import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
 import { REASON, type Reason } from "../constants.ts";
+import { errorPolicy } from "../error-policy.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 
 export interface SessionDeps {
@@ -142,18 +143,11 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
   };
 }
 
+/** A token the app rejects (401) or a user without the role (403) makes the session NotReady, not an error. */
 function sessionFailure(error: unknown): OrganizationSession | undefined {
-  const kind = (error as { kind?: string })?.kind;
-  const message = (error as { message?: string })?.message ?? "";
-  if (kind === "Unauthorized")
-    return notReady(REASON.InvalidToken, `the app rejected the token (401): ${message}`);
-  if (kind === "Forbidden") {
-    return notReady(
-      REASON.InsufficientRole,
-      `the token's user is not an owner or administrator (403): ${message}`,
-    );
-  }
-  return undefined;
+  const verdict = errorPolicy(error);
+  const rejected = verdict.reason === REASON.InvalidToken || verdict.reason === REASON.InsufficientRole;
+  return rejected ? notReady(verdict.reason, verdict.message) : undefined;
 }
 
 function connectionsOf(client: AppClient): AppConnections {

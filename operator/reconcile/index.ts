@@ -1,5 +1,6 @@
 // One ProviderConnection reconcile: observe, plan, apply, then one status write if anything changed.
-import { REASON, type Reason } from "../constants.ts";
+import { REASON } from "../constants.ts";
+import { errorPolicy } from "../error-policy.ts";
 import { applyPlan } from "./apply.ts";
 import { observeConnection } from "./observe.ts";
 import { planConnection } from "./plan.ts";
@@ -17,8 +18,8 @@ export interface Outcome {
 
 /**
  * Reconciles the connection `namespace/name`. Level-based: it never asks why it runs.
- * A thrown error is transient (the queue backs off and retries); see `describeFailure` for how errors become
- * conditions.
+ * A failure becomes Ready=False with the reason {@link errorPolicy} gives; a transient one is thrown again (the
+ * queue backs off and retries), a terminal one returns and waits for a change.
  */
 export async function reconcileConnection(
   namespace: string,
@@ -47,74 +48,26 @@ export async function reconcileConnection(
     }
     return { requeueAfterMs: plan.requeueAfterMs };
   } catch (error) {
-    const failure = describeFailure(error);
-    const status = statusForError(connection, failure.reason, failure.message, deps.now());
+    const verdict = errorPolicy(error);
+    const status = statusForError(connection, verdict.reason, verdict.message, deps.now());
     if (statusChanged(connection, status)) {
       await deps.kube.patchStatus(connection, statusPatch(connection, status));
       await deps.kube.event(connection, {
         type: "Warning",
-        reason: failure.reason,
-        message: failure.message,
+        reason: verdict.reason,
+        message: verdict.message,
       });
     }
     deps.log.warn({
       event: "connection.failed",
       connection: `${namespace}/${name}`,
-      reason: failure.reason,
-      terminal: failure.terminal,
-      error: failure.message,
+      reason: verdict.reason,
+      terminal: verdict.action === "wait",
+      error: verdict.message,
     });
-    // A terminal failure waits for a change (or the resync); a transient one backs off in the queue.
-    if (failure.terminal) {
-      const rejected = failure.reason === REASON.InvalidToken || failure.reason === REASON.InsufficientRole;
-      return rejected ? { recheckOrganization: connection.spec.organizationRef.name } : {};
-    }
-    throw error;
-  }
-}
-
-/** A reconcile failure as a condition: a reason, a message free of secrets, and whether retrying can help. */
-export interface Failure {
-  reason: Reason;
-  message: string;
-  terminal: boolean;
-}
-
-/** Maps an error from the app client (or anything else) to a condition reason. */
-export function describeFailure(error: unknown): Failure {
-  const e = error as { kind?: string; status?: number; terminal?: boolean; message?: string };
-  const message = typeof e?.message === "string" ? e.message : String(error);
-  switch (e?.kind) {
-    case "Unauthorized":
-      return {
-        reason: REASON.InvalidToken,
-        message: `the app rejected the token: ${message}`,
-        terminal: true,
-      };
-    case "Forbidden":
-      return {
-        reason: REASON.InsufficientRole,
-        message: `the token's user may not manage connections: ${message}`,
-        terminal: true,
-      };
-    case "Invalid":
-      return {
-        reason: REASON.AppRejected,
-        message: `the app rejected the connection: ${message}`,
-        terminal: true,
-      };
-    case "NotFound":
-      return { reason: REASON.AppRejected, message, terminal: e.terminal ?? true };
-    case "RateLimited":
-    case "Unavailable":
-    case "Network":
-    case "Timeout":
-      return {
-        reason: REASON.AppUnreachable,
-        message: `the app is unreachable: ${message}`,
-        terminal: false,
-      };
-    default:
-      return { reason: REASON.Reconciling, message: `reconcile failed: ${message}`, terminal: false };
+    if (verdict.action === "retry") throw error;
+    // The Organization's cached answer is stale when the app rejects its token or role mid-reconcile.
+    const rejected = verdict.reason === REASON.InvalidToken || verdict.reason === REASON.InsufficientRole;
+    return rejected ? { recheckOrganization: connection.spec.organizationRef.name } : {};
   }
 }

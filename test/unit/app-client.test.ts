@@ -124,7 +124,7 @@ describe("endpoints", () => {
     expect(await app.deleteConnection(created.id)).toBe("deleted");
     expect(await app.deleteConnection(created.id)).toBe("alreadyGone");
     const missing = await failure(app.getConnection(created.id));
-    expect(missing).toMatchObject({ kind: "NotFound", status: 404, terminal: true, detail: "Not found." });
+    expect(missing).toMatchObject({ kind: "NotFound", status: 404, detail: "Not found." });
     for (const request of requests()) expect(request.headers.authorization).toBe("Token [redacted]");
   });
 
@@ -195,13 +195,12 @@ describe("personal access tokens", () => {
     expect(revoked).toMatchObject({
       kind: "Unauthorized",
       status: 401,
-      terminal: true,
       route: "/api/token/refresh/",
     });
     expect(revoked.detail).toBe("Token is invalid or expired");
 
     const expired = await failure(client({ token: server.state.issueRefreshToken(owner.id, -10) }).whoami());
-    expect(expired).toMatchObject({ kind: "Unauthorized", terminal: true });
+    expect(expired).toMatchObject({ kind: "Unauthorized" });
     expect(expired.message).toMatch(/personal access token expired at 2026-11-20T09:59:50/);
     expect(requests("/api/current-user/whoami")).toHaveLength(0);
   });
@@ -213,7 +212,6 @@ describe("errors", () => {
     expect(error).toMatchObject({
       kind: "Unauthorized",
       status: 401,
-      terminal: true,
       detail: "Invalid token.",
     });
     expect(requests()).toHaveLength(1);
@@ -224,7 +222,7 @@ describe("errors", () => {
     const app = client({ token: annotator.legacyToken });
     expect((await app.whoami()).id).toBe(annotator.id);
     const error = await failure(app.createConnection({ provider: "OpenAI" }));
-    expect(error).toMatchObject({ kind: "Forbidden", status: 403, terminal: true });
+    expect(error).toMatchObject({ kind: "Forbidden", status: 403 });
     expect(error.message).toContain("You do not have permission to perform this action.");
     expect(requests("/api/model-provider-connections/")).toHaveLength(1);
   });
@@ -233,7 +231,7 @@ describe("errors", () => {
     const error = await failure(
       client().createConnection({ provider: "Mistral" as never, deployment_name: "d".repeat(513) }),
     );
-    expect(error).toMatchObject({ kind: "Invalid", status: 400, terminal: true });
+    expect(error).toMatchObject({ kind: "Invalid", status: 400 });
     expect(error.fieldErrors).toEqual({
       provider: ['"Mistral" is not a valid choice.'],
       deployment_name: ["Ensure this field has no more than 512 characters."],
@@ -248,7 +246,7 @@ describe("errors", () => {
     });
     try {
       const error = await failure(client({ url: bogus.url }).listConnections());
-      expect(error).toMatchObject({ kind: "UnexpectedResponse", status: 200, terminal: false });
+      expect(error).toMatchObject({ kind: "UnexpectedResponse", status: 200 });
       expect(error.message).toContain("0.id");
     } finally {
       await bogus.close();
@@ -261,7 +259,7 @@ describe("errors", () => {
     });
     try {
       const error = await failure(client({ url: redirecting.url }).whoami());
-      expect(error).toMatchObject({ kind: "Invalid", status: 301, terminal: true });
+      expect(error).toMatchObject({ kind: "Invalid", status: 301 });
       expect(error.detail).toBe("redirected to https://label-studio.example/api/current-user/whoami");
     } finally {
       await redirecting.close();
@@ -292,7 +290,7 @@ describe("retries", () => {
   it("gives up after `retries` extra attempts with a transient Unavailable", async () => {
     server.state.injectFault({ kind: "status", status: 502, times: 10 });
     const error = await failure(client({ retries: 2 }).whoami());
-    expect(error).toMatchObject({ kind: "Unavailable", status: 502, terminal: false });
+    expect(error).toMatchObject({ kind: "Unavailable", status: 502 });
     expect(requests()).toHaveLength(3);
   });
 
@@ -306,7 +304,7 @@ describe("retries", () => {
   it("fails fast as RateLimited with retryAfterMs when Retry-After is longer than it waits in place", async () => {
     server.state.injectFault({ kind: "rateLimit", retryAfterSeconds: 120 });
     const error = await failure(client({ maxRetryAfterMs: 10_000 }).listConnections());
-    expect(error).toMatchObject({ kind: "RateLimited", status: 429, retryAfterMs: 120_000, terminal: false });
+    expect(error).toMatchObject({ kind: "RateLimited", status: 429, retryAfterMs: 120_000 });
     expect(delays).toEqual([]);
     expect(requests()).toHaveLength(1);
   });
@@ -320,7 +318,7 @@ describe("retries", () => {
   it("does not repeat a create the app may have acted on: no duplicate record", async () => {
     server.state.injectFault({ kind: "drop", afterHandling: true, match: { method: "POST" } });
     const dropped = await failure(client().createConnection({ provider: "OpenAI", api_key: "k" }));
-    expect(dropped).toMatchObject({ kind: "Network", terminal: false });
+    expect(dropped).toMatchObject({ kind: "Network" });
     server.state.injectFault({ kind: "status", status: 500, match: { method: "POST" } });
     expect(await failure(client().createConnection({ provider: "OpenAI" }))).toMatchObject({
       kind: "Unavailable",
@@ -333,7 +331,7 @@ describe("retries", () => {
     const url = server.url;
     await server.stop();
     const error = await failure(client({ url, retries: 2 }).createConnection({ provider: "OpenAI" }));
-    expect(error).toMatchObject({ kind: "Network", terminal: false });
+    expect(error).toMatchObject({ kind: "Network" });
     expect(error.detail).toContain("ECONNREFUSED");
     expect(delays).toHaveLength(2);
     server = await startAppServer();
@@ -342,7 +340,7 @@ describe("retries", () => {
   it("times out a slow answer, and retries a read after a timeout", async () => {
     server.state.injectFault({ kind: "latency", ms: 2_000 });
     const error = await failure(client({ timeoutMs: 100, retries: 0 }).whoami());
-    expect(error).toMatchObject({ kind: "Timeout", terminal: false });
+    expect(error).toMatchObject({ kind: "Timeout" });
     expect(samples.map((sample) => sample.status)).toEqual(["timeout"]);
 
     server.state.clearFaults();

@@ -11,8 +11,8 @@ import type { ProvisioningKube } from "../../operator/azure/context.ts";
 import { findPulumiCli, pulumiEngine } from "../../operator/azure/engine.ts";
 import type { AzureProvisioner, DeploymentSpec } from "../../operator/azure/provisioner.ts";
 import { createAzureProvisioning } from "../../operator/azure/provisioning.ts";
-import { TerminalProvisionError } from "../../operator/azure/stack-runner.ts";
 import { FINALIZER } from "../../operator/constants.ts";
+import { TerminalError } from "../../operator/error-policy.ts";
 import type { ProvisionView } from "../../operator/reconcile/ports.ts";
 import { FakeClock, settle } from "../support/fake-clock.ts";
 
@@ -239,13 +239,7 @@ describe("pulumiEngine", () => {
   };
 
   it.each([
-    [
-      "no passphrase setting",
-      undefined,
-      undefined,
-      TerminalProvisionError,
-      /no Pulumi passphrase configured/,
-    ],
+    ["no passphrase setting", undefined, undefined, TerminalError, /no Pulumi passphrase configured/],
     [
       "no passphrase Secret",
       { namespace: "ops", name: "pp", key: "passphrase" },
@@ -269,7 +263,7 @@ describe("pulumiEngine", () => {
     const attempt = get();
     await expect(attempt).rejects.toBeInstanceOf(type);
     await expect(attempt).rejects.toThrow(message);
-    if (type === Error) await expect(attempt).rejects.not.toBeInstanceOf(TerminalProvisionError);
+    if (type === Error) await expect(attempt).rejects.not.toBeInstanceOf(TerminalError);
   });
 
   it("builds one provisioner per passphrase", async () => {

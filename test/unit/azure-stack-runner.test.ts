@@ -2,7 +2,9 @@
 // failures retried after backoff (terminal ones only when the target changes), redacted messages.
 import { describe, expect, it } from "vitest";
 import { ProvisionInputError } from "../../operator/azure/provisioner.ts";
-import { StackRunner, TerminalProvisionError } from "../../operator/azure/stack-runner.ts";
+import { StackRunner } from "../../operator/azure/stack-runner.ts";
+import { REASON } from "../../operator/constants.ts";
+import { TerminalError } from "../../operator/error-policy.ts";
 import { FakeClock, settle } from "../support/fake-clock.ts";
 
 function setup() {
@@ -98,7 +100,7 @@ describe("StackRunner", () => {
 
   it.each([
     ["an invalid spec", new ProvisionInputError(["deployments: at least one"])],
-    ["no engine", new TerminalProvisionError("no Pulumi engine configured")],
+    ["no engine", new TerminalError(REASON.ProvisionFailed, "no Pulumi engine configured")],
   ])("does not retry %s until the target changes", async (_label, error) => {
     const { runner, clock, settled } = setup();
     const job = held();

@@ -1,9 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ProviderConnectionStatus } from "../../crds/index.ts";
-import { AppError, type AppErrorKind } from "../../operator/app/errors.ts";
-import { CONDITION, REASON, type Reason } from "../../operator/constants.ts";
+import { CONDITION, REASON } from "../../operator/constants.ts";
 import { findCondition } from "../../operator/reconcile/conditions.ts";
-import { describeFailure } from "../../operator/reconcile/index.ts";
 import { nextStatus, statusChanged, statusForError, statusPatch } from "../../operator/reconcile/status.ts";
 import type { ConnectionPlan } from "../../operator/reconcile/types.ts";
 import { appRecord, connection, EARLIER, FP_A, NOW, noWrite } from "./fixtures/connection.ts";
@@ -193,51 +191,5 @@ describe("statusForError", () => {
     const next = statusForError(connection(), REASON.Reconciling, "boom", NOW);
     expect(next).toMatchObject({ observedGeneration: 1, scope: "Organization" });
     expect(statusChanged(connection(), next)).toBe(true);
-  });
-});
-
-describe("describeFailure", () => {
-  const appError = (kind: AppErrorKind, status?: number) =>
-    new AppError({
-      kind,
-      method: "PATCH",
-      route: "/api/model-provider-connections/{id}/",
-      status,
-      detail: "said no",
-    });
-
-  it.each<[AppErrorKind, number | undefined, Reason, boolean, string]>([
-    ["Unauthorized", 401, REASON.InvalidToken, true, "the app rejected the token"],
-    ["Forbidden", 403, REASON.InsufficientRole, true, "may not manage connections"],
-    ["Invalid", 400, REASON.AppRejected, true, "the app rejected the connection"],
-    ["NotFound", 404, REASON.AppRejected, true, "404"],
-    ["RateLimited", 429, REASON.AppUnreachable, false, "the app is unreachable"],
-    ["Unavailable", 503, REASON.AppUnreachable, false, "the app is unreachable"],
-    ["Network", undefined, REASON.AppUnreachable, false, "the app is unreachable"],
-    ["Timeout", undefined, REASON.AppUnreachable, false, "the app is unreachable"],
-    ["UnexpectedResponse", 200, REASON.Reconciling, false, "reconcile failed"],
-  ])("an app %s error → %s, terminal %s", (kind, status, reason, terminal, words) => {
-    const failure = describeFailure(appError(kind, status));
-    expect(failure).toMatchObject({ reason, terminal });
-    expect(failure.message).toContain(words);
-    // The app's own words reach the condition.
-    expect(failure.message).toContain("said no");
-  });
-
-  it("a NotFound the client marks retryable stays retryable", () => {
-    expect(describeFailure({ kind: "NotFound", message: "gone", terminal: false })).toEqual({
-      reason: REASON.AppRejected,
-      message: "gone",
-      terminal: false,
-    });
-  });
-
-  it.each<[string, unknown, string]>([
-    ["an Error", new Error("boom"), "reconcile failed: boom"],
-    ["a string", "plain", "reconcile failed: plain"],
-    ["undefined", undefined, "reconcile failed: undefined"],
-    ["null", null, "reconcile failed: null"],
-  ])("anything else (%s) is transient, Reconciling", (_case, error, message) => {
-    expect(describeFailure(error)).toEqual({ reason: REASON.Reconciling, message, terminal: false });
   });
 });
