@@ -1,5 +1,6 @@
 // The ProviderConnection kind: one model-provider connection of an organization, synced into the app.
 import { z } from "zod";
+import { APP_ADDRESSES } from "../labelstudio/app-addresses.ts";
 import { Conditions, Duration, LocalObjectRef, SecretKeyRef } from "./common.ts";
 
 export const PROVIDER_CONNECTION_KIND = "ProviderConnection";
@@ -132,9 +133,13 @@ export const AzureProvision = z
           .optional(),
       })
       .strict(),
-    allowedAddresses: z.array(ipOrCidr).max(100).default([]).meta({
-      description: "Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242).",
-    }),
+    allowedAddresses: z
+      .array(ipOrCidr)
+      .max(100)
+      .default([])
+      .meta({
+        description: `Addresses allowed besides the app's own (${APP_ADDRESSES.join(", ")}).`,
+      }),
     virtualNetworkSubnetIds: z.array(z.string().min(1).max(1024)).max(100).default([]),
   })
   .strict();

@@ -1,5 +1,5 @@
 // The Azure OpenAI component and its argument rules, as one import for Pulumi programs and the operator.
-export { APP_ADDRESSES } from "./app-addresses.ts";
+export { APP_ADDRESSES } from "../labelstudio/app-addresses.ts";
 export {
   AccountSpec,
   type AccountSpecInput,

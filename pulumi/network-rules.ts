@@ -1,6 +1,6 @@
 // IPv4 address and CIDR handling for an account's network rules: parse, canonicalise, merge with the app's
 // addresses, deduplicate and order, so the same intent always yields the same list (no diff churn).
-import { APP_ADDRESSES } from "./app-addresses.ts";
+import { APP_ADDRESSES } from "../labelstudio/app-addresses.ts";
 
 /** One parsed IPv4 rule: a network address and its prefix length (32 for a single address). */
 interface Ipv4Rule {

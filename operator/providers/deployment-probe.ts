@@ -2,7 +2,7 @@
 // the model behind it, a missing deployment, a non-chat model, or a network rule that keeps us out.
 import type OpenAI from "openai";
 import { APIError } from "openai";
-import { APP_ADDRESSES } from "../../pulumi/app-addresses.ts";
+import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
 import { scrub } from "./redact.ts";

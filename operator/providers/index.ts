@@ -12,7 +12,6 @@ import { scrub } from "./redact.ts";
 import type { ModelCheck, ModelCheckOptions, ModelCheckRequest, ProviderContext } from "./types.ts";
 import { checkVertex } from "./vertex.ts";
 
-export { APP_ADDRESSES } from "../../pulumi/app-addresses.ts";
 export type { Catalogue } from "./catalogue.ts";
 export { CatalogueError, loadCatalogue, SHIPPED_CATALOGUE, supportedModels } from "./catalogue.ts";
 export type { EgressDecision, EgressGuard, EgressGuardOptions, ResolvedAddress, Resolver } from "./egress.ts";

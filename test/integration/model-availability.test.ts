@@ -2,10 +2,11 @@
 // provider stand-ins: status.models, the conditions, the events and the MODELS printer column.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ModelStatus, Provider, ProviderConnection } from "../../crds/index.ts";
+import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
 import { type OpenAIBehaviour, startOpenAIStandIn } from "../../local/providers/openai.ts";
 import type { Fault, StandIn } from "../../local/providers/stand-in.ts";
 import { CONDITION, REASON } from "../../operator/constants.ts";
-import { APP_ADDRESSES, SHIPPED_CATALOGUE, supportedModels } from "../../operator/providers/index.ts";
+import { SHIPPED_CATALOGUE, supportedModels } from "../../operator/providers/index.ts";
 import { MODEL_REASON } from "../../operator/providers/types.ts";
 import {
   carriesKey,

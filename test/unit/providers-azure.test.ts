@@ -1,9 +1,9 @@
 // Azure OpenAI and Azure AI Foundry checks: the deployment answers a minimal chat completion (or says why not).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
 import type { OpenAIBehaviour, StandIn } from "../../local/providers/index.ts";
 import { startOpenAIStandIn } from "../../local/providers/openai.ts";
 import {
-  APP_ADDRESSES,
   checkModels,
   loadCatalogue,
   type ModelCheckOptions,

@@ -1,7 +1,7 @@
 // The account's IP rules: validation of IPv4 addresses and CIDR ranges, and the merged, canonical,
 // deduplicated, order-independent list that always holds the app's addresses.
 import { describe, expect, it } from "vitest";
-import { APP_ADDRESSES } from "../../pulumi/app-addresses.ts";
+import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
 import { allowedIpRules, canonicalIpRule, ipRuleProblem } from "../../pulumi/network-rules.ts";
 
 describe("ipRuleProblem", () => {

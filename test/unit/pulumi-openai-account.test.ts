@@ -45,7 +45,7 @@ await pulumi.runtime.setMocks(
 );
 
 const { AzureOpenAIAccount, AZURE_OPENAI_ACCOUNT_TYPE } = await import("../../pulumi/openai-account.ts");
-const { APP_ADDRESSES } = await import("../../pulumi/app-addresses.ts");
+const { APP_ADDRESSES } = await import("../../labelstudio/app-addresses.ts");
 
 function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
