@@ -1,5 +1,5 @@
-// Connects reconcile to the provider modules: builds each check from a connection, with the catalogue in force
-// (shipped, or overridden by a ConfigMap) and the egress guard from configuration.
+// Connects reconcile to the provider modules: runs each check with the catalogue in force (shipped, or
+// overridden by a ConfigMap) and the egress guard from configuration, and counts its outcome.
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "./config.ts";
 import { isStatus } from "./kube/objects.ts";
@@ -8,9 +8,7 @@ import type { Metrics } from "./metrics.ts";
 import { type Catalogue, loadCatalogue, SHIPPED_CATALOGUE } from "./providers/catalogue.ts";
 import { createEgressGuard } from "./providers/egress.ts";
 import { checkModels } from "./providers/index.ts";
-import type { ProviderBaseUrls } from "./providers/types.ts";
-import type { ModelCheckRequest } from "./reconcile/ports.ts";
-import type { ModelCheckView } from "./reconcile/types.ts";
+import type { ModelCheck, ModelCheckRequest, ProviderBaseUrls } from "./providers/types.ts";
 
 /** The ConfigMap key that holds a catalogue override (YAML or JSON). */
 export const CATALOGUE_KEY = "catalogue.yaml";
@@ -30,7 +28,7 @@ export interface ModelCheckerOptions {
  * logged and the shipped catalogue is used.
  */
 export function createModelChecker(options: ModelCheckerOptions): {
-  check(request: ModelCheckRequest): Promise<ModelCheckView>;
+  check(request: ModelCheckRequest): Promise<ModelCheck>;
 } {
   const { config, metrics, log } = options;
   const egress = createEgressGuard({ allow: config.egressAllow });
@@ -65,32 +63,14 @@ export function createModelChecker(options: ModelCheckerOptions): {
   }
 
   return {
-    async check({ connection, credentials, provisioned, signal }) {
-      const { spec } = connection;
-      const block =
-        spec.provider === "AzureOpenAI"
-          ? {
-              endpoint: provisioned?.endpoint ?? spec.azure?.endpoint,
-              deployment: provisioned?.deployment ?? spec.azure?.deployment,
-            }
-          : spec.provider === "AzureAIFoundry"
-            ? { endpoint: spec.azureAIFoundry?.endpoint, deployment: spec.azureAIFoundry?.deployment }
-            : spec.provider === "Custom"
-              ? { endpoint: spec.custom?.endpoint, name: spec.custom?.name }
-              : spec.provider === "VertexAI"
-                ? { projectId: spec.vertexAI?.projectId, location: spec.vertexAI?.location }
-                : {};
-      const result = await checkModels(
-        { provider: spec.provider, credentials, expectedModels: spec.models, ...block },
-        {
-          catalogue: await catalogue(),
-          signal,
-          timeoutMs: config.providerTimeoutMs,
-          baseUrls: options.baseUrls,
-          egress,
-        },
-      );
-      metrics.providerRequestsTotal.inc({ provider: spec.provider, outcome: result.outcome });
+    async check(request) {
+      const result = await checkModels(request, {
+        catalogue: await catalogue(),
+        timeoutMs: config.providerTimeoutMs,
+        baseUrls: options.baseUrls,
+        egress,
+      });
+      metrics.providerRequestsTotal.inc({ provider: request.provider, outcome: result.outcome });
       return result;
     },
   };

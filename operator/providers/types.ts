@@ -1,4 +1,5 @@
-// The shapes a model check speaks in: what the reconciler asks a provider module and what it gets back.
+// The shapes a model check speaks in: what the reconciler asks a provider module and what it gets back. The one
+// definition of each: reconcile's port (checkModels) speaks these too.
 import type { Provider } from "../../crds/providerconnection.ts";
 import type { Catalogue } from "./catalogue.ts";
 import type { EgressGuard } from "./egress.ts";
@@ -53,8 +54,12 @@ export interface ModelCheck {
    * for AzureOpenAI, AzureAIFoundry and Custom the one deployment (or custom model name). Empty otherwise.
    */
   models: ModelAvailability[];
-  /** Expected models (spec.models) that are not available; always a subset of the input, in its order. */
-  expectedMissing: string[];
+  /**
+   * Expected models (spec.models) that are not available; a subset of the input, in its order. It knows what
+   * `models` cannot say (an Azure deployment meets the expected model it serves). Every provider module sets it;
+   * absent (a stand-in check in tests): the expected ones not available in `models`.
+   */
+  expectedMissing?: string[];
   /** AzureOpenAI / AzureAIFoundry: the model behind the deployment, as named in the answer's `model`. */
   servedModel?: string;
   /** Custom only: GET {endpoint}/models answered an OpenAI-format list. */

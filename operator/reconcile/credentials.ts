@@ -1,11 +1,13 @@
 // Which Secret keys a connection reads, and the fingerprint that identifies their values without revealing them.
 import { createHash } from "node:crypto";
 import type { ProviderConnectionSpec, SecretKeyRef } from "../../crds/index.ts";
+import type { ProviderCredentials } from "../providers/types.ts";
 
+/** A connection's credential values by slot: the shape the providers check (one shape for both). */
+export type Credentials = ProviderCredentials;
 /** The credential slots the app knows; each maps to one write-only app field. */
-export type CredentialSlot = "apiKey" | "authToken" | "credentialsJson";
+export type CredentialSlot = keyof Credentials;
 export type CredentialRefs = Partial<Record<CredentialSlot, SecretKeyRef>>;
-export type Credentials = Partial<Record<CredentialSlot, string>>;
 
 /** The Secret keys a connection's spec references, by slot. Provisioned Azure connections read their owned Secret. */
 export function credentialRefs(spec: ProviderConnectionSpec, provisionedSecretName?: string): CredentialRefs {

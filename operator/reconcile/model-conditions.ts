@@ -1,10 +1,10 @@
 // The conditions a model check decides (CredentialsValid, ModelsAvailable, and for Custom servers
 // OpenAICompatible and JSONMode): pure, from the check's outcome and the models the users expect.
 import { CONDITION, REASON, type Reason } from "../constants.ts";
+import type { ModelCheck, ModelCheckOutcome } from "../providers/types.ts";
 import type { ConditionIntent } from "./conditions.ts";
-import type { ModelCheckView } from "./types.ts";
 
-const CHECK_REASON: Record<ModelCheckView["outcome"], Reason> = {
+const CHECK_REASON: Record<ModelCheckOutcome, Reason> = {
   Valid: REASON.Valid,
   InvalidCredentials: REASON.InvalidCredentials,
   RateLimited: REASON.RateLimited,
@@ -18,7 +18,7 @@ const CHECK_REASON: Record<ModelCheckView["outcome"], Reason> = {
 /** The conditions a model check decides. Transient failures say Unknown and keep the last known models. */
 export function modelConditions(
   isCustom: boolean,
-  check: ModelCheckView,
+  check: ModelCheck,
   expected: readonly string[] | undefined,
 ): ConditionIntent[] {
   const reason = CHECK_REASON[check.outcome];
@@ -80,7 +80,7 @@ export function modelConditions(
 }
 
 function modelsAvailableCondition(
-  check: ModelCheckView,
+  check: ModelCheck,
   expected: readonly string[] | undefined,
 ): ConditionIntent {
   const available = new Set(check.models.filter((m) => m.available).map((m) => m.name));

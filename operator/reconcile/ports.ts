@@ -1,9 +1,9 @@
 // The outside world as reconcile sees it: narrow interfaces that the runtime implements and tests replace.
 import type { Organization, ProviderConnection, ProviderConnectionStatus } from "../../crds/index.ts";
+import type { ModelCheck, ModelCheckRequest } from "../providers/types.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
-import type { Credentials } from "./credentials.ts";
 import type { CheckBackoff, CheckFailures } from "./model-schedule.ts";
-import type { ModelCheckView, OrganizationView, PlannedEvent } from "./types.ts";
+import type { OrganizationView, PlannedEvent } from "./types.ts";
 
 /** Fields sent to the app: managed fields plus the write-only secret fields. */
 export type AppWriteFields = Partial<ManagedFields> & {
@@ -31,13 +31,6 @@ export type OrganizationSession =
     })
   | Extract<OrganizationView, { kind: "NotReady" }>;
 
-export interface ModelCheckRequest {
-  connection: ProviderConnection;
-  credentials: Credentials;
-  provisioned?: { deployment: string; endpoint: string };
-  signal?: AbortSignal;
-}
-
 /** Everything a connection reconcile reads or does, injected so tests control time and the world. */
 export interface ConnectionDeps {
   now(): Date;
@@ -49,7 +42,8 @@ export interface ConnectionDeps {
   session(organization: Organization): Promise<OrganizationSession>;
   /** A Secret's decoded data, read on demand (never cached), or undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
-  checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
+  /** Asks the provider which models the credential reaches (see operator/providers). */
+  checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
   /** In-memory memory of failed checks, keyed by connection uid. */
   checkFailures: Map<string, CheckFailures>;
   /** How failed checks back off. @default CHECK_BACKOFF */

@@ -6,6 +6,7 @@ import type {
   ProviderConnectionStatus,
 } from "../../crds/index.ts";
 import type { Reason } from "../constants.ts";
+import type { ModelCheck } from "../providers/types.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
 import type { ConditionIntent } from "./conditions.ts";
 import type { DeprovisionView } from "./ports.ts";
@@ -33,29 +34,6 @@ export type AppView =
   | { kind: "ById"; record: AppRecordView | undefined }
   | { kind: "Listed"; records: AppRecordView[] };
 
-/** The outcome of a model check, as reconcile needs it (no secrets in any field). */
-export interface ModelCheckView {
-  outcome:
-    | "Valid"
-    | "InvalidCredentials"
-    | "RateLimited"
-    | "Unavailable"
-    | "NetworkRestricted"
-    | "NotOpenAICompatible"
-    | "JSONModeUnsupported"
-    | "EgressDenied";
-  message: string;
-  models: ModelStatus[];
-  /**
-   * Expected models (spec.models) the check found missing; it knows what `models` cannot say (an Azure
-   * deployment meets the expected model it serves). Absent: the expected ones not available in `models`.
-   */
-  expectedMissing?: string[];
-  openAICompatible?: boolean;
-  jsonMode?: boolean;
-  retryAfterMs?: number;
-}
-
 export interface ObservedConnection {
   connection: ProviderConnection;
   now: Date;
@@ -69,7 +47,7 @@ export interface ObservedConnection {
   claimedIds?: readonly number[];
   app: AppView;
   /** A check made in this reconcile, or undefined when none was due (status keeps the last result). */
-  modelCheck: ModelCheckView | undefined;
+  modelCheck: ModelCheck | undefined;
   /** For provisioned Azure connections: what provisioning produced, once it has. */
   provisioned?: { deployment: string; endpoint: string };
   /** How long until the next model check is due, when none ran now. */

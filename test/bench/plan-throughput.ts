@@ -2,9 +2,10 @@
 // core of every reconcile, with no I/O around it.
 import { PROVIDERS, type Provider } from "../../crds/index.ts";
 import { REASON } from "../../operator/constants.ts";
+import type { ModelCheck } from "../../operator/providers/types.ts";
 import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
-import type { ModelCheckView, ObservedConnection } from "../../operator/reconcile/types.ts";
+import type { ObservedConnection } from "../../operator/reconcile/types.ts";
 import { applied, connection, FP_B, NOW, observe } from "../unit/fixtures/connection.ts";
 import { type Bench, percentile, round } from "./measure.ts";
 
@@ -13,7 +14,7 @@ const ROUNDS = 7;
 const ROUND_MS = 300;
 const WARMUP_MS = 300;
 
-function validCheck(provider: Provider): ModelCheckView {
+function validCheck(provider: Provider): ModelCheck {
   return provider === "Custom"
     ? {
         outcome: "Valid",

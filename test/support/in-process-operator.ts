@@ -8,9 +8,8 @@ import { type Controller, startController } from "../../operator/controller.ts";
 import { createLogger } from "../../operator/log.ts";
 import { createMetrics, type Metrics } from "../../operator/metrics.ts";
 import { createModelChecker } from "../../operator/model-checker.ts";
-import type { ProviderBaseUrls } from "../../operator/providers/types.ts";
-import type { ModelCheckRequest, Provisioning, ProvisionView } from "../../operator/reconcile/ports.ts";
-import type { ModelCheckView } from "../../operator/reconcile/types.ts";
+import type { ModelCheck, ModelCheckRequest, ProviderBaseUrls } from "../../operator/providers/types.ts";
+import type { Provisioning, ProvisionView } from "../../operator/reconcile/ports.ts";
 import { waitFor } from "./wait.ts";
 
 export interface InProcessOperator {
@@ -29,7 +28,7 @@ export interface InProcessOperatorOptions {
   flags?: string[];
   baseUrls?: ProviderBaseUrls;
   /** Replaces the provider checks (for tests about the app side only). */
-  checkModels?: (request: ModelCheckRequest) => Promise<ModelCheckView>;
+  checkModels?: (request: ModelCheckRequest) => Promise<ModelCheck>;
   provision?: (connection: ProviderConnection) => Promise<ProvisionView>;
   /** Provisioning with background work (e.g. createAzureProvisioning), attached to the controller. */
   provisioning?: Provisioning;

@@ -1,18 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { ModelStatus, Provider, ProviderConnection } from "../../crds/index.ts";
+import type { Provider, ProviderConnection } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, REASON, type Reason } from "../../operator/constants.ts";
+import { MODEL_REASON, type ModelAvailability, type ModelCheck } from "../../operator/providers/types.ts";
 import { type AppRecordView, desiredFields } from "../../operator/reconcile/app-fields.ts";
 import { findCondition } from "../../operator/reconcile/conditions.ts";
 import { modelConditions } from "../../operator/reconcile/model-conditions.ts";
 import { modelCheckDue } from "../../operator/reconcile/model-schedule.ts";
 import { oneConnectionWinner, planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus, statusChanged } from "../../operator/reconcile/status.ts";
-import type {
-  AppView,
-  ConnectionPlan,
-  ModelCheckView,
-  ObservedConnection,
-} from "../../operator/reconcile/types.ts";
+import type { AppView, ConnectionPlan, ObservedConnection } from "../../operator/reconcile/types.ts";
 import {
   APP_ORG_ID,
   applied,
@@ -34,11 +30,11 @@ const ALL: Provider[] = [...PER_ORGANIZATION, ...PER_MODEL];
 const LATER = new Date(NOW.getTime() + 10 * 60_000);
 const DELETED_AT = "2026-11-20T09:59:00Z";
 
-const models = (available: string[], unavailable: string[] = []): ModelStatus[] => [
+const models = (available: string[], unavailable: string[] = []): ModelAvailability[] => [
   ...available.map((name) => ({ name, available: true })),
-  ...unavailable.map((name) => ({ name, available: false, reason: "NotEntitled" })),
+  ...unavailable.map((name) => ({ name, available: false, reason: MODEL_REASON.NotListed })),
 ];
-const validCheck = (names = ["gpt-4o", "gpt-4.1"], extra: Partial<ModelCheckView> = {}): ModelCheckView => ({
+const validCheck = (names = ["gpt-4o", "gpt-4.1"], extra: Partial<ModelCheck> = {}): ModelCheck => ({
   outcome: "Valid",
   message: "the credential is valid",
   models: models(names),
@@ -58,12 +54,12 @@ function reconcile(observed: ObservedConnection, existing?: AppRecordView) {
 }
 
 /** A connection of `provider` synced to the app, with its record, as one real reconcile leaves them. */
-function syncedConnection(provider: Provider = "OpenAI", check: ModelCheckView = checkFor(provider)) {
+function syncedConnection(provider: Provider = "OpenAI", check: ModelCheck = checkFor(provider)) {
   const { after, record } = reconcile(observe(connection({ provider }), { modelCheck: check }));
   if (!record) throw new Error("fixture: the first sync wrote no record");
   return { conn: after, record };
 }
-function checkFor(provider: Provider): ModelCheckView {
+function checkFor(provider: Provider): ModelCheck {
   return provider === "Custom"
     ? validCheck(["llama3.1:8b"], { openAICompatible: true, jsonMode: true })
     : validCheck(["gpt-4o", "gpt-4.1"]);
@@ -811,7 +807,7 @@ describe("idle: nothing changed → nothing done, nothing written", () => {
 
 describe("model checks", () => {
   describe("modelConditions", () => {
-    it.each<[ModelCheckView["outcome"], "True" | "False" | "Unknown", Reason, boolean]>([
+    it.each<[ModelCheck["outcome"], "True" | "False" | "Unknown", Reason, boolean]>([
       ["Valid", "True", REASON.Valid, true],
       ["InvalidCredentials", "False", REASON.InvalidCredentials, true],
       ["NetworkRestricted", "False", REASON.NetworkRestricted, true],
@@ -838,7 +834,7 @@ describe("model checks", () => {
       ).toBe(false);
     });
 
-    it.each<[string, string[] | undefined, ModelStatus[], "True" | "False", Reason, string]>([
+    it.each<[string, string[] | undefined, ModelAvailability[], "True" | "False", Reason, string]>([
       [
         "all expected available",
         ["gpt-4o", "gpt-4.1"],
@@ -897,7 +893,7 @@ describe("model checks", () => {
       });
     });
 
-    it.each<[string, ModelCheckView, Reason, string]>([
+    it.each<[string, ModelCheck, Reason, string]>([
       [
         "a deployment meets the expected model it serves (the check's expectedMissing)",
         { outcome: "Valid", message: "ok", models: models(["chat-4o"]), expectedMissing: ["gpt-4.1"] },
@@ -930,7 +926,7 @@ describe("model checks", () => {
     it.each<
       [
         string,
-        Partial<ModelCheckView>,
+        Partial<ModelCheck>,
         ["True" | "False" | "Unknown", Reason],
         ["True" | "False" | "Unknown", Reason],
       ]
@@ -986,7 +982,7 @@ describe("model checks", () => {
   });
 
   describe("in the plan", () => {
-    const checked = (check: ModelCheckView, options: { provider?: Provider; expected?: string[] } = {}) => {
+    const checked = (check: ModelCheck, options: { provider?: Provider; expected?: string[] } = {}) => {
       const provider = options.provider ?? "OpenAI";
       const conn = connection({
         provider,
@@ -1011,7 +1007,7 @@ describe("model checks", () => {
       expect(plan.app).toMatchObject({ kind: "create", fields: { cached_available_models: "gpt-4o" } });
     });
 
-    it.each<[string, ModelCheckView, string[] | undefined, "True" | "False", Reason, Reason | undefined]>([
+    it.each<[string, ModelCheck, string[] | undefined, "True" | "False", Reason, Reason | undefined]>([
       [
         "invalid credentials",
         { outcome: "InvalidCredentials", message: "401", models: [] },
@@ -1079,7 +1075,7 @@ describe("model checks", () => {
     });
 
     it("warns about a check result once: retries that keep it so stay quiet", () => {
-      const down: ModelCheckView = { outcome: "Unavailable", message: "503", models: [] };
+      const down: ModelCheck = { outcome: "Unavailable", message: "503", models: [] };
       const first = reconcile(observe(connection(), { modelCheck: down }));
       expect(first.plan.events).toContainEqual(
         expect.objectContaining({ type: "Warning", reason: REASON.ProviderUnavailable }),
@@ -1091,7 +1087,7 @@ describe("model checks", () => {
       expect(retry.plan.events).toEqual([]);
     });
 
-    it.each<[string, Partial<ModelCheckView>, Reason]>([
+    it.each<[string, Partial<ModelCheck>, Reason]>([
       [
         "not OpenAI-compatible",
         { outcome: "NotOpenAICompatible", openAICompatible: false },
@@ -1227,7 +1223,7 @@ describe("model checks", () => {
       expect(planConnection(observe(conn)).status).not.toHaveProperty("refreshRequestedAt");
     });
 
-    it.each<[string, ModelCheckView | undefined, number | undefined]>([
+    it.each<[string, ModelCheck | undefined, number | undefined]>([
       ["a valid check", validCheck(), 4],
       ["a definite failure", { outcome: "InvalidCredentials", message: "401", models: [] }, 4],
       ["a transient failure", { outcome: "Unavailable", message: "503", models: [] }, 4],
