@@ -2,6 +2,7 @@
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from "../constants.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
+import { modelCheckRequest } from "./model-check-request.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { oneConnectionWinner } from "./plan.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
@@ -110,7 +111,7 @@ export async function observeConnection(
     if (rotation) {
       nextModelCheckInMs = 0;
     } else if (due.due) {
-      modelCheck = await deps.checkModels({ connection, credentials, provisioned });
+      modelCheck = await deps.checkModels(modelCheckRequest(connection, credentials, provisioned));
       if (modelCheck.outcome === "RateLimited" || modelCheck.outcome === "Unavailable") {
         const previous = deps.checkFailures.get(uid);
         deps.checkFailures.set(uid, {
