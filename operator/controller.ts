@@ -19,12 +19,12 @@ import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { reconcileOrganization } from "./organization/reconcile.ts";
 import { OrganizationSessions } from "./organization/sessions.ts";
+import type { ModelCheck, ModelCheckRequest } from "./providers/types.ts";
 import { createWorkQueue } from "./queue.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
-import type { ConnectionDeps, ModelCheckRequest, Provisioning, ProvisionView } from "./reconcile/ports.ts";
-import type { ModelCheckView } from "./reconcile/types.ts";
+import type { ConnectionDeps, Provisioning, ProvisionView } from "./reconcile/ports.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -32,7 +32,7 @@ export interface ControllerOptions {
   log: Logger;
   metrics: Metrics;
   clock: Clock;
-  checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
+  checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
   provision?(connection: ProviderConnection): Promise<ProvisionView>;
   /** Provisioning with background work (Azure): attached to the queue and the cache, stopped with the controller. */
   provisioning?: Provisioning;
