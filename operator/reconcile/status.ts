@@ -1,4 +1,5 @@
-// Builds the next status from a plan and its result, and writes it only when something changed.
+// Builds the next status from a plan and its result (or from a failure), and says whether it differs from what
+// the object holds; the reconcile writes it, as one merge patch, only then.
 import { isDeepStrictEqual } from "node:util";
 import { type ProviderConnection, type ProviderConnectionStatus, scopeOf } from "../../crds/index.ts";
 import { CONDITION, type Reason } from "../constants.ts";

@@ -25,7 +25,6 @@ export type CredentialView =
 export interface Sibling {
   name: string;
   creationTimestamp: string;
-  deleting: boolean;
 }
 
 /** What the app holds: the record by id, or the candidates for adoption when status has no id. */
@@ -63,7 +62,7 @@ export interface ObservedConnection {
 export type AppAction =
   | { kind: "none" }
   | { kind: "create"; fields: ManagedFields }
-  | { kind: "update"; id: number; fields: Partial<ManagedFields>; pushSecrets: boolean; adopt: boolean }
+  | { kind: "update"; id: number; fields: Partial<ManagedFields>; pushSecrets: boolean }
   | { kind: "delete"; id: number };
 
 export interface PlannedEvent {
@@ -72,7 +71,7 @@ export interface PlannedEvent {
   message: string;
 }
 
-/** What to do, decided without I/O; `apply` carries it out and `writeStatus` records it. */
+/** What to do, decided without I/O; `applyPlan` carries it out and `nextStatus` turns it into the status written. */
 export interface ConnectionPlan {
   finalizer: "add" | "remove" | "keep";
   app: AppAction;
@@ -93,6 +92,4 @@ export interface ConnectionPlan {
   events: PlannedEvent[];
   /** Ask to be reconciled again after this long; the runtime takes the earliest of this and the resync. */
   requeueAfterMs?: number;
-  /** Terminal: nothing will change until the object or what it references changes. */
-  waiting: boolean;
 }

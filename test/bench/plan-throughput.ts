@@ -59,7 +59,7 @@ function statesOf(provider: Provider): ObservedConnection[] {
   if (ORGANIZATION_WIDE.includes(provider)) {
     states.push(
       observe(connection({ provider, name: "younger", creationTimestamp: "2026-11-10T00:00:00Z" }), {
-        siblings: [{ name: "older", creationTimestamp: "2026-11-01T00:00:00Z", deleting: false }],
+        siblings: [{ name: "older", creationTimestamp: "2026-11-01T00:00:00Z" }],
       }),
     );
   }

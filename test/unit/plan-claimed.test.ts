@@ -30,7 +30,7 @@ describe("claimed records", () => {
     const conn = connection({ provider });
     const records = [23, 24].map((id) => appRecord(desiredFields(conn.spec), { id }));
     const plan = planConnection(observe(conn, { app: { kind: "Listed", records }, claimedIds: [23] }));
-    expect(plan.app).toMatchObject({ kind: "update", id: 24, adopt: true });
+    expect(plan.app).toMatchObject({ kind: "update", id: 24 });
   });
 
   it("a claim does not change a connection that holds its record by id", () => {

@@ -232,7 +232,7 @@ describe("deletion", () => {
 
   it("deletion comes first: a deleting duplicate does not report DuplicateProvider", () => {
     const conn = deleting({ id: 17 });
-    const siblings = [{ name: "aaa-older", creationTimestamp: "2020-01-01T00:00:00Z", deleting: false }];
+    const siblings = [{ name: "aaa-older", creationTimestamp: "2020-01-01T00:00:00Z" }];
     const plan = planConnection(observe(conn, { siblings, app: present }));
     expect(plan).toMatchObject({ app: { kind: "delete", id: 17 }, finalizer: "remove" });
   });
@@ -294,7 +294,6 @@ describe("blocked before the app", () => {
           : "";
     expect(plan.app).toEqual({ kind: "none" });
     expect(plan.finalizer).toBe("keep");
-    expect(plan.waiting).toBe(true);
     expect(ready(plan)).toEqual({ type: CONDITION.Ready, status: "False", reason, message });
     expect(condition(plan, CONDITION.AppSynced)).toEqual({
       type: CONDITION.AppSynced,
@@ -437,7 +436,7 @@ describe("one connection per organization", () => {
         now: LATER,
       }),
     );
-    expect(taking.app).toMatchObject({ kind: "update", id: 5, adopt: true, pushSecrets: true });
+    expect(taking.app).toMatchObject({ kind: "update", id: 5, pushSecrets: true });
     expect(taking.conditions[0]).toMatchObject({ type: CONDITION.Ready, status: "True" });
   });
 });
@@ -459,7 +458,6 @@ describe("adoption (status has no app id)", () => {
       id: 23,
       fields: desiredFields(conn.spec),
       pushSecrets: true,
-      adopt: true,
     });
     expect(plan.status.appConnectionId).toBe(23);
     expect(plan.events).toMatchObject([{ type: "Normal", reason: "Adopted" }]);
@@ -493,7 +491,7 @@ describe("adoption (status has no app id)", () => {
           app: { kind: "Listed", records: [record] },
         }),
       );
-      expect(plan.app).toMatchObject({ kind: "update", id: 23, pushSecrets: true, adopt: true });
+      expect(plan.app).toMatchObject({ kind: "update", id: 23, pushSecrets: true });
     },
   );
 
@@ -536,7 +534,6 @@ describe("adoption (status has no app id)", () => {
       expect(plan.app).toMatchObject({
         kind: "update",
         id: 8,
-        adopt: true,
         pushSecrets: true,
         fields: desired,
       });
@@ -593,7 +590,6 @@ describe("drift (status has the app id)", () => {
       id: record.id,
       fields: { [field]: desired[field] },
       pushSecrets: false,
-      adopt: false,
     });
     expect(plan.events).toMatchObject([{ type: "Normal", reason: "Updated" }]);
     expect(plan.events[0]?.message).toContain(field);
@@ -631,7 +627,6 @@ describe("drift (status has the app id)", () => {
         id: record.id,
         fields: desired,
         pushSecrets: true,
-        adopt: false,
       });
       expect(reasons(plan)).toEqual(["DriftCorrected"]);
     },
@@ -667,7 +662,6 @@ describe("rotation", () => {
         id: record.id,
         fields: {},
         pushSecrets: true,
-        adopt: false,
       });
       expect(plan.events).toEqual([
         {
@@ -1160,7 +1154,6 @@ describe("model checks", () => {
         id: record.id,
         fields: { cached_available_models: "gpt-4o,o3" },
         pushSecrets: false,
-        adopt: false,
       });
     });
 

@@ -15,7 +15,6 @@ function plan(overrides: Partial<ConnectionPlan> = {}): ConnectionPlan {
     conditions: [{ type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: "ok" }],
     status: {},
     events: [],
-    waiting: false,
     ...overrides,
   };
 }
