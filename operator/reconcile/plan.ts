@@ -37,7 +37,6 @@ function holdForDeprovision(observed: ObservedConnection, plan: ConnectionPlan):
     // An event per step, not per reconcile while waiting (an Orphaned event follows when the finalizer goes).
     events: plan.app.kind === "none" ? [] : plan.events,
     requeueAfterMs: pending.requeueAfterMs,
-    waiting: false,
   };
 }
 
@@ -58,7 +57,7 @@ function planLive(observed: ObservedConnection): ConnectionPlan {
 }
 
 function idle(): ConnectionPlan {
-  return { finalizer: "keep", app: { kind: "none" }, conditions: [], status: {}, events: [], waiting: true };
+  return { finalizer: "keep", app: { kind: "none" }, conditions: [], status: {}, events: [] };
 }
 
 /** The oldest connection of an organization-wide provider wins; per-model providers have no such rule. */
@@ -192,12 +191,12 @@ function planSync(
         status.appUpdatedTime !== undefined && (record.updated_at ?? undefined) !== status.appUpdatedTime;
       const newCredential = status.credentialFingerprint !== fingerprint;
       if (changedInApp) {
-        action = { kind: "update", id: record.id, fields: desired, pushSecrets: true, adopt: false };
+        action = { kind: "update", id: record.id, fields: desired, pushSecrets: true };
         events.push(
           normal("DriftCorrected", `app connection ${record.id} was changed in the app; restored it`),
         );
       } else if (Object.keys(drift).length > 0 || newCredential) {
-        action = { kind: "update", id: record.id, fields: drift, pushSecrets: newCredential, adopt: false };
+        action = { kind: "update", id: record.id, fields: drift, pushSecrets: newCredential };
         const names = Object.keys(drift).join(", ");
         if (names) events.push(normal("Updated", `updated ${names} of app connection ${record.id}`));
       }
@@ -220,7 +219,7 @@ function planSync(
           `the app already has a ${connection.spec.provider} connection (id ${existing.id}) made outside modelkeys; set spec.adoptExisting: true on Organization ${connection.spec.organizationRef.name} to adopt it`,
         );
       }
-      action = { kind: "update", id: existing.id, fields: desired, pushSecrets: true, adopt: true };
+      action = { kind: "update", id: existing.id, fields: desired, pushSecrets: true };
       events.push(normal("Adopted", `adopted existing app connection ${existing.id}`));
     }
   }
@@ -290,7 +289,6 @@ function planSync(
     },
     events,
     requeueAfterMs: observed.nextModelCheckInMs,
-    waiting: false,
   };
 }
 
