@@ -16,8 +16,10 @@ export interface Observation {
 }
 
 /**
- * Observes one connection. Reads only: the caches, the referenced Secrets, the app's record, and — when due —
- * the provider (a model check is a read of the world, so it belongs here and the plan stays pure).
+ * Observes one connection: the caches, the referenced Secrets, the app's record, and — when due — the provider
+ * (a model check is a read of the world, so it belongs here and the plan stays pure). Not only reads: for a
+ * provisioned Azure connection it starts provisioning or deprovisioning through `deps`, until Azure accounts
+ * get a reconciler of their own.
  */
 export async function observeConnection(
   connection: ProviderConnection,
@@ -220,7 +222,6 @@ function siblingsOf(connection: ProviderConnection, deps: ConnectionDeps): Sibli
     .map((other) => ({
       name: other.metadata.name,
       creationTimestamp: other.metadata.creationTimestamp ?? "",
-      deleting: other.metadata.deletionTimestamp !== undefined,
     }));
 }
 
