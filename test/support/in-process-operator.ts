@@ -1,7 +1,6 @@
 // Runs the operator's controller in this process against any cluster, with its logs collected in memory: for the
 // integration tests (through test/support/operator.ts) and for the benchmarks, which run outside vitest.
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { ProviderConnection } from "../../crds/index.ts";
 import { systemClock } from "../../operator/clock.ts";
 import { type LogLevel, parseConfig } from "../../operator/config.ts";
 import { type Controller, startController } from "../../operator/controller.ts";
@@ -9,7 +8,7 @@ import { createLogger } from "../../operator/log.ts";
 import { createMetrics, type Metrics } from "../../operator/metrics.ts";
 import { createModelChecker } from "../../operator/model-checker.ts";
 import type { ModelCheck, ModelCheckRequest, ProviderBaseUrls } from "../../operator/providers/types.ts";
-import type { Provisioning, ProvisionView } from "../../operator/reconcile/ports.ts";
+import type { Provisioning } from "../../operator/reconcile/ports.ts";
 import { waitFor } from "./wait.ts";
 
 export interface InProcessOperator {
@@ -29,7 +28,6 @@ export interface InProcessOperatorOptions {
   baseUrls?: ProviderBaseUrls;
   /** Replaces the provider checks (for tests about the app side only). */
   checkModels?: (request: ModelCheckRequest) => Promise<ModelCheck>;
-  provision?: (connection: ProviderConnection) => Promise<ProvisionView>;
   /** Provisioning with background work (e.g. createAzureProvisioning), attached to the controller. */
   provisioning?: Provisioning;
   /** @default "debug" */
@@ -66,7 +64,6 @@ export async function startInProcessOperator(options: InProcessOperatorOptions):
     metrics,
     clock: systemClock,
     checkModels: options.checkModels ?? checker.check,
-    provision: options.provision,
     provisioning: options.provisioning,
   });
   await waitFor(() => controller.synced(), { description: "informers synced", timeoutMs: 30_000 });
