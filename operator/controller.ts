@@ -24,7 +24,7 @@ import { createWorkQueue } from "./queue.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
-import type { ConnectionDeps, Provisioning, ProvisionView } from "./reconcile/ports.ts";
+import type { ConnectionDeps, Provisioning } from "./reconcile/ports.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -33,7 +33,6 @@ export interface ControllerOptions {
   metrics: Metrics;
   clock: Clock;
   checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
-  provision?(connection: ProviderConnection): Promise<ProvisionView>;
   /** Provisioning with background work (Azure): attached to the queue and the cache, stopped with the controller. */
   provisioning?: Provisioning;
 }
@@ -106,7 +105,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     checkModels: options.checkModels,
     checkFailures: new Map(),
     checkBackoff: { ...CHECK_BACKOFF, baseMs: config.modelCheckBackoffMs },
-    provision: options.provisioning?.provision ?? options.provision,
+    provision: options.provisioning?.provision,
     deprovision: options.provisioning?.deprovision,
     kube: {
       patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),
@@ -263,5 +262,3 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   };
 }
-
-export { provisionedSecretName } from "./azure/owned-secret.ts";
