@@ -63,8 +63,6 @@ export interface AppClient {
   createConnection(fields: AppConnectionFields): Promise<AppConnection>;
   /** PATCH /api/model-provider-connections/{id}/: only the given fields change. */
   updateConnection(id: number, fields: AppConnectionFields): Promise<AppConnection>;
-  /** PUT /api/model-provider-connections/{id}/: send every field; send null to clear one. */
-  replaceConnection(id: number, fields: AppConnectionFields): Promise<AppConnection>;
   /** DELETE /api/model-provider-connections/{id}/ → 204; a 404 means already gone and resolves "alreadyGone". */
   deleteConnection(id: number): Promise<DeleteOutcome>;
   /** GET /api/model-provider-connections/provider-choices (no trailing slash): the provider names. */
@@ -226,16 +224,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
     updateConnection: async (id, fields) =>
       call({
         method: "PATCH",
-        path: pathOf(ROUTES.connection, connectionId(id)),
-        route: ROUTES.connection,
-        body: fields,
-        answer: AppConnection,
-        policy: "idempotent",
-        secrets: secretsOf(fields),
-      }),
-    replaceConnection: async (id, fields) =>
-      call({
-        method: "PUT",
         path: pathOf(ROUTES.connection, connectionId(id)),
         route: ROUTES.connection,
         body: fields,

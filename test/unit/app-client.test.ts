@@ -113,14 +113,6 @@ describe("endpoints", () => {
     expect(patched.deployment_name).toBe("gpt4o-prod");
     expect(server.state.getConnection(created.id)?.secrets.api_key).toBe("k-2");
 
-    const replaced = await app.replaceConnection(created.id, {
-      ...fields,
-      deployment_name: "gpt41-prod",
-      endpoint: null,
-    });
-    expect(requests().at(-1)?.method).toBe("PUT");
-    expect(replaced.deployment_name).toBe("gpt41-prod");
-
     expect(await app.deleteConnection(created.id)).toBe("deleted");
     expect(await app.deleteConnection(created.id)).toBe("alreadyGone");
     const missing = await failure(app.getConnection(created.id));
@@ -395,7 +387,7 @@ describe("secrets", () => {
     const created = await legacy.createConnection({ provider: "OpenAI" });
     errors.push(await failure(legacy.updateConnection(created.id, { api_key: canary })));
     server.state.injectFault({ kind: "status", status: 503, times: 10 });
-    errors.push(await failure(legacy.replaceConnection(created.id, { api_key: canary })));
+    errors.push(await failure(legacy.updateConnection(created.id, { auth_token: canary })));
 
     expect(errors).toHaveLength(6);
     const secrets = [canary, owner.legacyToken, owner.refreshToken];
