@@ -1,9 +1,25 @@
-// The operator's configuration: command-line flags and environment variables, validated with zod.
-// A flag `--foo-bar=value` wins over `MODELKEYS_FOO_BAR`, which wins over a conventional variable, then the default.
+// The operator's configuration: which settings exist (flags and environment variables), their defaults and
+// help, and the rules across them. How a setting is read and validated is settings.ts's job.
 import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { z } from "zod";
-import { Duration, durationToMs } from "../crds/common.ts";
+import {
+  bool,
+  ConfigError,
+  dnsLabel,
+  dnsName,
+  duration,
+  flagOf,
+  hostOrCidr,
+  int,
+  invalidSetting,
+  readSettings,
+  type Setting,
+  settingsUsage,
+} from "./settings.ts";
+
+// The error type is part of this module's contract (parseConfig throws it).
+export { ConfigError } from "./settings.ts";
 
 /** The validated configuration of one operator process. Durations are in milliseconds. */
 export interface Config {
@@ -47,55 +63,6 @@ export interface Config {
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A setting that failed validation; the message names the flag and the environment variable, never a secret. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  constructor(
-    message: string,
-    readonly flag: string,
-    readonly envVar: string,
-  ) {
-    super(message);
-  }
-}
-
-const dnsLabel = z
-  .string()
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label (lower case letters, digits, '-')");
-const dnsName = z
-  .string()
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS subdomain name");
-const duration = z
-  .string()
-  .refine((s) => Duration.safeParse(s).success, "must be a duration such as 30s, 10m or 1h30m")
-  .transform(durationToMs)
-  .refine((ms) => ms > 0, "must be longer than 0");
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^[0-9]+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-const bool = z
-  .string()
-  .transform((s) => s.toLowerCase())
-  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], "must be true or false"))
-  .transform((s) => s === "true" || s === "1" || s === "yes");
-const hostOrCidr = z.string().refine(isHostOrCidr, "must be a host name, *.domain, an IP address or a CIDR");
-
-interface Setting {
-  schema: z.ZodType;
-  default?: (env: NodeJS.ProcessEnv) => string | undefined;
-  /** Conventional variables read after MODELKEYS_*, such as KUBECONFIG or POD_NAME. */
-  alsoEnv?: string[];
-  boolean?: boolean;
-  /** Never echo the value in an error (it may carry credentials). */
-  sensitive?: boolean;
-  help: string;
-}
 
 const SETTINGS = {
   kubeconfig: { schema: z.string().min(1), alsoEnv: ["KUBECONFIG"], help: "path of a kubeconfig" },
@@ -192,46 +159,14 @@ const SETTINGS = {
   },
 } satisfies Record<string, Setting>;
 
-type SettingName = keyof typeof SETTINGS;
-
-const flagOf = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-const envOf = (name: string) => `MODELKEYS_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
 /**
  * Parses flags (`argv` without node and the script: `--foo-bar=value`, `--foo-bar value`, `--flag`/`--no-flag` for
- * booleans) and the environment into a {@link Config}.
+ * booleans) and the environment into a {@link Config}. A flag `--foo-bar` wins over `MODELKEYS_FOO_BAR`, which
+ * wins over a conventional variable, then the default.
  * @throws ConfigError naming the flag and the environment variable of the first bad setting.
  */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
-  const flags = parseFlags(argv);
-  const values: Record<string, unknown> = {};
-  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
-    const sources: [string, string | undefined][] = [
-      [flagOf(name), flags.get(name)],
-      [envOf(name), env[envOf(name)]],
-      ...(setting.alsoEnv ?? []).map((e): [string, string | undefined] => [e, env[e]]),
-    ];
-    const found = sources.find(([, v]) => v !== undefined && v !== "");
-    const raw = found?.[1] ?? setting.default?.(env);
-    if (raw === undefined) {
-      values[name] = undefined;
-      continue;
-    }
-    const parsed = setting.schema.safeParse(raw);
-    if (!parsed.success) {
-      const why = parsed.error.issues.map((i) => i.message).join("; ");
-      const shown = setting.sensitive
-        ? ""
-        : ` (got ${JSON.stringify(raw)}${found ? ` from ${found[0]}` : ""})`;
-      throw new ConfigError(
-        `invalid ${flagOf(name)} / ${envOf(name)}: ${why}${shown}`,
-        flagOf(name),
-        envOf(name),
-      );
-    }
-    values[name] = parsed.data;
-  }
-  return crossCheck(toConfig(values));
+  return crossCheck(toConfig(readSettings(SETTINGS, argv, env)));
 }
 
 function toConfig(v: Record<string, unknown>): Config {
@@ -265,76 +200,25 @@ function toConfig(v: Record<string, unknown>): Config {
 /** The Lease timings must nest as client-go requires: retry period < renew deadline < lease duration. */
 function crossCheck(config: Config): Config {
   if (config.renewDeadlineMs >= config.leaseDurationMs) {
-    throw new ConfigError(
-      `invalid --renew-deadline / MODELKEYS_RENEW_DEADLINE: must be shorter than --lease-duration (${config.leaseDurationMs}ms)`,
-      "--renew-deadline",
-      "MODELKEYS_RENEW_DEADLINE",
+    throw invalidSetting(
+      "renewDeadline",
+      `must be shorter than ${flagOf("leaseDuration")} (${config.leaseDurationMs}ms)`,
     );
   }
   if (config.retryPeriodMs * 1.2 >= config.renewDeadlineMs) {
-    throw new ConfigError(
-      `invalid --retry-period / MODELKEYS_RETRY_PERIOD: 1.2 × the retry period must be shorter than --renew-deadline (${config.renewDeadlineMs}ms)`,
-      "--retry-period",
-      "MODELKEYS_RETRY_PERIOD",
+    throw invalidSetting(
+      "retryPeriod",
+      `1.2 × the retry period must be shorter than ${flagOf("renewDeadline")} (${config.renewDeadlineMs}ms)`,
     );
   }
-  if (config.leaseDurationMs % 1000 !== 0) {
-    throw new ConfigError(
-      "invalid --lease-duration / MODELKEYS_LEASE_DURATION: a Lease counts whole seconds",
-      "--lease-duration",
-      "MODELKEYS_LEASE_DURATION",
-    );
-  }
+  if (config.leaseDurationMs % 1000 !== 0)
+    throw invalidSetting("leaseDuration", "a Lease counts whole seconds");
   return config;
-}
-
-function parseFlags(argv: string[]): Map<string, string> {
-  const byFlag = new Map(Object.keys(SETTINGS).map((name) => [flagOf(name), name as SettingName]));
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const negated = flag.startsWith("--no-") ? byFlag.get(`--${flag.slice(5)}`) : undefined;
-    const name = byFlag.get(flag) ?? negated;
-    if (!name) {
-      const what = arg.startsWith("-")
-        ? `unknown flag ${flag}`
-        : `unexpected argument ${JSON.stringify(arg)}`;
-      throw new ConfigError(`${what}; see --help`, flag, "");
-    }
-    const setting: Setting = SETTINGS[name];
-    if (negated && setting.boolean && eq === -1) flags.set(name, "false");
-    else if (negated) throw new ConfigError(`unknown flag ${flag}; see --help`, flag, "");
-    else if (eq !== -1) flags.set(name, arg.slice(eq + 1));
-    else if (setting.boolean) flags.set(name, "true");
-    else if (i + 1 < argv.length && !(argv[i + 1] as string).startsWith("--"))
-      flags.set(name, argv[++i] as string);
-    else throw new ConfigError(`invalid ${flag} / ${envOf(name)}: needs a value`, flag, envOf(name));
-  }
-  return flags;
-}
-
-function isHostOrCidr(s: string): boolean {
-  const [addr, prefix, ...rest] = s.split("/");
-  if (rest.length > 0 || !addr) return false;
-  const family = isIP(addr);
-  if (prefix !== undefined) {
-    if (!family || !/^[0-9]{1,3}$/.test(prefix)) return false;
-    return Number(prefix) <= (family === 4 ? 32 : 128);
-  }
-  if (family) return true;
-  return /^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i.test(addr);
 }
 
 /** One line per flag, for `--help`. */
 export function configUsage(): string {
-  const lines = Object.entries(SETTINGS).map(([name, s]: [string, Setting]) => {
-    const def = s.default?.({});
-    const also = s.alsoEnv ? `, ${s.alsoEnv.join(", ")}` : "";
-    return `  ${flagOf(name).padEnd(28)} ${envOf(name)}${also}\n${" ".repeat(31)}${s.help}${def ? ` (default ${def})` : ""}`;
-  });
-  return `Usage: modelkeys-operator [flags]\n\nFlags (and environment variables; a flag wins):\n${lines.join("\n")}\n`;
+  return `Usage: modelkeys-operator [flags]\n\nFlags (and environment variables; a flag wins):\n${settingsUsage(SETTINGS)}\n`;
 }
 
 /**
