@@ -1,6 +1,7 @@
 // The modelkeys API: zod schemas are the one source of truth for types and CRD schemas.
 export * from "./common.ts";
 export * from "./organization.ts";
+export * from "./provider-blocks.ts";
 export * from "./providerconnection.ts";
 
 import type { z } from "zod";
