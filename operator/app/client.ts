@@ -11,7 +11,12 @@ import {
   SECRET_FIELDS,
 } from "./schemas.ts";
 import { AccessTokenSource, expiresAtMs, type TokenKind, tokenKind } from "./token.ts";
-import { type AppClientLogger, type AppRequestSample, type Exchange, Transport } from "./transport.ts";
+import { type AppRequestSample, type Exchange, Transport } from "./transport.ts";
+
+/** What the client logs through (token renewals): a pino logger fits. */
+export interface AppClientLogger {
+  debug(entry: object, message?: string): void;
+}
 
 export interface AppClientOptions {
   /** The app's base URL (Organization spec.url); a path prefix is kept. */
@@ -22,21 +27,13 @@ export interface AppClientOptions {
   caPem?: string;
   /** Skip certificate verification (tests only). */
   insecureSkipVerify?: boolean;
-  /** Per-attempt timeout; default 10 s. */
+  /** Timeout of one request; default 10 s. */
   timeoutMs?: number;
-  /** Extra attempts after a retryable failure; default 3. */
-  retries?: number;
-  /** Longest Retry-After waited for in place; default 10 s. A longer one fails fast with `retryAfterMs`. */
-  maxRetryAfterMs?: number;
   /** Renew an access token this long before it expires (at most half its lifetime); default 30 s. */
   renewBeforeMs?: number;
   /** Clock in ms; default Date.now. */
   now?: () => number;
-  /** Waits between retries; default a timer. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Jitter source in [0, 1); default Math.random. */
-  random?: () => number;
-  /** Called once per HTTP attempt. */
+  /** Called once per HTTP request. */
   metrics?: (sample: AppRequestSample) => void;
   logger?: AppClientLogger;
 }
@@ -57,8 +54,8 @@ export interface AppClient {
   /** GET /api/model-provider-connections/{id}/; NotFound when absent. */
   getConnection(id: number): Promise<AppConnection>;
   /**
-   * POST /api/model-provider-connections/ → 201. Not retried after a failure the app may have acted on (5xx,
-   * timeout, dropped connection): the caller must look for the record before creating again.
+   * POST /api/model-provider-connections/ → 201. After a failure the app may have acted on (5xx, timeout,
+   * dropped connection) the caller must look for the record before creating again.
    */
   createConnection(fields: AppConnectionFields): Promise<AppConnection>;
   /** PATCH /api/model-provider-connections/{id}/: only the given fields change. */
@@ -102,8 +99,8 @@ function connectionId(id: number): number {
  *
  * Guarantees: a personal access token is exchanged at POST /api/token/refresh/ for an access token that is
  * cached, renewed shortly before its `exp` (one exchange at a time), and renewed once more when the app answers
- * 401 to it; retries only where repeating is safe (see RetryPolicy); no token or secret field value appears in
- * an error message or log entry.
+ * 401 to it; no other request is repeated (the work queue retries reconciles, see transport.ts); no token or
+ * secret field value appears in an error message or log entry.
  * Assumptions: the app follows shared/reference/labelstudio-api.md.
  */
 export function createAppClient(options: AppClientOptions): AppClient {
@@ -113,13 +110,8 @@ export function createAppClient(options: AppClientOptions): AppClient {
     caPem: options.caPem,
     insecureSkipVerify: options.insecureSkipVerify,
     timeoutMs: options.timeoutMs ?? 10_000,
-    retries: options.retries ?? 3,
-    maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
     now,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    random: options.random ?? Math.random,
     metrics: options.metrics,
-    logger: options.logger,
   });
   const token = options.token;
   const kind = tokenKind(token);
@@ -132,7 +124,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         route: ROUTES.tokenRefresh,
         body: { refresh: token },
         answer: AppAccessToken,
-        policy: "idempotent",
         secrets: [token],
       });
       options.logger?.debug({ event: "app.token.renewed", expiresAt: expiresAtMs(answer.access) });
@@ -188,7 +179,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         path: pathOf(ROUTES.whoami),
         route: ROUTES.whoami,
         answer: AppWhoami,
-        policy: "idempotent",
         secrets: [],
       }),
     listConnections: (list = {}) =>
@@ -199,7 +189,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
           (list.ordering ? `?${new URLSearchParams({ ordering: list.ordering })}` : ""),
         route: ROUTES.connections,
         answer: AppConnectionList,
-        policy: "idempotent",
         secrets: [],
       }),
     getConnection: async (id) =>
@@ -208,7 +197,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         path: pathOf(ROUTES.connection, connectionId(id)),
         route: ROUTES.connection,
         answer: AppConnection,
-        policy: "idempotent",
         secrets: [],
       }),
     createConnection: (fields) =>
@@ -218,7 +206,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         route: ROUTES.connections,
         body: fields,
         answer: AppConnection,
-        policy: "unsafe",
         secrets: secretsOf(fields),
       }),
     updateConnection: async (id, fields) =>
@@ -228,7 +215,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         route: ROUTES.connection,
         body: fields,
         answer: AppConnection,
-        policy: "idempotent",
         secrets: secretsOf(fields),
       }),
     deleteConnection: async (id) => {
@@ -237,12 +223,11 @@ export function createAppClient(options: AppClientOptions): AppClient {
           method: "DELETE",
           path: pathOf(ROUTES.connection, connectionId(id)),
           route: ROUTES.connection,
-          policy: "idempotent",
           secrets: [],
         });
         return "deleted";
       } catch (error) {
-        // Gone is what we wanted; a retried DELETE whose first answer was lost lands here too.
+        // Gone is what we wanted; a DELETE repeated by the next reconcile after a lost answer lands here too.
         if (error instanceof AppError && error.kind === "NotFound") return "alreadyGone";
         throw error;
       }
@@ -253,7 +238,6 @@ export function createAppClient(options: AppClientOptions): AppClient {
         path: pathOf(ROUTES.providerChoices),
         route: ROUTES.providerChoices,
         answer: AppProviderChoices,
-        policy: "idempotent",
         secrets: [],
       }),
     close: () => transport.close(),

@@ -1,5 +1,11 @@
 // The app client's public surface: the client, its error type and the wire schemas.
-export { type AppClient, type AppClientOptions, createAppClient, type DeleteOutcome } from "./client.ts";
+export {
+  type AppClient,
+  type AppClientLogger,
+  type AppClientOptions,
+  createAppClient,
+  type DeleteOutcome,
+} from "./client.ts";
 export { AppError, type AppErrorKind } from "./errors.ts";
 export {
   APP_PROVIDERS,
@@ -14,4 +20,4 @@ export {
   type SecretField,
 } from "./schemas.ts";
 export { type TokenKind, tokenKind } from "./token.ts";
-export type { AppClientLogger, AppRequestSample } from "./transport.ts";
+export type { AppRequestSample } from "./transport.ts";

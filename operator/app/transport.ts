@@ -1,12 +1,13 @@
-// One HTTP exchange with the app, made safe: a per-attempt timeout, retries with backoff and jitter on 5xx,
-// 429 (Retry-After honoured) and network failures, a metrics sample per attempt, and every failure as AppError.
+// One HTTP exchange with the app, made safe: a timeout, a metrics sample, and every failure as an AppError
+// (with the app's Retry-After). It never retries: a failed exchange fails the reconcile, and the work queue
+// alone retries, with per-object backoff, so retries never multiply across layers.
 import { getCACertificates, rootCertificates } from "node:tls";
 import { Agent, fetch } from "undici";
 import type { z } from "zod";
 import { AppError, type AppErrorInit, type AppErrorKind, kindOfStatus, redact } from "./errors.ts";
 import { AppErrorBody } from "./schemas.ts";
 
-/** One attempt's measurement: method, route template, status ("network"/"timeout" without one), seconds. */
+/** One exchange's measurement: method, route template, status ("network"/"timeout" without one), seconds. */
 export interface AppRequestSample {
   method: string;
   route: string;
@@ -14,57 +15,27 @@ export interface AppRequestSample {
   seconds: number;
 }
 
-/** What the client logs through: a pino logger fits. */
-export interface AppClientLogger {
-  debug(entry: object, message?: string): void;
-  warn(entry: object, message?: string): void;
-}
-
 export interface TransportOptions {
   baseUrl: string;
   caPem?: string;
   insecureSkipVerify?: boolean;
   timeoutMs: number;
-  retries: number;
-  /** Longest Retry-After waited for in place; a longer one fails fast as RateLimited with retryAfterMs. */
-  maxRetryAfterMs: number;
+  /** Clock for Retry-After dates. */
   now: () => number;
-  sleep: (ms: number) => Promise<void>;
-  random: () => number;
   metrics?: (sample: AppRequestSample) => void;
-  logger?: AppClientLogger;
 }
 
-/**
- * "idempotent": safe to repeat after any failure. "unsafe" (creating a record): repeated only when the app
- * cannot have acted on it (429, or the connection was never established), so a lost answer can't duplicate.
- */
-export type RetryPolicy = "idempotent" | "unsafe";
-
 export interface Exchange<T> {
-  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   route: string;
   body?: unknown;
-  /** The Authorization header for an attempt (asked per attempt, so a renewed token is used on retry). */
+  /** The Authorization header (asked per exchange, so a renewed token is used). */
   authorization?: () => Promise<string>;
   /** Validates a 2xx JSON answer; absent for 204 answers. */
   answer?: z.ZodType<T>;
-  policy: RetryPolicy;
   /** Values to redact from any message (the request's secrets and tokens). */
   secrets: readonly string[];
-}
-
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_CAP_MS = 4000;
-/** Connection errors that mean the request never reached the app. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-/** TLS verification failures: repeating cannot help. */
-const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME/;
-
-interface Failure {
-  error: AppError;
-  retryable: boolean;
 }
 
 function trustedCertificates(caPem: string | undefined): string[] | undefined {
@@ -92,39 +63,14 @@ export class Transport {
     return this.agent.close();
   }
 
-  /** Runs the exchange with retries; resolves with the validated answer or rejects with an AppError. */
+  /**
+   * Makes the exchange once; resolves with the validated answer or rejects with an AppError.
+   *
+   * Guarantees: one request, never repeated here (a create the app may have acted on is healed by adoption
+   * in the next reconcile, not by a blind repeat); a 429 or 503 carries the app's Retry-After as
+   * `retryAfterMs`, which the work queue honours.
+   */
   async send<T>(exchange: Exchange<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(exchange);
-      if (outcome.ok) return outcome.value;
-      const { error, retryable } = outcome.failure;
-      if (!retryable || attempt >= this.options.retries) throw error;
-      const delayMs = this.delayFor(error, attempt);
-      if (delayMs === undefined) throw error;
-      this.options.logger?.warn({
-        event: "app.request.retrying",
-        method: exchange.method,
-        route: exchange.route,
-        kind: error.kind,
-        status: error.status,
-        attempt: attempt + 1,
-        delayMs,
-      });
-      await this.options.sleep(delayMs);
-    }
-  }
-
-  private delayFor(error: AppError, attempt: number): number | undefined {
-    if (error.retryAfterMs !== undefined) {
-      return error.retryAfterMs <= this.options.maxRetryAfterMs ? error.retryAfterMs : undefined;
-    }
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-    return Math.round(ceiling * (0.5 + this.options.random() * 0.5));
-  }
-
-  private async attempt<T>(
-    exchange: Exchange<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
     const { method, route } = exchange;
     // Durations come from the monotonic clock: they measure, they decide nothing.
     const started = performance.now();
@@ -162,10 +108,7 @@ export class Transport {
       if ((caught as Error)?.name === "TimeoutError") {
         sample("timeout");
         const detail = `no answer within ${this.options.timeoutMs} ms`;
-        return {
-          ok: false,
-          failure: { error: fail("Timeout", { detail }), retryable: exchange.policy === "idempotent" },
-        };
+        throw fail("Timeout", { detail });
       }
       sample("network");
       const cause = (caught as { cause?: { code?: string; message?: string } }).cause;
@@ -174,22 +117,17 @@ export class Transport {
         [code, cause?.message ?? (caught as Error)?.message].filter(Boolean).join(": "),
         secrets,
       );
-      const retryable =
-        !TLS_FAILURE.test(code) && (exchange.policy === "idempotent" || NOT_SENT_CODES.has(code));
-      return { ok: false, failure: { error: fail("Network", { detail }), retryable } };
+      throw fail("Network", { detail });
     }
     sample(String(status));
 
     if (status >= 200 && status < 300) {
-      if (!exchange.answer) return { ok: true, value: undefined as T };
+      if (!exchange.answer) return undefined as T;
       let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {
-        return {
-          ok: false,
-          failure: { error: fail("UnexpectedResponse", { status, detail: "not JSON" }), retryable: false },
-        };
+        throw fail("UnexpectedResponse", { status, detail: "not JSON" });
       }
       const parsed = exchange.answer.safeParse(json);
       if (!parsed.success) {
@@ -198,12 +136,9 @@ export class Transport {
           ...new Set(parsed.error.issues.map((issue) => issue.path.join(".") || "(root)")),
         ].slice(0, 5);
         const detail = `answer does not match the documented shape at ${paths.join(", ")}`;
-        return {
-          ok: false,
-          failure: { error: fail("UnexpectedResponse", { status, detail }), retryable: false },
-        };
+        throw fail("UnexpectedResponse", { status, detail });
       }
-      return { ok: true, value: parsed.data };
+      return parsed.data;
     }
 
     const kind = kindOfStatus(status);
@@ -213,10 +148,7 @@ export class Transport {
         ? { detail: redact(`redirected to ${location ?? "(no location)"}`, secrets) }
         : this.errorBody(text, secrets);
     const retryAfterMs = status === 429 || status === 503 ? this.retryAfterMs(retryAfter) : undefined;
-    const error = fail(kind, { status, ...said, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
-    const retryable =
-      status === 429 || (exchange.policy === "idempotent" && (status >= 500 || status === 408));
-    return { ok: false, failure: { error, retryable } };
+    throw fail(kind, { status, ...said, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
   }
 
   /** DRF's error body: {detail} (a message for the whole request) or field → messages. */

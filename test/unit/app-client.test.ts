@@ -1,5 +1,6 @@
 // The app client against the contract server: every endpoint, both token kinds (with renewal before expiry),
-// errors mapped to AppError kinds, retries only where safe, Retry-After, timeouts, TLS, and no secret in errors.
+// errors mapped to AppError kinds, one request per call (the work queue retries), Retry-After, timeouts, TLS, and
+// no secret in errors.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -18,7 +19,6 @@ let server: AppServer;
 let serverClock: number;
 let clientClock: number;
 let owner: SeededUser;
-let delays: number[];
 let samples: AppRequestSample[];
 let logs: object[];
 const clients: AppClient[] = [];
@@ -27,7 +27,6 @@ beforeEach(async () => {
   serverClock = clientClock = Date.parse("2026-11-20T10:00:00Z");
   server = await startAppServer({ now: () => serverClock, accessTokenTtlSeconds: 60 });
   owner = server.state.addUser({ role: "owner", organization: 3 });
-  delays = [];
   samples = [];
   logs = [];
 });
@@ -47,14 +46,9 @@ function client(options: Partial<AppClientOptions> = {}): AppClient {
     url: server.url,
     token: owner.legacyToken,
     timeoutMs: 2000,
-    retries: 3,
     now: () => clientClock,
-    sleep: async (ms) => {
-      delays.push(ms);
-    },
-    random: () => 0.5,
     metrics: (sample) => samples.push(sample),
-    logger: { debug: (entry) => logs.push(entry), warn: (entry) => logs.push(entry) },
+    logger: { debug: (entry) => logs.push(entry) },
     ...options,
   });
   clients.push(created);
@@ -270,41 +264,29 @@ describe("errors", () => {
   });
 });
 
-describe("retries", () => {
-  it("retries 5xx with growing, jittered backoff, then succeeds", async () => {
-    server.state.injectFault({ kind: "status", status: 503, times: 2 });
-    server.state.injectFault({ kind: "status", status: 500, times: 1 });
-    expect(await client().listConnections()).toEqual([]);
-    expect(samples.map((sample) => sample.status)).toEqual(["503", "503", "500", "200"]);
-    expect(delays).toEqual([188, 375, 750]);
-  });
-
-  it("gives up after `retries` extra attempts with a transient Unavailable", async () => {
+describe("one request per call: the work queue, not the client, retries", () => {
+  it("fails a 5xx at once as a transient Unavailable", async () => {
     server.state.injectFault({ kind: "status", status: 502, times: 10 });
-    const error = await failure(client({ retries: 2 }).whoami());
+    const error = await failure(client().whoami());
     expect(error).toMatchObject({ kind: "Unavailable", status: 502 });
-    expect(requests()).toHaveLength(3);
-  });
-
-  it("honours Retry-After on 429, for a create too", async () => {
-    server.state.injectFault({ kind: "rateLimit", retryAfterSeconds: 2, times: 1 });
-    await client().createConnection({ provider: "Anthropic" });
-    expect(delays).toEqual([2000]);
-    expect(server.state.listConnections()).toHaveLength(1);
-  });
-
-  it("fails fast as RateLimited with retryAfterMs when Retry-After is longer than it waits in place", async () => {
-    server.state.injectFault({ kind: "rateLimit", retryAfterSeconds: 120 });
-    const error = await failure(client({ maxRetryAfterMs: 10_000 }).listConnections());
-    expect(error).toMatchObject({ kind: "RateLimited", status: 429, retryAfterMs: 120_000 });
-    expect(delays).toEqual([]);
     expect(requests()).toHaveLength(1);
+    expect(samples.map((sample) => sample.status)).toEqual(["502"]);
   });
 
-  it("retries a dropped connection for a read", async () => {
+  it("passes a 429's Retry-After on as retryAfterMs, for a create too (nothing was created)", async () => {
+    server.state.injectFault({ kind: "rateLimit", retryAfterSeconds: 120, times: 1 });
+    const error = await failure(client().createConnection({ provider: "Anthropic" }));
+    expect(error).toMatchObject({ kind: "RateLimited", status: 429, retryAfterMs: 120_000 });
+    expect(server.state.listConnections()).toHaveLength(0);
+    expect(await client().createConnection({ provider: "Anthropic" })).toMatchObject({
+      provider: "Anthropic",
+    });
+  });
+
+  it("fails a dropped connection as Network", async () => {
     server.state.injectFault({ kind: "drop", match: { method: "GET" } });
-    expect(await client().whoami()).toMatchObject({ id: owner.id });
-    expect(samples.map((sample) => sample.status)).toEqual(["network", "200"]);
+    expect(await failure(client().whoami())).toMatchObject({ kind: "Network" });
+    expect(samples.map((sample) => sample.status)).toEqual(["network"]);
   });
 
   it("does not repeat a create the app may have acted on: no duplicate record", async () => {
@@ -319,29 +301,22 @@ describe("retries", () => {
     expect(server.state.listConnections()).toHaveLength(1);
   });
 
-  it("retries a create when the connection was refused (the app never saw it)", async () => {
+  it("fails a refused connection as Network, naming the cause", async () => {
     const url = server.url;
     await server.stop();
-    const error = await failure(client({ url, retries: 2 }).createConnection({ provider: "OpenAI" }));
+    const error = await failure(client({ url }).createConnection({ provider: "OpenAI" }));
     expect(error).toMatchObject({ kind: "Network" });
     expect(error.detail).toContain("ECONNREFUSED");
-    expect(delays).toHaveLength(2);
+    expect(samples).toHaveLength(1);
     server = await startAppServer();
   });
 
-  it("times out a slow answer, and retries a read after a timeout", async () => {
+  it("times out a slow answer", async () => {
     server.state.injectFault({ kind: "latency", ms: 2_000 });
-    const error = await failure(client({ timeoutMs: 100, retries: 0 }).whoami());
+    const error = await failure(client({ timeoutMs: 100 }).whoami());
     expect(error).toMatchObject({ kind: "Timeout" });
+    expect(error.detail).toContain("100 ms");
     expect(samples.map((sample) => sample.status)).toEqual(["timeout"]);
-
-    server.state.clearFaults();
-    server.state.injectFault({
-      kind: "latency",
-      ms: 2_000,
-      match: { path: "/api/model-provider-connections/" },
-    });
-    expect(await client({ timeoutMs: 100, retries: 1 }).listConnections()).toEqual([]);
   });
 });
 
@@ -356,7 +331,7 @@ describe("TLS", () => {
       const untrusted = await failure(client(options).whoami());
       expect(untrusted).toMatchObject({ kind: "Network" });
       expect(untrusted.detail).toMatch(/CERT|SIGNATURE|VERIFY/);
-      expect(delays).toEqual([]);
+      expect(samples.filter((sample) => sample.status === "network")).toHaveLength(1);
       expect((await client({ ...options, insecureSkipVerify: true }).whoami()).id).toBe(user.id);
     } finally {
       await tls.stop();
