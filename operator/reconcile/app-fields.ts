@@ -1,5 +1,6 @@
 // What the app's record of a connection should hold, and how a record differs from it.
 import { type Provider, type ProviderConnectionSpec, scopeOf } from "../../crds/index.ts";
+import { connectionTarget } from "./target.ts";
 
 /** The non-secret fields modelkeys manages on an app record (the app returns these). */
 export interface ManagedFields {
@@ -50,44 +51,15 @@ export function desiredFields(
   provisioned?: { deployment: string; endpoint: string },
   availableModels?: readonly string[],
 ): ManagedFields {
-  const base = {
+  const target = connectionTarget(spec, provisioned);
+  const fields: ManagedFields = {
     provider: spec.provider,
     scope: scopeOf(spec.provider),
-    deployment_name: null,
-    endpoint: null,
-    google_project_id: null,
-    google_location: null,
+    deployment_name: target.deployment ?? null,
+    endpoint: target.endpoint ?? null,
+    google_project_id: target.projectId ?? null,
+    google_location: target.location ?? null,
   };
-  const fields: ManagedFields = (() => {
-    switch (spec.provider) {
-      case "VertexAI":
-        return {
-          ...base,
-          google_project_id: spec.vertexAI?.projectId ?? null,
-          google_location: spec.vertexAI?.location ?? null,
-        };
-      case "AzureOpenAI":
-        return {
-          ...base,
-          deployment_name: provisioned?.deployment ?? spec.azure?.deployment ?? null,
-          endpoint: provisioned?.endpoint ?? spec.azure?.endpoint ?? null,
-        };
-      case "AzureAIFoundry":
-        return {
-          ...base,
-          deployment_name: spec.azureAIFoundry?.deployment ?? null,
-          endpoint: spec.azureAIFoundry?.endpoint ?? null,
-        };
-      case "Custom":
-        return {
-          ...base,
-          deployment_name: spec.custom?.name ?? null,
-          endpoint: spec.custom?.endpoint ?? null,
-        };
-      default:
-        return base;
-    }
-  })();
   return availableModels === undefined
     ? fields
     : { ...fields, cached_available_models: cachedAvailableModels(availableModels) };

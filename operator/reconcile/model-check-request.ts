@@ -1,8 +1,9 @@
-// What a connection asks its provider to check: the provider's request, built from the spec, the credential
-// and (for a provisioned Azure connection) what provisioning produced.
+// What a connection asks its provider to check: the provider's request, built from the connection's target
+// (see target.ts), its credential and the models its users expect.
 import type { ProviderConnection } from "../../crds/index.ts";
 import type { ModelCheckRequest } from "../providers/types.ts";
 import type { Credentials } from "./credentials.ts";
+import { connectionTarget } from "./target.ts";
 
 /** The check request for `connection`; pure. Provisioned Azure connections use the provisioned deployment. */
 export function modelCheckRequest(
@@ -11,25 +12,13 @@ export function modelCheckRequest(
   provisioned?: { deployment: string; endpoint: string },
 ): ModelCheckRequest {
   const { spec } = connection;
-  const request: ModelCheckRequest = { provider: spec.provider, credentials, expectedModels: spec.models };
-  switch (spec.provider) {
-    case "AzureOpenAI":
-      return {
-        ...request,
-        endpoint: provisioned?.endpoint ?? spec.azure?.endpoint,
-        deployment: provisioned?.deployment ?? spec.azure?.deployment,
-      };
-    case "AzureAIFoundry":
-      return {
-        ...request,
-        endpoint: spec.azureAIFoundry?.endpoint,
-        deployment: spec.azureAIFoundry?.deployment,
-      };
-    case "Custom":
-      return { ...request, endpoint: spec.custom?.endpoint, name: spec.custom?.name };
-    case "VertexAI":
-      return { ...request, projectId: spec.vertexAI?.projectId, location: spec.vertexAI?.location };
-    default:
-      return request;
-  }
+  const { deployment, ...target } = connectionTarget(spec, provisioned);
+  return {
+    provider: spec.provider,
+    credentials,
+    expectedModels: spec.models,
+    ...target,
+    // A Custom server is asked for its model by name; Azure for its deployment.
+    ...(spec.provider === "Custom" ? { name: deployment } : { deployment }),
+  };
 }
