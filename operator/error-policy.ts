@@ -1,6 +1,6 @@
 // The one place that decides what a failed reconcile means: retry it with backoff (transient), or record a
 // condition and wait for a change (terminal). controller-runtime's reconcile.TerminalError, kube-rs's error_policy.
-import { AppError } from "./app/errors.ts";
+import { AppError, type AppErrorKind } from "./app/errors.ts";
 import { REASON, type Reason } from "./constants.ts";
 
 /**
@@ -49,40 +49,34 @@ export function isTerminal(error: unknown): boolean {
   return errorPolicy(error).action === "wait";
 }
 
+/** The app's failures by kind: what to do, the reason, and the words put before the app's own. */
+const APP_ERROR_POLICY: Record<
+  AppErrorKind,
+  { action: ErrorVerdict["action"]; reason: Reason; says?: string }
+> = {
+  Unauthorized: { action: "wait", reason: REASON.InvalidToken, says: "the app rejected the token" },
+  Forbidden: {
+    action: "wait",
+    reason: REASON.InsufficientRole,
+    says: "the token's user may not manage connections (an owner or administrator is needed)",
+  },
+  Invalid: { action: "wait", reason: REASON.AppRejected, says: "the app rejected the connection" },
+  NotFound: { action: "wait", reason: REASON.AppRejected },
+  RateLimited: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
+  Unavailable: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
+  Network: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
+  Timeout: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
+  UnexpectedResponse: { action: "retry", reason: REASON.Reconciling, says: "reconcile failed" },
+};
+
 function appErrorVerdict(error: AppError): ErrorVerdict {
-  const { message } = error;
-  switch (error.kind) {
-    case "Unauthorized":
-      return {
-        action: "wait",
-        reason: REASON.InvalidToken,
-        message: `the app rejected the token: ${message}`,
-      };
-    case "Forbidden":
-      return {
-        action: "wait",
-        reason: REASON.InsufficientRole,
-        message: `the token's user may not manage connections (an owner or administrator is needed): ${message}`,
-      };
-    case "Invalid":
-      return {
-        action: "wait",
-        reason: REASON.AppRejected,
-        message: `the app rejected the connection: ${message}`,
-      };
-    case "NotFound":
-      return { action: "wait", reason: REASON.AppRejected, message };
-    case "RateLimited":
-    case "Unavailable":
-    case "Network":
-    case "Timeout":
-      return {
-        action: "retry",
-        reason: REASON.AppUnreachable,
-        message: `the app is unreachable: ${message}`,
-        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-      };
-    case "UnexpectedResponse":
-      return { action: "retry", reason: REASON.Reconciling, message: `reconcile failed: ${message}` };
-  }
+  const { action, reason, says } = APP_ERROR_POLICY[error.kind];
+  const message = says ? `${says}: ${error.message}` : error.message;
+  if (action === "wait") return { action, reason, message };
+  return {
+    action,
+    reason,
+    message,
+    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+  };
 }
