@@ -1,6 +1,6 @@
 // Anthropic: the models a key can use are those GET /v1/models lists (paginated by has_more/after_id).
 import { z } from "zod";
-import { isVersionOf, listedAvailability } from "./availability.ts";
+import { isVersionOf, validListing } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { failed, failureFromError, failureFromStatus, send } from "./http.ts";
 import type { ModelCheck, ProviderContext } from "./types.ts";
@@ -47,11 +47,10 @@ export async function checkAnthropic(ctx: ProviderContext): Promise<ModelCheck> 
     afterId = parsed.data.last_id ?? parsed.data.data.at(-1)?.id;
     if (!parsed.data.has_more || !afterId) break;
   }
-  const result = listedAvailability(
+  return validListing(
+    ctx,
     supportedModels(ctx.catalogue, "Anthropic") ?? [],
-    ctx.request.expectedModels ?? [],
     (name) => listed.some((id) => isVersionOf(id, name)) || MODEL_REASON.NotListed,
+    (count) => `the key reaches ${count} supported Anthropic model(s)`,
   );
-  const count = result.models.filter((m) => m.available).length;
-  return { outcome: "Valid", message: `the key reaches ${count} supported Anthropic model(s)`, ...result };
 }

@@ -1,6 +1,6 @@
 // Turns what a credential reaches into status.models: the app's supported models (plus the expected
 // ones) marked available or not with a reason, and the expected models that are missing.
-import type { ModelAvailability, ModelReason } from "./types.ts";
+import type { ModelAvailability, ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
 
 /** true when the credential reaches the model, else why not. */
@@ -24,6 +24,21 @@ export function listedAvailability(
   });
   const available = new Set(models.filter((m) => m.available).map((m) => m.name));
   return { models, expectedMissing: [...new Set(expected)].filter((name) => !available.has(name)) };
+}
+
+/**
+ * A list provider's Valid answer: {@link listedAvailability} of `supported` against the expected models, and
+ * the sentence `says(count)` for the number of models the credential reaches.
+ */
+export function validListing(
+  ctx: ProviderContext,
+  supported: readonly string[],
+  reach: Reach,
+  says: (count: number) => string,
+): ModelCheck {
+  const result = listedAvailability(supported, ctx.request.expectedModels ?? [], reach);
+  const count = result.models.filter((m) => m.available).length;
+  return { outcome: "Valid", message: says(count), ...result };
 }
 
 /**

@@ -4,6 +4,7 @@ import type OpenAI from "openai";
 import { APIError } from "openai";
 import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
 import { deploymentAvailability } from "./availability.ts";
+import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
 import { scrub } from "./redact.ts";
 import { sdkRequestOptions } from "./sdk.ts";
@@ -43,6 +44,43 @@ export function isNetworkRuleDenial(status: number, headers: Headers | undefined
   if (status !== 403) return false;
   if (headers?.get("policy-id") === NETWORK_POLICY_ID) return true;
   return NETWORK_WORDING.test(errorDetails(body).message ?? "");
+}
+
+/** Where one deployment lives and how to reach it: what a provider's client is built from. */
+export interface DeploymentTarget {
+  /** The endpoint after the base-URL rewrite (tests and the sandbox point it at a stand-in). */
+  endpoint: string;
+  apiKey: string;
+  deployment: string;
+  /** The guarded fetch, pinned to the address the egress guard allowed. */
+  fetch: typeof fetch;
+}
+
+/**
+ * Checks one Azure deployment (OpenAI or AI Foundry): the key, the endpoint and the deployment must be set,
+ * the endpoint (after `rewrite`) must pass the egress guard's default refusals, then the client that `connect`
+ * builds on the guarded fetch is probed ({@link probeDeployment}).
+ */
+export async function checkDeployment(
+  ctx: ProviderContext,
+  providerName: string,
+  rewrite: ((endpoint: string) => string) | undefined,
+  connect: (target: DeploymentTarget) => OpenAI,
+): Promise<ModelCheck> {
+  const { credentials, deployment } = ctx.request;
+  if (!credentials.apiKey) return failed("InvalidCredentials", `no ${providerName} API key was given`);
+  if (!ctx.request.endpoint || !deployment)
+    return failed("Unavailable", `the ${providerName} endpoint or deployment is not set`);
+  const endpoint = rewrite?.(ctx.request.endpoint) ?? ctx.request.endpoint;
+  const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, false);
+  if ("failure" in pinned) return pinned.failure;
+  try {
+    const capture = capturingFetch(pinned.fetch);
+    const client = connect({ endpoint, apiKey: credentials.apiKey, deployment, fetch: capture.fetch });
+    return await probeDeployment(ctx, providerName, deployment, client, capture.lastBody);
+  } finally {
+    await pinned.close();
+  }
 }
 
 /**

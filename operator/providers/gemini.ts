@@ -1,6 +1,6 @@
 // Gemini (Google AI Studio keys): the models a key can use are those GET /v1beta/models lists, page by page.
 import { z } from "zod";
-import { listedAvailability } from "./availability.ts";
+import { validListing } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { errorDetails, failed, failureFromError, failureFromStatus, send } from "./http.ts";
 import type { ModelCheck, ProviderContext } from "./types.ts";
@@ -41,13 +41,12 @@ export async function checkGemini(ctx: ProviderContext): Promise<ModelCheck> {
     pageToken = parsed.data.nextPageToken || undefined;
     if (!pageToken) break;
   }
-  const result = listedAvailability(
+  return validListing(
+    ctx,
     supportedModels(ctx.catalogue, "Gemini") ?? [],
-    ctx.request.expectedModels ?? [],
     (name) => listed.has(name) || MODEL_REASON.NotListed,
+    (count) => `the key reaches ${count} supported Gemini model(s)`,
   );
-  const count = result.models.filter((m) => m.available).length;
-  return { outcome: "Valid", message: `the key reaches ${count} supported Gemini model(s)`, ...result };
 }
 
 /** Gemini answers a bad key with 400 and reason API_KEY_INVALID (or 403): both are InvalidCredentials. */

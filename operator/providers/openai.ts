@@ -1,5 +1,5 @@
 // OpenAI: the models a key can use are the ids GET /v1/models lists (official SDK, models.list).
-import { listedAvailability } from "./availability.ts";
+import { validListing } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { failed, failureFromError } from "./http.ts";
 import { openAIClient, sdkRequestOptions } from "./sdk.ts";
@@ -21,11 +21,10 @@ export async function checkOpenAI(ctx: ProviderContext): Promise<ModelCheck> {
   } catch (error) {
     return failureFromError(ctx, "OpenAI", error);
   }
-  const result = listedAvailability(
+  return validListing(
+    ctx,
     supportedModels(ctx.catalogue, "OpenAI") ?? [],
-    ctx.request.expectedModels ?? [],
     (name) => listed.has(name) || MODEL_REASON.NotListed,
+    (count) => `the key reaches ${count} supported OpenAI model(s)`,
   );
-  const count = result.models.filter((m) => m.available).length;
-  return { outcome: "Valid", message: `the key reaches ${count} supported OpenAI model(s)`, ...result };
 }

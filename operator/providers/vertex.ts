@@ -2,7 +2,7 @@
 // catalogue model is probed in the project and location: 200 available, 404 NotInLocation, 403 PermissionDenied.
 import { gaxios, JWT } from "google-auth-library";
 import { z } from "zod";
-import { listedAvailability } from "./availability.ts";
+import { validListing } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { callSignal, failed, failureFromError, failureFromStatus, send } from "./http.ts";
@@ -85,17 +85,13 @@ export async function checkVertex(ctx: ProviderContext): Promise<ModelCheck> {
       `the service account may use no Vertex AI model in project ${project} (HTTP 403): grant it roles/aiplatform.user and enable the Vertex AI API`,
     );
   }
-  const result = listedAvailability(
+  return validListing(
+    ctx,
     supported,
-    ctx.request.expectedModels ?? [],
     (name) => reach.get(name) ?? MODEL_REASON.NotListed,
+    (count) =>
+      `the service account reaches ${count} supported Vertex AI model(s) in project ${project}, location ${location}`,
   );
-  const count = result.models.filter((m) => m.available).length;
-  return {
-    outcome: "Valid",
-    message: `the service account reaches ${count} supported Vertex AI model(s) in project ${project}, location ${location}`,
-    ...result,
-  };
 }
 
 function parseKey(raw: string | undefined): { sa: ServiceAccountKey } | { failure: ModelCheck } {
