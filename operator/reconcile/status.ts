@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import { type ProviderConnection, type ProviderConnectionStatus, scopeOf } from "../../crds/index.ts";
 import { CONDITION, type Reason } from "../constants.ts";
 import type { ApplyResult } from "./apply.ts";
-import { applyConditions } from "./conditions.ts";
+import { applyConditions, type ConditionIntent } from "./conditions.ts";
 import type { ConnectionPlan } from "./types.ts";
 
 /** The status after applying `plan`. Pure. */
@@ -14,15 +14,7 @@ export function nextStatus(
   result: ApplyResult,
   now: Date,
 ): ProviderConnectionStatus {
-  const current = connection.status ?? {};
-  const generation = connection.metadata.generation;
-  const next: ProviderConnectionStatus = {
-    ...current,
-    ...plan.status,
-    observedGeneration: generation,
-    scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(current.conditions, plan.conditions, generation, now),
-  };
+  const next = observedStatus(connection, plan.status, plan.conditions, now);
   if (result.record) {
     next.appConnectionId = result.record.id;
     next.appUpdatedTime = result.record.updated_at ?? undefined;
@@ -39,22 +31,29 @@ export function statusForError(
   message: string,
   now: Date,
 ): ProviderConnectionStatus {
+  const intents: ConditionIntent[] = [
+    { type: CONDITION.Ready, status: "False", reason, message },
+    { type: CONDITION.AppSynced, status: "False", reason, message },
+  ];
+  return withoutUndefined(observedStatus(connection, {}, intents, now));
+}
+
+/** The current status with `fields` set, stamped with this generation, and the conditions moved by `intents`. */
+function observedStatus(
+  connection: ProviderConnection,
+  fields: Partial<ProviderConnectionStatus>,
+  intents: ConditionIntent[],
+  now: Date,
+): ProviderConnectionStatus {
   const current = connection.status ?? {};
   const generation = connection.metadata.generation;
-  return withoutUndefined({
+  return {
     ...current,
+    ...fields,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(
-      current.conditions,
-      [
-        { type: CONDITION.Ready, status: "False", reason, message },
-        { type: CONDITION.AppSynced, status: "False", reason, message },
-      ],
-      generation,
-      now,
-    ),
-  });
+    conditions: applyConditions(current.conditions, intents, generation, now),
+  };
 }
 
 /** Whether `next` differs from what the object already says; unchanged status is never written. */
