@@ -1,5 +1,5 @@
 // Builds the npm packages (packages/<dir>/: a manifest, a README, a tsconfig naming the sources) into
-// out/packages/<dir>/ and packs each into out/packages/<name>-<version>.tgz. Nothing is published.
+// out/npm/<dir>/ and packs each into out/npm/<name>-<version>.tgz. Nothing is published.
 // `npm run packages`; every folder under packages/ with a package.json is a package.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { RELEASE_VERSION } from "../operator/version.ts";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SOURCE = join(ROOT, "packages");
 /** Where the built packages and their tarballs go (gitignored). */
-export const PACKAGES_OUT = join(ROOT, "out", "packages");
+export const PACKAGES_OUT = join(ROOT, "out", "npm");
 
 /** A package manifest as written under packages/<dir>/; `modelkeys` holds build settings, never published. */
 interface Template {
@@ -119,7 +119,7 @@ function buildPackage(dir: string): BuiltPackage {
   return { dir, name: template.name, tarball: join(PACKAGES_OUT, basename(packed.filename)) };
 }
 
-/** Builds every package under packages/ into out/packages/ (emptied first). */
+/** Builds every package under packages/ into out/npm/ (emptied first). */
 export function buildPackages(): BuiltPackage[] {
   rmSync(PACKAGES_OUT, { recursive: true, force: true });
   mkdirSync(PACKAGES_OUT, { recursive: true });
