@@ -52,7 +52,7 @@ echo "== 2. plain-node consumer: synth, then apply --dry-run=server"
 namespace="consumer-$$"
 node synth.mjs chart.yaml "$namespace" scheme.yaml
 # The control plane, started from the repository (its tooling), for the scratch project to talk to.
-(cd "$repo" && exec npx tsx local/controlplane/main.ts --kubeconfig "$scratch/kubeconfig") > controlplane.log 2>&1 &
+(cd "$repo" && exec node --import tsx local/controlplane/main.ts --kubeconfig "$scratch/kubeconfig") > controlplane.log 2>&1 &
 cp_pid=$!
 deadline=$((SECONDS + 180))
 until grep -q '"controlplane.ready"' controlplane.log; do
