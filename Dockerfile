@@ -2,7 +2,10 @@
 # The modelkeys operator image: compiled JavaScript on a distroless Node 24 base, running as a numeric
 # non-root user, with the Pulumi CLI and the azure-native provider for Azure OpenAI provisioning.
 #
-#   docker build -t ghcr.io/modelkeys/operator:0.1.0 .
+#   docker build -t ghcr.io/modelkeys/operator:"$(node -p 'require("./package.json").version')" .
+#
+# The tag is the release version (package.json "version", read by operator/version.ts), the one the install
+# manifest and the Helm chart deploy.
 #
 # The development machine has no container engine, so this file is not built there: its consistency with
 # the install manifest (user, ports, entry point, Node version) is checked by
@@ -41,7 +44,9 @@ RUN version="$(node -p 'require("./node_modules/@pulumi/azure-native/package.jso
  && cp "/tmp/pulumi-home/plugins/resource-azure-native-v${version}/pulumi-resource-azure-native" /opt/pulumi/bin/ \
  && rm -rf /tmp/pulumi-home
 
-# --- deps: production dependencies only (no tsx, vitest, biome, typescript, cdk8s-cli).
+# --- deps: production dependencies only, i.e. what the operator imports at run time (checked by
+# test/unit/install-manifest-image.test.ts); cdk8s, cdk8s-plus-27, constructs, tsx, vitest, biome and cdk8s-cli
+# are devDependencies. test/packages/operator-production.sh runs these two steps and the compiled entry point.
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /src
 COPY package.json package-lock.json ./

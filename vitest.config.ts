@@ -1,8 +1,11 @@
 // Two test projects: "unit" (pure, no cluster) and "integration" (a real kube-apiserver, started once by
 // the global setup and shared by every integration file). `vitest run` runs both.
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // cdk8s/constructs.ts imports the API by its package name (as @modelkeys/cdk8s does); here it is crds/.
+  resolve: { alias: { "@modelkeys/api": fileURLToPath(new URL("./crds/index.ts", import.meta.url)) } },
   test: {
     // Two CPU cores serve the API server, etcd and the tests alike.
     maxWorkers: 2,

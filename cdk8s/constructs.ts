@@ -1,9 +1,12 @@
 // Typed cdk8s constructs for users who author modelkeys objects in TypeScript: thin wrappers over the
 // constructs that `cdk8s import` generated from our CRDs, checked against the zod schemas at synth time.
+
+// The API by its package name, as the published @modelkeys/cdk8s imports it; in this repository tsconfig
+// `paths` (and vitest's alias) map it to crds/index.ts.
+import { OrganizationSpec, type Provider, ProviderConnectionSpec } from "@modelkeys/api";
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { z } from "zod";
-import { OrganizationSpec, type Provider, ProviderConnectionSpec } from "../crds/index.ts";
 import {
   Organization,
   type OrganizationSpecTls,

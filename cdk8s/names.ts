@@ -1,4 +1,6 @@
 // Names of the installed objects, shared by the install manifests, the local control plane and the tests.
+import { IMAGE } from "../operator/version.ts";
+
 export const INSTALL = {
   namespace: "modelkeys-system",
   serviceAccount: "modelkeys-operator",
@@ -11,8 +13,8 @@ export const INSTALL = {
   catalogueConfigMap: "modelkeys-model-catalogue",
   /** The Secret (in the operator's namespace) holding the passphrase that encrypts Pulumi state secrets. */
   pulumiPassphraseSecret: "modelkeys-pulumi",
-  /** The operator image the install manifest deploys unless told otherwise. */
-  image: "ghcr.io/modelkeys/operator:0.1.0",
+  /** The operator image the install manifest deploys unless told otherwise: tagged with the release version. */
+  image: IMAGE,
   metricsPort: 8080,
   healthPort: 8081,
 } as const;

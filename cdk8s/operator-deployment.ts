@@ -44,7 +44,7 @@ export interface OperatorDeploymentProps {
   readonly serviceAccount: kplus.IServiceAccount;
   /**
    * The operator image.
-   * @default "ghcr.io/modelkeys/operator:0.1.0"
+   * @default INSTALL.image: ghcr.io/modelkeys/operator tagged with the release version (operator/version.ts)
    */
   readonly image?: string;
   /**

@@ -13,6 +13,13 @@ import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
 import { createModelChecker } from "./model-checker.ts";
 import type { ProviderBaseUrls } from "./providers/types.ts";
+import { RELEASE_VERSION } from "./version.ts";
+
+// Answered before configuration parsing, so that it works whatever else the command line holds.
+if (process.argv.slice(2).includes("--version")) {
+  process.stdout.write(`modelkeys ${RELEASE_VERSION}\n`);
+  process.exit(0);
+}
 
 const config = loadConfigOrExit();
 const log = createLogger({ level: config.logLevel });

@@ -43,22 +43,30 @@ function packageOf(specifier: string): string {
 }
 
 /**
- * The packages that the modules statically reachable from `entry` import at run time. `import type` is erased
- * by tsc; dynamic `import()` is left out (operator/main.ts loads local/ that way, only without a cluster).
+ * The packages that the modules reachable from `entry` import at run time. `import type` is erased by tsc.
+ * A dynamic `import("package")` counts (a lazily loaded dependency is still a run-time one); a dynamic import
+ * of our own modules is followed too, except into local/: operator/main.ts loads the embedded environment that
+ * way, only without a cluster, and only from a clone with its devDependencies (never in the image).
  */
 function runtimePackages(entry: string): { packages: Set<string>; files: Set<string> } {
   const packages = new Set<string>();
   const files = new Set<string>();
   const pending = [entry];
   const statement = /^\s*(?:import|export)\s+(?!type\s)(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']/gm;
+  // `await import("x")` or `import("x")` as a value; `import("x").Type` in a type position is erased.
+  const dynamic = /(?<![\w.])import\(\s*["']([^"']+)["']\s*\)(?!\.[A-Z])/g;
+  const localDir = join(ROOT, "local");
   while (pending.length > 0) {
     const file = pending.pop() as string;
     if (files.has(file)) continue;
     files.add(file);
-    for (const match of readFileSync(file, "utf8").matchAll(statement)) {
+    const source = readFileSync(file, "utf8");
+    for (const match of [...source.matchAll(statement), ...source.matchAll(dynamic)]) {
       const specifier = match[1] as string;
-      if (specifier.startsWith(".")) pending.push(resolve(dirname(file), specifier));
-      else if (!specifier.startsWith("node:") && !builtinModules.includes(specifier)) {
+      if (specifier.startsWith(".")) {
+        const target = resolve(dirname(file), specifier);
+        if (!target.startsWith(localDir)) pending.push(target);
+      } else if (!specifier.startsWith("node:") && !builtinModules.includes(specifier)) {
         packages.add(packageOf(specifier));
       }
     }
@@ -136,5 +144,14 @@ describe("the image's entry point", () => {
     expect(files.size).toBeGreaterThan(10);
     const missing = [...packages].filter((name) => !(name in packageJson.dependencies));
     expect(missing, "imported at run time but not in dependencies").toEqual([]);
+  });
+
+  it("has nothing else in its production dependencies (cdk8s and the CLI tools are devDependencies)", () => {
+    const { packages } = runtimePackages(join(ROOT, "operator/main.ts"));
+    const unused = Object.keys(packageJson.dependencies).filter((name) => !packages.has(name));
+    expect(unused, "in dependencies but never imported by the operator at run time").toEqual([]);
+    for (const generatorOnly of ["cdk8s", "cdk8s-plus-27", "constructs", "cdk8s-cli", "tsx"]) {
+      expect(packageJson.dependencies).not.toHaveProperty(generatorOnly);
+    }
   });
 });
