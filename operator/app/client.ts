@@ -22,8 +22,13 @@ export interface AppClientOptions {
   caPem?: string;
   /** Skip certificate verification (tests only). */
   insecureSkipVerify?: boolean;
-  /** Per-attempt timeout; default 10 s. */
+  /** Per-attempt timeout of reads (and of the token exchange); default 10 s. */
   timeoutMs?: number;
+  /**
+   * Per-attempt timeout of writes (create, update, overwrite, delete); default 30 s. Some app versions check a
+   * key with its provider on every write before answering, so a write can take much longer than a read.
+   */
+  writeTimeoutMs?: number;
   /** Extra attempts after a retryable failure; default 3. */
   retries?: number;
   /** Longest Retry-After waited for in place; default 10 s. A longer one fails fast with `retryAfterMs`. */
@@ -58,7 +63,8 @@ export interface AppClient {
   getConnection(id: number): Promise<AppConnection>;
   /**
    * POST /api/model-provider-connections/ → 201. Not retried after a failure the app may have acted on (5xx,
-   * timeout, dropped connection): the caller must look for the record before creating again.
+   * timeout, dropped connection): the caller must look for the record before creating again; a timeout says
+   * in `retryAfterMs` how long to wait before looking (the app may still be making the record).
    */
   createConnection(fields: AppConnectionFields): Promise<AppConnection>;
   /** PATCH /api/model-provider-connections/{id}/: only the given fields change. */
@@ -123,6 +129,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
     metrics: options.metrics,
     logger: options.logger,
   });
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
   const token = options.token;
   const kind = tokenKind(token);
 
@@ -217,6 +224,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
       call({
         method: "POST",
         path: pathOf(ROUTES.connections),
+        timeoutMs: writeTimeoutMs,
         route: ROUTES.connections,
         body: fields,
         answer: AppConnection,
@@ -227,6 +235,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
       call({
         method: "PATCH",
         path: pathOf(ROUTES.connection, connectionId(id)),
+        timeoutMs: writeTimeoutMs,
         route: ROUTES.connection,
         body: fields,
         answer: AppConnection,
@@ -237,6 +246,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
       call({
         method: "PUT",
         path: pathOf(ROUTES.connection, connectionId(id)),
+        timeoutMs: writeTimeoutMs,
         route: ROUTES.connection,
         body: fields,
         answer: AppConnection,
@@ -248,6 +258,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
         await call({
           method: "DELETE",
           path: pathOf(ROUTES.connection, connectionId(id)),
+          timeoutMs: writeTimeoutMs,
           route: ROUTES.connection,
           policy: "idempotent",
           secrets: [],

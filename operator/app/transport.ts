@@ -48,6 +48,8 @@ export interface Exchange<T> {
   body?: unknown;
   /** The Authorization header for an attempt (asked per attempt, so a renewed token is used on retry). */
   authorization?: () => Promise<string>;
+  /** This exchange's per-attempt timeout, when not the transport's (writes get longer). */
+  timeoutMs?: number;
   /** Validates a 2xx JSON answer; absent for 204 answers. */
   answer?: z.ZodType<T>;
   policy: RetryPolicy;
@@ -126,6 +128,7 @@ export class Transport {
     exchange: Exchange<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; failure: Failure }> {
     const { method, route } = exchange;
+    const timeoutMs = exchange.timeoutMs ?? this.options.timeoutMs;
     // Durations come from the monotonic clock: they measure, they decide nothing.
     const started = performance.now();
     const sample = (status: string) =>
@@ -150,7 +153,7 @@ export class Transport {
         method,
         headers,
         body: exchange.body === undefined ? undefined : JSON.stringify(exchange.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         dispatcher: this.agent,
         redirect: "manual",
       });
@@ -161,10 +164,16 @@ export class Transport {
     } catch (caught) {
       if ((caught as Error)?.name === "TimeoutError") {
         sample("timeout");
-        const detail = `no answer within ${this.options.timeoutMs} ms`;
+        const detail = `no answer within ${timeoutMs} ms`;
+        // An unanswered create may still be running in the app: whoever looks for it (adoption) should wait as
+        // long again, so that a create the app is still working on has landed by then.
+        const ambiguous = exchange.policy === "unsafe" ? { retryAfterMs: timeoutMs } : {};
         return {
           ok: false,
-          failure: { error: fail("Timeout", { detail }), retryable: exchange.policy === "idempotent" },
+          failure: {
+            error: fail("Timeout", { detail, ...ambiguous }),
+            retryable: exchange.policy === "idempotent",
+          },
         };
       }
       sample("network");

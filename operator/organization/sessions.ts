@@ -3,12 +3,15 @@ import { createHash } from "node:crypto";
 import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
+import { type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
 import { REASON, type Reason } from "../constants.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   appTimeoutMs: number;
+  /** Per-attempt timeout of writes (create, update, delete), which some apps answer only after a provider check. */
+  appWriteTimeoutMs?: number;
   /** How long a whoami answer is trusted before it is asked again. */
   whoamiTtlMs: number;
   now(): number;
@@ -81,6 +84,7 @@ export class OrganizationSessions {
           caPem,
           insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
           timeoutMs: this.#deps.appTimeoutMs,
+          writeTimeoutMs: this.#deps.appWriteTimeoutMs,
           metrics: this.#deps.onAppRequest,
         }),
       };
@@ -105,9 +109,12 @@ export class OrganizationSessions {
   }
 }
 
-/** Asks the app who the token is, and whether it may manage connections (a list answers 403 when not). */
+/**
+ * Asks the app who the token is, and whether it may manage connections: from whoami's
+ * `organization_membership.role` when the app gives it (before any write), else from a list answering 403.
+ */
 async function probe(organization: Organization, client: AppClient): Promise<OrganizationSession> {
-  let me: { id: number; active_organization: number | null };
+  let me: AppWhoami;
   try {
     me = await client.whoami();
   } catch (error) {
@@ -116,26 +123,43 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     throw error;
   }
   const pinned = organization.spec.organizationId;
-  if (me.active_organization == null) {
+  const active = me.active_organization;
+  if (active == null) {
     return notReady(REASON.OrganizationMismatch, "the token's user has no active organization");
   }
-  if (pinned !== undefined && pinned !== me.active_organization) {
+  if (pinned !== undefined && pinned !== active) {
     return notReady(
       REASON.OrganizationMismatch,
-      `spec.organizationId is ${pinned} but the token's active organization is ${me.active_organization}`,
+      `spec.organizationId is ${pinned} but the token's active organization is ${active}`,
     );
   }
-  try {
-    await client.listConnections();
-  } catch (error) {
-    const failure = sessionFailure(error);
-    if (failure) return failure;
-    throw error;
+  // A membership of another organization says nothing about this one.
+  const membership = me.organization_membership;
+  const role =
+    membership && (membership.organization_id == null || membership.organization_id === active)
+      ? membership.role
+      : undefined;
+  const verdict = role === undefined ? "unknown" : roleManagesConnections(role);
+  if (verdict === "cannot") {
+    return notReady(
+      REASON.InsufficientRole,
+      `the token's user has role ${role} in organization ${active}; managing connections needs an owner or administrator`,
+    );
+  }
+  if (verdict === "unknown") {
+    // An app that does not say the role (or says one we do not know): its 403 on a read says it.
+    try {
+      await client.listConnections();
+    } catch (error) {
+      const failure = sessionFailure(error);
+      if (failure) return failure;
+      throw error;
+    }
   }
   return {
     kind: "Ready",
     organization,
-    organizationId: me.active_organization,
+    organizationId: active,
     userId: me.id,
     app: connectionsOf(client),
     tokenKind: client.tokenKind === "personalAccessToken" ? "PersonalAccessToken" : "Legacy",
