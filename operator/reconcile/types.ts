@@ -110,6 +110,8 @@ export interface ConnectionPlan {
     modelsCheckedTime?: string;
     modelsCheckedGeneration?: number;
     refreshRequestedAt?: string;
+    appCachedAvailableModels?: string | undefined;
+    appRefreshedTime?: string | undefined;
     azure?: ProviderConnectionStatus["azure"];
   };
   events: PlannedEvent[];
