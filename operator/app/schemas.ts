@@ -107,7 +107,7 @@ export const AppConnection = z
     organization: unread(z.number().int()),
     created_at: unread(z.string()),
     // A string in older SDK versions, an object in newer ones; never read.
-    model_params: z.unknown(),
+    model_params: z.unknown().optional(),
     budget_alert_threshold: unread(z.union([z.number(), z.string()])),
     budget_limit: unread(z.union([z.number(), z.string()])),
     budget_last_reset_date: unread(z.string()),
