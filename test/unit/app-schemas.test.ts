@@ -26,7 +26,7 @@ function relied(answer: unknown) {
 }
 
 const base = { id: 5, provider: "OpenAI", scope: "Organization", updated_at: "2026-11-20T10:00:00Z" };
-const expected = {
+const expected: ReturnType<typeof relied> = {
   id: 5,
   provider: "OpenAI",
   scope: "Organization",
