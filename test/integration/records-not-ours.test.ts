@@ -190,7 +190,7 @@ describe("deletion", () => {
       description: "openai-del gone",
     });
     expect(w.app.state.getConnection(id)).toEqual(turned);
-    expect(w.app.state.requests.filter((r) => r.method === "DELETE")).toEqual([]);
+    expect(touches(w, id)).toEqual([]);
   });
 
   it("does not delete an internal or personal record as a leftover of a connection without an id", async () => {
