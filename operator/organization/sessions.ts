@@ -111,7 +111,7 @@ export class OrganizationSessions {
 
 /**
  * Asks the app who the token is, and whether it may manage connections: from whoami's
- * `organization_membership.role` when the app gives it (before any write), else from a list answering 403.
+ * `organization_membership.role` when the app gives it (before any other call), else from a list answering 403.
  */
 async function probe(organization: Organization, client: AppClient): Promise<OrganizationSession> {
   let me: AppWhoami;
@@ -146,15 +146,14 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
       `the token's user has role ${role} in organization ${active}; managing connections needs an owner or administrator`,
     );
   }
-  if (verdict === "unknown") {
-    // An app that does not say the role (or says one we do not know): its 403 on a read says it.
-    try {
-      await client.listConnections();
-    } catch (error) {
-      const failure = sessionFailure(error);
-      if (failure) return failure;
-      throw error;
-    }
+  // One read either way: it proves the connection endpoints answer this token, and for an app that does not say
+  // the role (or says one we do not know) its 403 is how the role is learnt.
+  try {
+    await client.listConnections();
+  } catch (error) {
+    const failure = sessionFailure(error);
+    if (failure) return failure;
+    throw error;
   }
   return {
     kind: "Ready",
