@@ -128,6 +128,14 @@ export const ProviderConnectionStatus = z
       description:
         "The app record's updated_at after the operator's last write: a later one means a change made in the app.",
     }),
+    appRefreshedTime: z.string().optional().meta({
+      description:
+        "The app record's updated_at after the app rewrote cached_available_models itself (not a change to restore).",
+    }),
+    appCachedAvailableModels: z.string().max(4096).optional().meta({
+      description:
+        "What the operator last wrote to the app's cached_available_models; written again only when its own check result changes.",
+    }),
     models: z.array(ModelStatus).optional(),
     availableModels: z.number().int().optional(),
     modelsCheckedTime: z.string().optional().meta({ format: "date-time" }),

@@ -47,6 +47,8 @@ export interface Config {
   healthPort: number;
   logLevel: LogLevel;
   appTimeoutMs: number;
+  /** Timeout of one write to the app (create, update, delete): some apps check the key with the provider first. */
+  appWriteTimeoutMs: number;
   providerTimeoutMs: number;
   /** The first wait after a failed model check (rate limited, provider down); it doubles per failure. */
   modelCheckBackoffMs: number;
@@ -102,7 +104,12 @@ const SETTINGS = {
     help: "port of /healthz and /readyz (0: any free port)",
   },
   logLevel: { schema: z.enum(LOG_LEVELS), default: () => "info", help: LOG_LEVELS.join(" | ") },
-  appTimeout: { schema: duration, default: () => "10s", help: "timeout of one request to Label Studio" },
+  appTimeout: { schema: duration, default: () => "10s", help: "timeout of one read from Label Studio" },
+  appWriteTimeout: {
+    schema: duration,
+    default: () => "30s",
+    help: "timeout of one write to Label Studio (some versions check the key with the provider first)",
+  },
   providerTimeout: {
     schema: duration,
     default: () => "15s",
@@ -187,6 +194,7 @@ function toConfig(v: Record<string, unknown>): Config {
     healthPort: v.healthPort as number,
     logLevel: v.logLevel as LogLevel,
     appTimeoutMs: v.appTimeout as number,
+    appWriteTimeoutMs: v.appWriteTimeout as number,
     providerTimeoutMs: v.providerTimeout as number,
     modelCheckBackoffMs: v.modelCheckBackoff as number,
     egressAllow: v.egressAllow as string[],

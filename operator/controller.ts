@@ -87,6 +87,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const sessions = new OrganizationSessions({
     readSecret: (ns, name) => kube.readSecret(ns, name),
     appTimeoutMs: config.appTimeoutMs,
+    appWriteTimeoutMs: config.appWriteTimeoutMs,
     whoamiTtlMs: config.resyncIntervalMs,
     now: () => clock.now(),
     onAppRequest: ({ method, route, status, seconds }) => {

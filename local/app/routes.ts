@@ -1,8 +1,14 @@
 // The contract server's endpoints: exact paths (trailing slashes as documented), DRF's order of checks
 // (authentication, permission, method) and DRF's answers.
 import { authenticate, refreshAccessToken } from "./auth.ts";
-import { orderConnections, PROVIDER_CHOICES, serializeConnection } from "./connections.ts";
+import {
+  type ConnectionRecord,
+  orderConnections,
+  PROVIDER_CHOICES,
+  serializeConnection,
+} from "./connections.ts";
 import { type AppState, FieldValidationError, MANAGING_ROLES, type User } from "./state.ts";
+import { ROLE_CODES } from "./users.ts";
 
 /** A parsed request: the body is JSON, or a parse failure the route answers 400 (or 415) to. */
 export interface AppRequest {
@@ -62,7 +68,7 @@ export function route(state: AppState, request: AppRequest): AppResponse {
   const idMatch = CONNECTION.exec(request.path);
   const found: Route | undefined =
     request.path === WHOAMI
-      ? { managing: false, methods: { GET: (_request, user) => whoami(user) } }
+      ? { managing: false, methods: { GET: (_request, user) => whoami(state, user) } }
       : request.path === PROVIDER_CHOICES_PATH
         ? {
             managing: true,
@@ -79,13 +85,23 @@ export function route(state: AppState, request: AppRequest): AppResponse {
   if (!auth.ok) return { status: 401, body: auth.body, headers: { "www-authenticate": "Token" } };
   const user = auth.user;
   const answer = (response: AppResponse): AppResponse => ({ ...response, userId: user.id });
-  if (found.managing && !MANAGING_ROLES.includes(user.role)) return answer(FORBIDDEN);
+  const reads = request.method === "GET" && state.behaviour.managersMayRead && user.role === "manager";
+  if (found.managing && !MANAGING_ROLES.includes(user.role) && !reads) return answer(FORBIDDEN);
   const handler = found.methods[request.method];
   if (!handler) return answer(methodNotAllowed(request.method, Object.keys(found.methods)));
   return answer(handler(request, user, Number(idMatch?.[1] ?? 0)));
 }
 
-function whoami(user: User): AppResponse {
+function whoami(state: AppState, user: User): AppResponse {
+  const membership = state.behaviour.whoamiShowsRole
+    ? {
+        organization_membership: {
+          role: ROLE_CODES[user.role],
+          organization_id: user.active_organization,
+          active: true,
+        },
+      }
+    : {};
   return {
     status: 200,
     body: {
@@ -95,8 +111,17 @@ function whoami(user: User): AppResponse {
       first_name: user.first_name,
       last_name: user.last_name,
       active_organization: user.active_organization,
+      ...membership,
     },
   };
+}
+
+/** Answers a create or update of the API, with what the app itself does around such a write. */
+function written(state: AppState, record: ConnectionRecord, status: 200 | 201): AppResponse {
+  state.duringApiWrite(record);
+  const body = serializeConnection(record);
+  state.afterApiWrite(record);
+  return { status, body };
 }
 
 function bodyOf(request: AppRequest): { value: unknown } | AppResponse {
@@ -132,10 +157,9 @@ function collectionHandlers(state: AppState): Record<string, Handler> {
     POST: (request, user) => {
       const body = bodyOf(request);
       if ("status" in body) return body;
-      return validated(() => ({
-        status: 201,
-        body: serializeConnection(state.createRecord(user.active_organization, body.value, user.id)),
-      }));
+      return validated(() =>
+        written(state, state.createRecord(user.active_organization, body.value, user.id), 201),
+      );
     },
   };
 }
@@ -154,10 +178,7 @@ function itemHandlers(state: AppState): Record<string, Handler> {
   const update = withRecord((request, record) => {
     const body = bodyOf(request);
     if ("status" in body) return body;
-    return validated(() => ({
-      status: 200,
-      body: serializeConnection(state.updateRecord(record, body.value)),
-    }));
+    return validated(() => written(state, state.updateRecord(record, body.value), 200));
   });
   return {
     GET: withRecord((_request, record) => ({ status: 200, body: serializeConnection(record) })),

@@ -1,6 +1,7 @@
-// The contract server's memory: users and their tokens, connections per organization, recorded requests and
-// injected faults. Tests seed and inspect it directly; the HTTP layer reads and writes it.
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+// The contract server's memory: users (users.ts), connections per organization, how the app behaves where
+// versions differ, recorded requests and injected faults (faults.ts). Tests seed and inspect it directly; the
+// HTTP layer reads and writes it.
+import { createHash } from "node:crypto";
 import {
   type ConnectionFields,
   type ConnectionRecord,
@@ -11,70 +12,11 @@ import {
   serializeConnection,
   validateFields,
 } from "./connections.ts";
-import { signToken } from "./jwt.ts";
+import { type Fault, Faults, type RecordedRequest } from "./faults.ts";
+import { type AddUserOptions, type Role, type SeededUser, type User, Users } from "./users.ts";
 
-/** Organization roles of Label Studio Enterprise; only owners and administrators may manage connections. */
-export type Role = "owner" | "administrator" | "manager" | "reviewer" | "annotator";
-export const MANAGING_ROLES: readonly Role[] = ["owner", "administrator"];
-
-export interface User {
-  id: number;
-  email: string;
-  username: string;
-  first_name: string;
-  last_name: string;
-  role: Role;
-  active_organization: number;
-}
-
-/** What addUser hands back: the user's id and both kinds of token (they are secrets: don't log them). */
-export interface SeededUser {
-  id: number;
-  legacyToken: string;
-  refreshToken: string;
-}
-
-export interface AddUserOptions {
-  role: Role;
-  /** The user's active organization; default 1. */
-  organization?: number;
-  email?: string;
-  /** Register this legacy token instead of a random one. */
-  legacyToken?: string;
-  /** Lifetime of the personal access token handed back; default the server's refreshTokenTtlSeconds. */
-  refreshTokenTtlSeconds?: number;
-}
-
-/** One request as the server saw it; authorization values are replaced by their scheme. */
-export interface RecordedRequest {
-  at: number;
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  /** Parsed JSON body (connection secrets included: tests assert on them); a refresh token is redacted. */
-  body: unknown;
-  userId?: number;
-  /** The fault injected into this request, if any. */
-  fault?: Fault["kind"];
-  /** The status answered; absent while in flight or when the connection was dropped. */
-  status?: number;
-}
-
-/** Which requests a fault hits: all, or those with this method and/or a path starting with this prefix. */
-export interface FaultMatch {
-  method?: string;
-  path?: string;
-}
-
-/** A fault to inject into the next `times` (default 1) matching requests. */
-export type Fault = { match?: FaultMatch; times?: number } & (
-  | { kind: "latency"; ms: number }
-  | { kind: "status"; status: 500 | 502 | 503 | 504 }
-  | { kind: "rateLimit"; retryAfterSeconds: number }
-  /** Destroys the socket without an answer; with afterHandling the request takes effect first. */
-  | { kind: "drop"; afterHandling?: boolean }
-);
+export type { Fault, FaultMatch, RecordedRequest } from "./faults.ts";
+export { type AddUserOptions, MANAGING_ROLES, type Role, type SeededUser, type User } from "./users.ts";
 
 /** A stored connection with its secrets and their SHA-256 digests, for assertions. */
 export type StoredConnection = Record<string, unknown> & {
@@ -90,6 +32,23 @@ export interface AppStateOptions {
   refreshTokenTtlSeconds: number;
 }
 
+/**
+ * How this app behaves where Label Studio versions differ. Tests change it at any time; the defaults are the
+ * documented contract.
+ */
+export interface AppBehaviour {
+  /** whoami answers `organization_membership: {role, organization_id, active}` (newer apps). Default true. */
+  whoamiShowsRole: boolean;
+  /** Managers may read connections (GET) but not write them, as some versions allow. Default false (403). */
+  managersMayRead: boolean;
+  /**
+   * The app writes `cached_available_models` itself on every create and PATCH (as apps that check a key with
+   * the provider on each write do): "duringWrite" stores `value` within the write (the answer shows it);
+   * "afterWrite" answers with the caller's value, then changes the record again (a later updated_at).
+   */
+  writesCachedModels?: { value: string; when: "duringWrite" | "afterWrite" };
+}
+
 /** The thrown answer of a direct state change that fails validation. */
 export class FieldValidationError extends Error {
   constructor(readonly errors: FieldErrors) {
@@ -103,62 +62,40 @@ function sha256(value: string | null): string | null {
 
 /** The contract server's state. All methods are synchronous and safe to call from tests at any time. */
 export class AppState {
-  /** Signs and checks the server's JWTs; random per server. */
-  readonly jwtSecret = randomBytes(32);
   readonly requests: RecordedRequest[] = [];
-  private readonly users = new Map<number, User>();
-  private readonly legacyTokens = new Map<string, number>();
-  private readonly revokedJti = new Set<string>();
+  readonly behaviour: AppBehaviour = { whoamiShowsRole: true, managersMayRead: false };
+  private readonly users: Users;
   private readonly connections = new Map<number, ConnectionRecord>();
-  private faults: Array<Fault & { remaining: number }> = [];
-  private nextUserId = 1;
+  private readonly faults = new Faults();
   private nextConnectionId = 1;
 
-  constructor(readonly options: AppStateOptions) {}
+  constructor(readonly options: AppStateOptions) {
+    this.users = new Users(options);
+  }
 
   /** The server's clock in milliseconds. */
   now(): number {
     return this.options.now();
   }
 
+  /** Signs and checks the server's JWTs; random per server. */
+  get jwtSecret(): Buffer {
+    return this.users.jwtSecret;
+  }
+
   /** Adds a user with a role in an organization; returns a legacy token and a personal access token. */
   addUser(options: AddUserOptions): SeededUser {
-    const id = this.nextUserId++;
-    const email = options.email ?? `user${id}@example.test`;
-    this.users.set(id, {
-      id,
-      email,
-      username: email,
-      first_name: "",
-      last_name: "",
-      role: options.role,
-      active_organization: options.organization ?? 1,
-    });
-    const legacyToken = options.legacyToken ?? randomBytes(20).toString("hex");
-    this.legacyTokens.set(legacyToken, id);
-    const refreshToken = this.issueRefreshToken(id, options.refreshTokenTtlSeconds);
-    return { id, legacyToken, refreshToken };
+    return this.users.add(options);
   }
 
   /** Issues another personal access token (a refresh JWT) for a user; a negative ttl makes an expired one. */
-  issueRefreshToken(userId: number, ttlSeconds = this.options.refreshTokenTtlSeconds): string {
-    return this.signFor(userId, "refresh", ttlSeconds);
+  issueRefreshToken(userId: number, ttlSeconds?: number): string {
+    return this.users.issueRefreshToken(userId, ttlSeconds);
   }
 
   /** Issues an access JWT for a user (what POST /api/token/refresh/ answers). */
   issueAccessToken(userId: number): string {
-    return this.signFor(userId, "access", this.options.accessTokenTtlSeconds);
-  }
-
-  private signFor(userId: number, tokenType: "refresh" | "access", ttlSeconds: number): string {
-    const iat = Math.floor(this.now() / 1000);
-    return signToken(this.jwtSecret, {
-      token_type: tokenType,
-      exp: iat + ttlSeconds,
-      iat,
-      jti: randomUUID().replaceAll("-", ""),
-      user_id: userId,
-    });
+    return this.users.issueAccessToken(userId);
   }
 
   user(id: number): User | undefined {
@@ -166,50 +103,49 @@ export class AppState {
   }
 
   userByLegacyToken(token: string): User | undefined {
-    const id = this.legacyTokens.get(token);
-    return id === undefined ? undefined : this.users.get(id);
+    return this.users.byLegacyToken(token);
   }
 
   isRevoked(jti: string): boolean {
-    return this.revokedJti.has(jti);
+    return this.users.isRevoked(jti);
   }
 
   /** Revokes a legacy token, or a personal access token by its jti (access tokens already out stay valid). */
   revokeToken(token: string): void {
-    if (this.legacyTokens.delete(token)) return;
-    const payload = token.split(".")[1];
-    if (!payload) return;
-    try {
-      const { jti } = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { jti?: string };
-      if (jti) this.revokedJti.add(jti);
-    } catch {
-      // not a token of ours: nothing to revoke
-    }
+    this.users.revoke(token);
   }
 
   setRole(userId: number, role: Role): void {
-    this.requireUser(userId).role = role;
+    this.users.require(userId).role = role;
   }
 
   setActiveOrganization(userId: number, organization: number): void {
-    this.requireUser(userId).active_organization = organization;
+    this.users.require(userId).active_organization = organization;
   }
 
   /** Removes a user: every token of theirs answers 401 from now on. */
   removeUser(userId: number): void {
-    this.users.delete(userId);
-  }
-
-  private requireUser(userId: number): User {
-    const user = this.users.get(userId);
-    if (!user) throw new Error(`no user ${userId}`);
-    return user;
+    this.users.remove(userId);
   }
 
   /** Creates a connection as the app would (validated; defaults filled); throws FieldValidationError. */
   createConnection(organization: number, body: unknown, createdBy?: number): StoredConnection {
     const record = this.createRecord(organization, body, createdBy);
     return this.stored(record);
+  }
+
+  /** Seeds one of the app's internal records (`is_internal: true`, hidden from users), made by `createdBy`. */
+  addInternalConnection(
+    organization: number,
+    fields: Record<string, unknown>,
+    createdBy?: number,
+  ): StoredConnection {
+    return this.createConnection(organization, { ...fields, is_internal: true }, createdBy);
+  }
+
+  /** Seeds a user's own record (scope `User`: that user's personal key), made by that user. */
+  addUserConnection(organization: number, userId: number, fields: Record<string, unknown>): StoredConnection {
+    return this.createConnection(organization, { ...fields, scope: "User" }, userId);
   }
 
   /** Internal: create and return the record (the HTTP layer serializes it). */
@@ -246,8 +182,28 @@ export class AppState {
     const validation = validateFields(body);
     if (!validation.ok) throw new FieldValidationError(validation.errors);
     record.fields = { ...record.fields, ...validation.fields } as ConnectionFields;
-    record.updated_at = new Date(this.now()).toISOString();
+    this.touch(record);
     return record;
+  }
+
+  /** Internal: what the app does within a create or PATCH of the API (see `behaviour.writesCachedModels`). */
+  duringApiWrite(record: ConnectionRecord): void {
+    const own = this.behaviour.writesCachedModels;
+    if (own?.when === "duringWrite") record.fields.cached_available_models = own.value;
+  }
+
+  /** Internal: what the app does once a create or PATCH of the API was answered. */
+  afterApiWrite(record: ConnectionRecord): void {
+    const own = this.behaviour.writesCachedModels;
+    if (own?.when !== "afterWrite" || !this.connections.has(record.id)) return;
+    record.fields.cached_available_models = own.value;
+    this.touch(record);
+  }
+
+  /** A new updated_at, always later than the last (the app's timestamps have microseconds; ours milliseconds). */
+  private touch(record: ConnectionRecord): void {
+    const last = Date.parse(record.updated_at);
+    record.updated_at = new Date(Math.max(this.now(), Number.isNaN(last) ? 0 : last + 1)).toISOString();
   }
 
   /** Deletes a connection (as if by hand in the app); false when there was none. */
@@ -309,25 +265,16 @@ export class AppState {
 
   /** Injects a fault into the next `times` (default 1) matching requests. */
   injectFault(fault: Fault): void {
-    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+    this.faults.inject(fault);
   }
 
   /** Removes every pending fault. */
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** Internal: takes one use of the first fault matching this request. */
   takeFault(method: string, path: string): Fault | undefined {
-    const fault = this.faults.find(
-      (candidate) =>
-        candidate.remaining > 0 &&
-        (candidate.match?.method === undefined || candidate.match.method.toUpperCase() === method) &&
-        (candidate.match?.path === undefined || path.startsWith(candidate.match.path)),
-    );
-    if (!fault) return undefined;
-    fault.remaining -= 1;
-    this.faults = this.faults.filter((candidate) => candidate.remaining > 0);
-    return fault;
+    return this.faults.take(method, path);
   }
 }

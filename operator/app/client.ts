@@ -27,8 +27,13 @@ export interface AppClientOptions {
   caPem?: string;
   /** Skip certificate verification (tests only). */
   insecureSkipVerify?: boolean;
-  /** Timeout of one request; default 10 s. */
+  /** Timeout of one read (and of the token exchange); default 10 s. */
   timeoutMs?: number;
+  /**
+   * Timeout of one write (create, update, delete); default 30 s. Some app versions check a key with its
+   * provider on every write before answering, so a write can take much longer than a read.
+   */
+  writeTimeoutMs?: number;
   /** Renew an access token this long before it expires (at most half its lifetime); default 30 s. */
   renewBeforeMs?: number;
   /** Clock in ms; default Date.now. */
@@ -55,7 +60,8 @@ export interface AppClient {
   getConnection(id: number): Promise<AppConnection>;
   /**
    * POST /api/model-provider-connections/ → 201. After a failure the app may have acted on (5xx, timeout,
-   * dropped connection) the caller must look for the record before creating again.
+   * dropped connection) the caller must look for the record before creating again; a timeout says in
+   * `retryAfterMs` how long to wait before looking (the app may still be making the record).
    */
   createConnection(fields: AppConnectionFields): Promise<AppConnection>;
   /** PATCH /api/model-provider-connections/{id}/: only the given fields change. */
@@ -113,6 +119,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
     now,
     metrics: options.metrics,
   });
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
   const token = options.token;
   const kind = tokenKind(token);
 
@@ -203,6 +210,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
       call({
         method: "POST",
         path: pathOf(ROUTES.connections),
+        timeoutMs: writeTimeoutMs,
         route: ROUTES.connections,
         body: fields,
         answer: AppConnection,
@@ -212,6 +220,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
       call({
         method: "PATCH",
         path: pathOf(ROUTES.connection, connectionId(id)),
+        timeoutMs: writeTimeoutMs,
         route: ROUTES.connection,
         body: fields,
         answer: AppConnection,
@@ -222,6 +231,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
         await call({
           method: "DELETE",
           path: pathOf(ROUTES.connection, connectionId(id)),
+          timeoutMs: writeTimeoutMs,
           route: ROUTES.connection,
           secrets: [],
         });

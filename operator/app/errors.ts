@@ -51,7 +51,10 @@ export class AppError extends Error {
   readonly detail: string | undefined;
   /** The app's field → messages of a validation failure. */
   readonly fieldErrors: Record<string, string[]> | undefined;
-  /** How long the app asked us to wait (429 Retry-After). */
+  /**
+   * How long to wait before the next attempt: the app's 429 Retry-After, or, after a create that timed out (the
+   * app may still be making the record), the timeout again.
+   */
   readonly retryAfterMs: number | undefined;
 
   constructor(init: AppErrorInit) {

@@ -7,15 +7,18 @@ export {
   type DeleteOutcome,
 } from "./client.ts";
 export { AppError, type AppErrorKind } from "./errors.ts";
+export { isOffLimits, type OffLimitsFields, offLimitsReason } from "./off-limits.ts";
 export {
   APP_PROVIDERS,
   APP_SCOPES,
   AppConnection,
   AppConnectionFields,
+  AppOrganizationMembership,
   AppProvider,
   AppScope,
   AppUserSummary,
   AppWhoami,
+  roleManagesConnections,
   SECRET_FIELDS,
   type SecretField,
 } from "./schemas.ts";

@@ -32,6 +32,8 @@ export interface Exchange<T> {
   body?: unknown;
   /** The Authorization header (asked per exchange, so a renewed token is used). */
   authorization?: () => Promise<string>;
+  /** This exchange's per-attempt timeout, when not the transport's (writes get longer). */
+  timeoutMs?: number;
   /** Validates a 2xx JSON answer; absent for 204 answers. */
   answer?: z.ZodType<T>;
   /** Values to redact from any message (the request's secrets and tokens). */
@@ -72,6 +74,7 @@ export class Transport {
    */
   async send<T>(exchange: Exchange<T>): Promise<T> {
     const { method, route } = exchange;
+    const timeoutMs = exchange.timeoutMs ?? this.options.timeoutMs;
     // Durations come from the monotonic clock: they measure, they decide nothing.
     const started = performance.now();
     const sample = (status: string) =>
@@ -96,7 +99,7 @@ export class Transport {
         method,
         headers,
         body: exchange.body === undefined ? undefined : JSON.stringify(exchange.body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         dispatcher: this.agent,
         redirect: "manual",
       });
@@ -107,8 +110,10 @@ export class Transport {
     } catch (caught) {
       if ((caught as Error)?.name === "TimeoutError") {
         sample("timeout");
-        const detail = `no answer within ${this.options.timeoutMs} ms`;
-        throw fail("Timeout", { detail });
+        const detail = `no answer within ${timeoutMs} ms`;
+        // An unanswered create may still be running in the app: whoever looks for it (adoption) should wait as
+        // long again, so that a create the app is still working on has landed by then.
+        throw fail("Timeout", { detail, ...(method === "POST" ? { retryAfterMs: timeoutMs } : {}) });
       }
       sample("network");
       const cause = (caught as { cause?: { code?: string; message?: string } }).cause;

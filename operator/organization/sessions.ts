@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
+import { type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
 import { REASON, type Reason } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
@@ -10,6 +11,8 @@ import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts"
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   appTimeoutMs: number;
+  /** Per-attempt timeout of writes (create, update, delete), which some apps answer only after a provider check. */
+  appWriteTimeoutMs?: number;
   /** How long a whoami answer is trusted before it is asked again. */
   whoamiTtlMs: number;
   now(): number;
@@ -82,6 +85,7 @@ export class OrganizationSessions {
           caPem,
           insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
           timeoutMs: this.#deps.appTimeoutMs,
+          writeTimeoutMs: this.#deps.appWriteTimeoutMs,
           metrics: this.#deps.onAppRequest,
         }),
       };
@@ -106,9 +110,12 @@ export class OrganizationSessions {
   }
 }
 
-/** Asks the app who the token is, and whether it may manage connections (a list answers 403 when not). */
+/**
+ * Asks the app who the token is, and whether it may manage connections: from whoami's
+ * `organization_membership.role` when the app gives it (before any other call), else from a list answering 403.
+ */
 async function probe(organization: Organization, client: AppClient): Promise<OrganizationSession> {
-  let me: { id: number; active_organization: number | null };
+  let me: AppWhoami;
   try {
     me = await client.whoami();
   } catch (error) {
@@ -117,15 +124,31 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     throw error;
   }
   const pinned = organization.spec.organizationId;
-  if (me.active_organization == null) {
+  const active = me.active_organization;
+  if (active == null) {
     return notReady(REASON.OrganizationMismatch, "the token's user has no active organization");
   }
-  if (pinned !== undefined && pinned !== me.active_organization) {
+  if (pinned !== undefined && pinned !== active) {
     return notReady(
       REASON.OrganizationMismatch,
-      `spec.organizationId is ${pinned} but the token's active organization is ${me.active_organization}`,
+      `spec.organizationId is ${pinned} but the token's active organization is ${active}`,
     );
   }
+  // A membership of another organization says nothing about this one.
+  const membership = me.organization_membership;
+  const role =
+    membership && (membership.organization_id == null || membership.organization_id === active)
+      ? membership.role
+      : undefined;
+  const verdict = role === undefined ? "unknown" : roleManagesConnections(role);
+  if (verdict === "cannot") {
+    return notReady(
+      REASON.InsufficientRole,
+      `the token's user has role ${role} in organization ${active}; managing connections needs an owner or administrator`,
+    );
+  }
+  // One read either way: it proves the connection endpoints answer this token, and for an app that does not say
+  // the role (or says one we do not know) its 403 is how the role is learnt.
   try {
     await client.listConnections();
   } catch (error) {
@@ -136,7 +159,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
   return {
     kind: "Ready",
     organization,
-    organizationId: me.active_organization,
+    organizationId: active,
     userId: me.id,
     app: connectionsOf(client),
     tokenKind: client.tokenKind === "personalAccessToken" ? "PersonalAccessToken" : "Legacy",

@@ -27,7 +27,9 @@ export interface AppRecordView extends Partial<Omit<ManagedFields, "provider" | 
   id: number;
   provider?: string | null;
   scope?: string | null;
-  created_by?: { id: number } | null;
+  /** True on the app's internal records: never the operator's (see operator/app/off-limits.ts). */
+  is_internal?: boolean | null;
+  created_by?: { id?: number | null } | null;
   updated_at?: string | null;
 }
 

@@ -1,9 +1,11 @@
 // The rules of a ProviderConnection: a pure function from what was observed to what to do.
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
+import { isOffLimits, offLimitsReason } from "../app/off-limits.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../constants.ts";
-import { desiredFields, fieldDrift, recordMatches } from "./app-fields.ts";
+import { desiredFields, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
 import { modelConditions } from "./model-conditions.ts";
+import { planRecordSync, type RecordSync } from "./record-sync.ts";
 import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
 
 /**
@@ -118,6 +120,10 @@ function planDeletion(observed: ObservedConnection): ConnectionPlan {
   if (app.kind === "ById" && app.record === undefined) {
     return { ...base, events: [normal("Deleted", `app connection ${id} was already gone`)] };
   }
+  const notOurs = app.kind === "ById" && app.record ? offLimitsReason(app.record) : undefined;
+  if (notOurs) {
+    return { ...base, events: [normal("Orphaned", `app connection ${id} left in the app: ${notOurs}`)] };
+  }
   return {
     ...base,
     app: { kind: "delete", id },
@@ -137,7 +143,11 @@ function leftoverRecord(observed: ObservedConnection): number | undefined {
   const claimed = new Set(observed.claimedIds ?? []);
   return app.records
     .filter(
-      (r) => !claimed.has(r.id) && r.created_by?.id === organization.userId && recordMatches(desired, r),
+      (r) =>
+        !isOffLimits(r) &&
+        !claimed.has(r.id) &&
+        r.created_by?.id === organization.userId &&
+        recordMatches(desired, r),
     )
     .sort((a, b) => a.id - b.id)[0]?.id;
 }
@@ -178,33 +188,16 @@ function planSync(
   const events: PlannedEvent[] = [];
   let action: AppAction = { kind: "none" };
 
+  let recordStatus: RecordSync["status"] = {};
   if (app.kind === "ById") {
-    const record = app.record;
-    if (record === undefined) {
-      action = { kind: "create", fields: desired };
-      events.push(
-        normal("Recreated", `app connection ${status.appConnectionId} was deleted in the app; recreated it`),
-      );
-    } else {
-      const drift = fieldDrift(desired, record);
-      const changedInApp =
-        status.appUpdatedTime !== undefined && (record.updated_at ?? undefined) !== status.appUpdatedTime;
-      const newCredential = status.credentialFingerprint !== fingerprint;
-      if (changedInApp) {
-        action = { kind: "update", id: record.id, fields: desired, pushSecrets: true };
-        events.push(
-          normal("DriftCorrected", `app connection ${record.id} was changed in the app; restored it`),
-        );
-      } else if (Object.keys(drift).length > 0 || newCredential) {
-        action = { kind: "update", id: record.id, fields: drift, pushSecrets: newCredential };
-        const names = Object.keys(drift).join(", ");
-        if (names) events.push(normal("Updated", `updated ${names} of app connection ${record.id}`));
-      }
-    }
+    const sync = planRecordSync(desired, app.record, status, fingerprint);
+    action = sync.action;
+    events.push(...sync.events);
+    recordStatus = sync.status;
   } else if (app.kind === "Listed") {
     const claimed = new Set(observed.claimedIds ?? []);
     const candidates = app.records
-      .filter((r) => !claimed.has(r.id) && recordMatches(desired, r))
+      .filter((r) => !isOffLimits(r) && !claimed.has(r.id) && recordMatches(desired, r))
       .sort((a, b) => a.id - b.id);
     const existing = candidates[0];
     if (existing === undefined) {
@@ -222,6 +215,10 @@ function planSync(
       action = { kind: "update", id: existing.id, fields: desired, pushSecrets: true };
       events.push(normal("Adopted", `adopted existing app connection ${existing.id}`));
     }
+    recordStatus = {
+      appCachedAvailableModels: desired.cached_available_models ?? undefined,
+      appRefreshedTime: undefined,
+    };
   }
   if (rotated && action.kind !== "none") {
     events.push(
@@ -286,6 +283,7 @@ function planSync(
       // Any check, a transient failure too, was made for this generation (its retries follow the backoff).
       ...(modelCheck ? { modelsCheckedGeneration: connection.metadata.generation } : {}),
       ...(modelCheck && annotation !== undefined ? { refreshRequestedAt: annotation } : {}),
+      ...recordStatus,
     },
     events,
     requeueAfterMs: observed.nextModelCheckInMs,

@@ -87,6 +87,8 @@ export interface ConnectionPlan {
     modelsCheckedTime?: string;
     modelsCheckedGeneration?: number;
     refreshRequestedAt?: string;
+    appCachedAvailableModels?: string | undefined;
+    appRefreshedTime?: string | undefined;
     azure?: ProviderConnectionStatus["azure"];
   };
   events: PlannedEvent[];

@@ -318,6 +318,28 @@ describe("one request per call: the work queue, not the client, retries", () => 
     expect(error.detail).toContain("100 ms");
     expect(samples.map((sample) => sample.status)).toEqual(["timeout"]);
   });
+
+  it("gives writes their own timeout: a slow create succeeds where a read of that length would not", async () => {
+    const writes = { method: "POST", path: "/api/model-provider-connections/" };
+    server.state.injectFault({ kind: "latency", ms: 300, match: writes });
+    const app = client({ timeoutMs: 100, writeTimeoutMs: 2_000 });
+    expect(await app.createConnection({ provider: "OpenAI" })).toMatchObject({ provider: "OpenAI" });
+    server.state.injectFault({ kind: "latency", ms: 300, match: { method: "GET" } });
+    expect(await failure(app.listConnections())).toMatchObject({ kind: "Timeout" });
+  });
+
+  it("does not repeat a create that timed out, and says to wait one write timeout before looking for it", async () => {
+    server.state.injectFault({
+      kind: "latency",
+      ms: 500,
+      match: { method: "POST", path: "/api/model-provider-connections/" },
+    });
+    const error = await failure(client({ writeTimeoutMs: 100 }).createConnection({ provider: "OpenAI" }));
+    expect(error).toMatchObject({ kind: "Timeout", retryAfterMs: 100 });
+    expect(error.detail).toBe("no answer within 100 ms");
+    // The app still made the record after the client gave up: the ambiguity adoption heals.
+    await expect.poll(() => server.state.listConnections().length).toBe(1);
+  });
 });
 
 describe("TLS", () => {

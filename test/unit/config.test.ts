@@ -34,6 +34,7 @@ describe("parseConfig", () => {
       healthPort: 8081,
       logLevel: "info",
       appTimeoutMs: 10_000,
+      appWriteTimeoutMs: 30_000,
       providerTimeoutMs: 15_000,
       modelCheckBackoffMs: 5_000,
       egressAllow: [],
