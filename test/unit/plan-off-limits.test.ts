@@ -51,7 +51,7 @@ describe.each(OFF_LIMITS)("an app record that is %s", (_kind, marks) => {
     const { conn, record } = offLimits("OpenAI", OPERATOR_USER_ID, 5);
     const own = appRecord(desiredFields(conn.spec), { id: 9 });
     const plan = planConnection(observe(conn, { app: { kind: "Listed", records: [record, own] } }));
-    expect(plan.app).toMatchObject({ kind: "update", id: 9, adopt: true });
+    expect(plan.app).toMatchObject({ kind: "update", id: 9, pushSecrets: true });
   });
 
   it("is not deleted as a leftover by a deleting connection without an id", () => {

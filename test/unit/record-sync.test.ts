@@ -54,7 +54,6 @@ describe("cached_available_models", () => {
         id: 4,
         fields: { cached_available_models: "gpt-4o,gpt-4.1" },
         pushSecrets: false,
-        adopt: false,
       },
       { appCachedAvailableModels: "gpt-4o,gpt-4.1", appRefreshedTime: undefined },
     ],
@@ -100,7 +99,6 @@ describe("cached_available_models", () => {
         id: 4,
         fields: { cached_available_models: "gpt-4o" },
         pushSecrets: false,
-        adopt: false,
       },
       { appCachedAvailableModels: "gpt-4o", appRefreshedTime: undefined },
     ],
@@ -112,7 +110,7 @@ describe("cached_available_models", () => {
 });
 
 describe("a change made in the app", () => {
-  const restore = { kind: "update", id: 4, fields: managed, pushSecrets: true, adopt: false };
+  const restore = { kind: "update", id: 4, fields: managed, pushSecrets: true };
   it.each<[string, AppRecordView, ProviderConnectionStatus]>([
     ["no visible difference (a key changed by hand)", record({ updated_at: T2 }), status()],
     [
