@@ -1,5 +1,6 @@
 // The app client's one error type: every failure at the boundary becomes an AppError with a kind the operator
 // maps to a condition. Messages carry the app's own words (redacted) and never a request body or header.
+import { scrubText } from "../scrub.ts";
 
 /** What went wrong, in the operator's words. */
 export type AppErrorKind =
@@ -44,7 +45,7 @@ const TERMINAL_KINDS: ReadonlySet<AppErrorKind> = new Set([
  * A failed call to the app.
  *
  * Guarantees: `message` holds the method, route template, status, and the app's detail or field messages with
- * any secret the request carried replaced by "[redacted]"; never a request body, header or token.
+ * any secret the request carried replaced by "[REDACTED]"; never a request body, header or token.
  * `terminal` is true when repeating the same request cannot succeed (400, 401, 403, 404, other 4xx).
  */
 export class AppError extends Error {
@@ -94,11 +95,7 @@ export function kindOfStatus(status: number): AppErrorKind {
   return "Invalid";
 }
 
-/** Replaces every occurrence of each secret in `text` by "[redacted]" (secrets shorter than 4 are left). */
+/** Removes each secret (whole, in pieces of 6+ characters, URL-encoded or base64) from `text` (the app's words). */
 export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
-  }
-  return result;
+  return scrubText(text, secrets);
 }

@@ -2,11 +2,11 @@
 // response_format json_object whose content parses as JSON shows the JSON mode the app requires.
 import { APIError } from "openai";
 import { z } from "zod";
+import { scrubMessage as scrub } from "../scrub.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { capturingFetch } from "./deployment-probe.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
-import { scrub } from "./redact.ts";
 import { openAIClient, sdkRequestOptions } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";

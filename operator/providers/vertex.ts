@@ -5,8 +5,7 @@ import { z } from "zod";
 import { listedAvailability } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { guardedEndpoint } from "./guarded.ts";
-import { callSignal, failed, failureFromError, failureFromStatus, send } from "./http.ts";
-import { errorCode } from "./redact.ts";
+import { callSignal, errorCode, failed, failureFromError, failureFromStatus, send } from "./http.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
 
