@@ -48,6 +48,26 @@ export function redactShapes(text: string): string {
   return out;
 }
 
+/**
+ * The parts of a credential worth scrubbing. A service-account JSON file is mostly public words (its type,
+ * project, email, token URI) that must stay readable in messages; its secrets are the private key (also its
+ * base64 body on one line) and the key id. Any other value is secret as a whole.
+ */
+export function secretMaterial(value: string): string[] {
+  if (!value.trimStart().startsWith("{")) return [value];
+  try {
+    const file = JSON.parse(value) as { private_key?: unknown; private_key_id?: unknown };
+    const key = typeof file.private_key === "string" ? file.private_key : "";
+    const body = key.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+    const parts = [key, body, file.private_key_id].filter(
+      (part): part is string => typeof part === "string" && part.length >= 4,
+    );
+    return parts.length > 0 ? parts : [value];
+  } catch {
+    return [value];
+  }
+}
+
 /** A value and the forms it travels in: URL-encoded, base64 and base64url (each only when it differs). */
 export function secretForms(secret: string): string[] {
   const forms = new Set([secret]);

@@ -1,5 +1,6 @@
 // The app client for one Organization: the only code that speaks to Label Studio. Every endpoint of the
 // model-provider-connection API, both token kinds, and answers validated with zod.
+import { secretMaterial } from "../scrub.ts";
 import { AppError } from "./errors.ts";
 import {
   AppAccessToken,
@@ -88,9 +89,9 @@ function pathOf(route: string, id?: number): string {
 }
 
 function secretsOf(fields: AppConnectionFields): string[] {
-  return SECRET_FIELDS.map((name) => fields[name]).filter(
-    (value): value is string => typeof value === "string",
-  );
+  return SECRET_FIELDS.map((name) => fields[name])
+    .filter((value): value is string => typeof value === "string")
+    .flatMap(secretMaterial);
 }
 
 function connectionId(id: number): number {

@@ -5,6 +5,7 @@ import { type AppClient, type AppClientOptions, createAppClient } from "../app/c
 import { AppError } from "../app/errors.ts";
 import { REASON, type Reason } from "../constants.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
+import { checkSecretValue } from "../reconcile/secret-values.ts";
 
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
@@ -46,13 +47,19 @@ export class OrganizationSessions {
     const token = await this.#deps.readSecret(namespace, spec.tokenSecretRef.name);
     if (token === undefined)
       return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
-    const tokenValue = token[spec.tokenSecretRef.key];
-    if (!tokenValue) {
+    const rawToken = token[spec.tokenSecretRef.key];
+    if (!rawToken) {
       return notReady(
         REASON.SecretKeyMissing,
         `token Secret ${spec.tokenSecretRef.name} has no key ${spec.tokenSecretRef.key}`,
       );
     }
+    const checked = checkSecretValue("appToken", rawToken, {
+      secret: spec.tokenSecretRef.name,
+      key: spec.tokenSecretRef.key,
+    });
+    if (!checked.ok) return notReady(REASON.InvalidSecretValue, checked.message);
+    const tokenValue = checked.value;
     let caPem: string | undefined;
     const caRef = spec.tls?.caSecretRef;
     if (caRef) {

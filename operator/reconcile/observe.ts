@@ -5,6 +5,7 @@ import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts"
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { oneConnectionWinner } from "./plan.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
+import { checkSecretValue, type SecretValueKind } from "./secret-values.ts";
 import type { AppView, CredentialView, ObservedConnection, Sibling } from "./types.ts";
 
 /** What observing yields: the plan's input, plus what `apply` needs and the plan must not see. */
@@ -151,6 +152,14 @@ export async function observeConnection(
   };
 }
 
+/** Which rules each credential slot's value follows. */
+const SLOT_KINDS: Record<keyof Credentials, SecretValueKind> = {
+  apiKey: "apiKey",
+  authToken: "authToken",
+  credentialsJson: "serviceAccountJson",
+};
+
+/** Reads, trims and checks each referenced Secret value; an invalid one is terminal (InvalidSecretValue). */
 async function readCredentials(
   connection: ProviderConnection,
   deps: ConnectionDeps,
@@ -181,7 +190,14 @@ async function readCredentials(
         },
       };
     }
-    credentials[slot] = value;
+    const checked = checkSecretValue(SLOT_KINDS[slot], value, { secret: ref.name, key: ref.key });
+    if (!checked.ok) {
+      return {
+        credentials: {},
+        view: { kind: "Missing", reason: REASON.InvalidSecretValue, message: checked.message },
+      };
+    }
+    credentials[slot] = checked.value;
   }
   if (Object.keys(refs).length === 0 && connection.spec.azure?.provision) {
     return {

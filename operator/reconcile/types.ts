@@ -15,7 +15,7 @@ export type OrganizationView =
   | { kind: "Ready"; organization: Organization; organizationId: number; userId: number }
   | { kind: "NotReady"; reason: Reason; message: string };
 
-/** The connection's credential: present (only its fingerprint travels), or why not. */
+/** The connection's credential: usable (only its fingerprint travels), or why not (missing or invalid). */
 export type CredentialView =
   | { kind: "Ready"; fingerprint: string }
   | { kind: "Missing"; reason: Reason; message: string };
