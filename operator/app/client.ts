@@ -1,5 +1,6 @@
 // The app client for one Organization: the only code that speaks to Label Studio. Every endpoint of the
 // model-provider-connection API, both token kinds, and answers validated with zod.
+import type { ConnectionGuard } from "../providers/egress.ts";
 import { secretMaterial } from "../scrub.ts";
 import { AppError } from "./errors.ts";
 import {
@@ -40,6 +41,8 @@ export interface AppClientOptions {
   /** Called once per HTTP attempt. */
   metrics?: (sample: AppRequestSample) => void;
   logger?: AppClientLogger;
+  /** The egress guard's hooks: the app's address may not be a cloud metadata or link-local one. */
+  egress?: ConnectionGuard;
 }
 
 /** What deleteConnection found: the record was removed now, or was already gone (404). */
@@ -123,6 +126,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
     random: options.random ?? Math.random,
     metrics: options.metrics,
     logger: options.logger,
+    egress: options.egress,
   });
   const token = options.token;
   const kind = tokenKind(token);

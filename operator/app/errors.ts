@@ -21,7 +21,9 @@ export type AppErrorKind =
   /** No answer within the client's timeout. */
   | "Timeout"
   /** A 2xx answer that does not match the documented shape. */
-  | "UnexpectedResponse";
+  | "UnexpectedResponse"
+  /** The egress guard refused the app's address (cloud metadata, link-local): no request was sent. */
+  | "EgressDenied";
 
 export interface AppErrorInit {
   kind: AppErrorKind;
@@ -39,6 +41,7 @@ const TERMINAL_KINDS: ReadonlySet<AppErrorKind> = new Set([
   "Forbidden",
   "NotFound",
   "Invalid",
+  "EgressDenied",
 ]);
 
 /**
@@ -46,7 +49,8 @@ const TERMINAL_KINDS: ReadonlySet<AppErrorKind> = new Set([
  *
  * Guarantees: `message` holds the method, route template, status, and the app's detail or field messages with
  * any secret the request carried replaced by "[REDACTED]"; never a request body, header or token.
- * `terminal` is true when repeating the same request cannot succeed (400, 401, 403, 404, other 4xx).
+ * `terminal` is true when repeating the same request cannot succeed (400, 401, 403, 404, other 4xx, a
+ * refused address).
  */
 export class AppError extends Error {
   override readonly name = "AppError";

@@ -3,6 +3,7 @@
 import { getCACertificates, rootCertificates } from "node:tls";
 import { Agent, fetch } from "undici";
 import type { z } from "zod";
+import { type ConnectionGuard, egressDenial } from "../providers/egress.ts";
 import { AppError, type AppErrorInit, type AppErrorKind, kindOfStatus, redact } from "./errors.ts";
 import { AppErrorBody } from "./schemas.ts";
 
@@ -33,6 +34,8 @@ export interface TransportOptions {
   random: () => number;
   metrics?: (sample: AppRequestSample) => void;
   logger?: AppClientLogger;
+  /** Keeps every connection inside the egress guard (checked addresses only); absent: no guard. */
+  egress?: ConnectionGuard;
 }
 
 /**
@@ -83,7 +86,12 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     const ca = trustedCertificates(options.caPem);
     this.agent = new Agent({
-      connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !options.insecureSkipVerify },
+      connect: {
+        ...(ca ? { ca } : {}),
+        rejectUnauthorized: !options.insecureSkipVerify,
+        // The hook: each connection resolves once, through the guard, and goes to an address it checked.
+        ...(options.egress ? { lookup: options.egress.lookup } : {}),
+      },
     });
   }
 
@@ -141,12 +149,18 @@ export class Transport {
     }
     if (exchange.body !== undefined) headers["content-type"] = "application/json";
 
+    const url = new URL(exchange.path, this.options.baseUrl);
+    const refused = this.options.egress?.refusal(url);
+    if (refused !== undefined) {
+      return { ok: false, failure: { error: fail("EgressDenied", { detail: refused }), retryable: false } };
+    }
+
     let status: number;
     let text: string;
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await fetch(new URL(exchange.path, this.options.baseUrl), {
+      const response = await fetch(url, {
         method,
         headers,
         body: exchange.body === undefined ? undefined : JSON.stringify(exchange.body),
@@ -165,6 +179,14 @@ export class Transport {
         return {
           ok: false,
           failure: { error: fail("Timeout", { detail }), retryable: exchange.policy === "idempotent" },
+        };
+      }
+      const denied = egressDenial(caught);
+      if (denied) {
+        sample("egress_denied");
+        return {
+          ok: false,
+          failure: { error: fail("EgressDenied", { detail: denied.message }), retryable: false },
         };
       }
       sample("network");

@@ -15,6 +15,8 @@ export interface SessionDeps {
   now(): number;
   /** Called for every app request, for metrics. */
   onAppRequest?: AppClientOptions["metrics"];
+  /** The egress guard's hooks for the app's URL (no metadata or link-local address, in any spelling). */
+  egress?: AppClientOptions["egress"];
 }
 
 interface CachedSession {
@@ -89,6 +91,7 @@ export class OrganizationSessions {
           insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
           timeoutMs: this.#deps.appTimeoutMs,
           metrics: this.#deps.onAppRequest,
+          egress: this.#deps.egress,
         }),
       };
       this.#cache.set(id, cached);
@@ -154,6 +157,12 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
   const message = (error as { message?: string })?.message ?? "";
   if (kind === "Unauthorized")
     return notReady(REASON.InvalidToken, `the app rejected the token (401): ${message}`);
+  if (kind === "EgressDenied") {
+    return notReady(
+      REASON.EgressDenied,
+      `spec.url is refused by the egress guard, no request was sent: ${message}`,
+    );
+  }
   if (kind === "Forbidden") {
     return notReady(
       REASON.InsufficientRole,

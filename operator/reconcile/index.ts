@@ -103,6 +103,8 @@ export function describeFailure(error: unknown): Failure {
         message: `the app rejected the connection: ${message}`,
         terminal: true,
       };
+    case "EgressDenied":
+      return { reason: REASON.EgressDenied, message: `the egress guard refused: ${message}`, terminal: true };
     case "NotFound":
       return { reason: REASON.AppRejected, message, terminal: e.terminal ?? true };
     case "RateLimited":

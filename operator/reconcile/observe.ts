@@ -1,6 +1,7 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from "../constants.ts";
+import { desiredFields } from "./app-fields.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { oneConnectionWinner } from "./plan.ts";
@@ -78,21 +79,19 @@ export async function observeConnection(
       ? await deps.deprovision(connection)
       : undefined;
 
+  const egressDenied = deleting ? undefined : await endpointRefusal(connection, provisioned, deps);
   const siblings = siblingsOf(connection, deps);
-  // A connection that loses the one-per-organization rule neither reads the app nor checks the provider.
-  const idleDuplicate = !deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name;
-  const app = idleDuplicate ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
+  // A connection that loses the one-per-organization rule, or whose endpoint the guard refuses, neither reads
+  // the app nor checks the provider.
+  const idle =
+    (!deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name) ||
+    egressDenied !== undefined;
+  const app = idle ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
   const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
 
   let modelCheck: ObservedConnection["modelCheck"];
   let nextModelCheckInMs: number | undefined;
-  if (
-    !deleting &&
-    !idleDuplicate &&
-    hasFinalizer &&
-    credential.kind === "Ready" &&
-    organization.kind === "Ready"
-  ) {
+  if (!deleting && !idle && hasFinalizer && credential.kind === "Ready" && organization.kind === "Ready") {
     const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
     const due = modelCheckDue(
       connection,
@@ -148,8 +147,33 @@ export async function observeConnection(
       extraConditions: provision?.conditions,
       azureStatus: provision?.azureStatus,
       deprovision,
+      egressDenied,
     },
   };
+}
+
+/** Where each provider's endpoint is written in the spec, for messages. */
+const ENDPOINT_FIELD: Partial<Record<ProviderConnection["spec"]["provider"], string>> = {
+  Custom: "spec.custom.endpoint",
+  AzureOpenAI: "spec.azure.endpoint",
+  AzureAIFoundry: "spec.azureAIFoundry.endpoint",
+};
+
+/** Why the endpoint the app would be given is refused (the same rules as the provider check), if it is. */
+async function endpointRefusal(
+  connection: ProviderConnection,
+  provisioned: { deployment: string; endpoint: string } | undefined,
+  deps: ConnectionDeps,
+): Promise<string | undefined> {
+  const { endpoint } = desiredFields(connection.spec, provisioned);
+  if (!endpoint || !deps.endpointRefusal) return undefined;
+  const custom = connection.spec.provider === "Custom";
+  const why = await deps.endpointRefusal(endpoint, custom);
+  if (why === undefined) return undefined;
+  const field = provisioned
+    ? "the provisioned endpoint"
+    : (ENDPOINT_FIELD[connection.spec.provider] ?? "the endpoint");
+  return `${field} is refused by the egress guard (${why}); it is neither checked nor written to the app`;
 }
 
 /** Which rules each credential slot's value follows. */

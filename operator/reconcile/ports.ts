@@ -50,6 +50,11 @@ export interface ConnectionDeps {
   /** A Secret's decoded data, read on demand (never cached), or undefined when it does not exist. */
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   checkModels(request: ModelCheckRequest): Promise<ModelCheckView>;
+  /**
+   * Why the egress guard refuses an endpoint the app would be given (undefined: allowed, or not resolvable
+   * from here). `enforceAllowList` for Custom endpoints. Absent: no guard.
+   */
+  endpointRefusal?(url: string, enforceAllowList: boolean): Promise<string | undefined>;
   /** In-memory memory of failed checks, keyed by connection uid. */
   checkFailures: Map<string, CheckFailures>;
   /** How failed checks back off. @default CHECK_BACKOFF */

@@ -78,6 +78,8 @@ export interface ObservedConnection {
   extraConditions?: ConditionIntent[];
   /** status.azure as provisioning reports it (replaces the current one). */
   azureStatus?: ProviderConnectionStatus["azure"];
+  /** Why the endpoint the app would be given is refused by the egress guard: nothing is checked or pushed. */
+  egressDenied?: string;
   /** For a deleting provisioned connection: whether its Azure resources are removed (else the finalizer stays). */
   deprovision?: DeprovisionView;
 }
