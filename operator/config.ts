@@ -68,11 +68,33 @@ const dnsName = z
   .string()
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS subdomain name");
-const duration = z
-  .string()
-  .refine((s) => Duration.safeParse(s).success, "must be a duration such as 30s, 10m or 1h30m")
-  .transform(durationToMs)
-  .refine((ms) => ms > 0, "must be longer than 0");
+/** The longest any duration setting may be: timers cannot wait longer than 2^31 ms (~24.8 days). */
+const MAX_DURATION_MS = 24 * 3_600_000;
+
+/** A duration setting with a floor, so no setting can make the operator spin (0s, 1ms) or overflow a timer. */
+const duration = (floorMs: number) =>
+  z
+    .string()
+    .refine((s) => Duration.safeParse(s).success, "must be a duration such as 30s, 10m or 1h30m")
+    .transform(durationToMs)
+    .refine((ms) => ms > 0, "must be longer than 0")
+    .refine((ms) => ms >= floorMs, `must be at least ${formatMs(floorMs)}`)
+    .refine((ms) => ms <= MAX_DURATION_MS, "must be at most 24h");
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The floor of each duration setting (documented in README, "Limits and floors"). */
+export const DURATION_FLOORS_MS = {
+  resyncInterval: 1_000,
+  leaseDuration: 2_000,
+  renewDeadline: 1_000,
+  retryPeriod: 200,
+  appTimeout: 1_000,
+  providerTimeout: 1_000,
+  modelCheckBackoff: 100,
+} as const;
 const int = (min: number, max: number) =>
   z
     .string()
@@ -101,7 +123,11 @@ const SETTINGS = {
   kubeconfig: { schema: z.string().min(1), alsoEnv: ["KUBECONFIG"], help: "path of a kubeconfig" },
   namespace: { schema: dnsLabel, help: "watch only this namespace (default: all)" },
   concurrency: { schema: int(1, 64), default: () => "4", help: "reconciles at once, 1..64" },
-  resyncInterval: { schema: duration, default: () => "10m", help: "full resync period" },
+  resyncInterval: {
+    schema: duration(DURATION_FLOORS_MS.resyncInterval),
+    default: () => "10m",
+    help: "full resync period",
+  },
   leaderElection: { schema: bool, boolean: true, default: () => "true", help: "elect a leader with a Lease" },
   leaseName: { schema: dnsName, default: () => "modelkeys-operator", help: "the Lease's name" },
   leaseNamespace: {
@@ -110,13 +136,21 @@ const SETTINGS = {
     default: () => "modelkeys-system",
     help: "the Lease's namespace",
   },
-  leaseDuration: { schema: duration, default: () => "15s", help: "how long a Lease holds without renewal" },
+  leaseDuration: {
+    schema: duration(DURATION_FLOORS_MS.leaseDuration),
+    default: () => "15s",
+    help: "how long a Lease holds without renewal",
+  },
   renewDeadline: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.renewDeadline),
     default: () => "10s",
     help: "the leader gives up after failing to renew this long",
   },
-  retryPeriod: { schema: duration, default: () => "2s", help: "time between Lease attempts" },
+  retryPeriod: {
+    schema: duration(DURATION_FLOORS_MS.retryPeriod),
+    default: () => "2s",
+    help: "time between Lease attempts",
+  },
   identity: {
     schema: z.string().min(1).max(253),
     alsoEnv: ["POD_NAME"],
@@ -135,14 +169,18 @@ const SETTINGS = {
     help: "port of /healthz and /readyz (0: any free port)",
   },
   logLevel: { schema: z.enum(LOG_LEVELS), default: () => "info", help: LOG_LEVELS.join(" | ") },
-  appTimeout: { schema: duration, default: () => "10s", help: "timeout of one request to Label Studio" },
+  appTimeout: {
+    schema: duration(DURATION_FLOORS_MS.appTimeout),
+    default: () => "10s",
+    help: "timeout of one request to Label Studio",
+  },
   providerTimeout: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.providerTimeout),
     default: () => "15s",
     help: "timeout of one request to a model provider",
   },
   modelCheckBackoff: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.modelCheckBackoff),
     default: () => "5s",
     help: "first wait after a failed model check; doubles per failure up to 30m",
   },
