@@ -38,7 +38,9 @@ function informativeStatus(error: unknown): number | undefined {
  * list included, and the connection is pinned to the checked addresses.
  */
 export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
-  const { endpoint, name, credentials } = ctx.request;
+  const { name, credentials } = ctx.request;
+  const endpoint =
+    ctx.request.endpoint && (ctx.baseUrls.custom?.(ctx.request.endpoint) ?? ctx.request.endpoint);
   if (!endpoint || !name) return failed("Unavailable", "the custom endpoint or model name is not set");
   const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, true);
   if ("failure" in pinned) return pinned.failure;
