@@ -396,6 +396,7 @@ describe("what the hostile inputs did not do", () => {
     const bodies = world.app.state.requests.map((r) => JSON.stringify(r.body ?? ""));
     for (const { value } of [...BAD_VALUES, ...BAD_KEY_FILES]) {
       const probe = value.trim().slice(0, 20);
+      if (probe.length < 8) continue; // the blank value: nothing to look for
       expect(bodies.some((b) => b.includes(JSON.stringify(probe).slice(1, -1)))).toBe(false);
     }
     const endpoints = world.app.state.listConnections().map((r) => r.endpoint);
