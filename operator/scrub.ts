@@ -90,15 +90,34 @@ export function secretForms(secret: string): string[] {
  * surrounds it. Caveats: text beyond the first few thousand characters is dropped, not scanned.
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  const values = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
-  if (values.length === 0) return text;
-  const forms = [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
-  let out = text.length > MAX_SCANNED ? `${text.slice(0, MAX_SCANNED)}…` : text;
-  for (const form of forms) if (form.length >= 4) out = out.split(form).join(REDACTED);
+  const forms = formsOf(secrets);
+  if (forms.length === 0) return text;
+  const out = removeWhole(text.length > MAX_SCANNED ? `${text.slice(0, MAX_SCANNED)}…` : text, forms);
   return redactFragments(
     out,
     forms.filter((f) => f.length >= MIN_FRAGMENT),
   );
+}
+
+/**
+ * `text` with each known secret removed whole, in every form (as written, URL-encoded, base64), but not in
+ * pieces: for the operator's own tool output (Pulumi's), where a secret may be an ordinary word such as a
+ * passphrase and the words around it must stay readable. Text from the app or a provider takes
+ * {@link scrubSecrets}.
+ */
+export function removeSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  return removeWhole(text, formsOf(secrets));
+}
+
+function formsOf(secrets: readonly (string | undefined)[]): string[] {
+  const values = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+  return [...new Set(values.flatMap(secretForms))].sort((a, b) => b.length - a.length);
+}
+
+function removeWhole(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const form of forms) if (form.length >= 4) out = out.split(form).join(REDACTED);
+  return out;
 }
 
 /** Both: known secrets in any piece or form, then secret shapes. For any text that came from outside. */
