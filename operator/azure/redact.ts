@@ -7,8 +7,7 @@ const MAX_MESSAGE = 1024;
 
 /**
  * `text` without any of `secrets` (whole: as written, URL- or base64-encoded, JSON-escaped) nor token-like
- * strings, reduced to
- * its `error:` lines when it has some, and cut to {@link MAX_MESSAGE} characters.
+ * strings, reduced to its `error:` lines when it has some, and cut to {@link MAX_MESSAGE} characters.
  */
 export function redactPulumiMessage(text: string, secrets: readonly (string | undefined)[]): string {
   const values = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
