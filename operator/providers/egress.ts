@@ -74,6 +74,11 @@ export interface EgressGuard {
   pin(decision: EgressAllowed, options?: { enforceAllowList?: boolean }): PinnedFetch;
   /** The hooks a long-lived client (the app's) needs to keep each of its connections inside the guard. */
   connections(options?: { enforceAllowList?: boolean }): ConnectionGuard;
+  /**
+   * A fetch for fixed provider hosts (api.openai.com, …): the refusals apply to every connection it opens
+   * (one shared keep-alive pool), and it follows no redirects. A refusal rejects with an EgressDeniedError cause.
+   */
+  readonly fetch: typeof fetch;
 }
 
 /**
@@ -278,7 +283,25 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
     },
   });
 
-  return { allowList, check, pin, connections };
+  // Created on first use: most guards (tests, the app client's) never fetch through it.
+  let shared: { agent: Agent; hooks: ConnectionGuard } | undefined;
+  const guardedFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    shared ??= (() => {
+      const hooks = connections({ enforceAllowList: false });
+      return { hooks, agent: new Agent({ connect: { lookup: hooks.lookup } as never }) };
+    })();
+    const target = new URL(input instanceof Request ? input.url : String(input));
+    const refused = shared.hooks.refusal(target);
+    if (refused !== undefined) {
+      return Promise.reject(new TypeError("fetch failed", { cause: new EgressDeniedError(refused) }));
+    }
+    return undiciFetch(
+      input as never,
+      { ...(init as object), redirect: "manual", dispatcher: shared.agent } as never,
+    );
+  }) as unknown as typeof fetch;
+
+  return { allowList, check, pin, connections, fetch: guardedFetch };
 }
 
 /** Finds an EgressDeniedError in an error's cause chain (fetch wraps connect errors). */

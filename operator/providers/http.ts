@@ -32,7 +32,7 @@ export async function send(
   url: string,
   init: RequestInit & { fetch?: typeof fetch } = {},
 ): Promise<HttpAnswer> {
-  const { fetch: fetchImpl = fetch, ...rest } = init;
+  const { fetch: fetchImpl = ctx.egress.fetch, ...rest } = init;
   const response = await fetchImpl(url, { ...rest, signal: callSignal(ctx), redirect: "manual" });
   const text = await response.text();
   let body: unknown = text;

@@ -134,7 +134,7 @@ async function accessToken(
     fetchImpl = pinned.fetch;
     close = pinned.close;
   }
-  const transporter = new gaxios.Gaxios(fetchImpl ? { fetchImplementation: fetchImpl } : {});
+  const transporter = new gaxios.Gaxios({ fetchImplementation: fetchImpl ?? ctx.egress.fetch });
   transporter.interceptors.request.add({
     resolved: async (config) => {
       if (String(config.url) === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);

@@ -256,3 +256,28 @@ describe("egress guard: a client's connections", () => {
     }
   });
 });
+
+describe("egress guard: fixed provider hosts", () => {
+  it("the guard's fetch refuses a metadata address, literal or behind a name, before connecting", async () => {
+    const guard = createEgressGuard({ resolve: table({ "api.evil.test": [v4("169.254.169.254")] }) });
+    for (const url of ["http://169.254.169.254/v1/models", "http://api.evil.test/v1/models"]) {
+      await expect(guard.fetch(url)).rejects.toSatisfy((error: Error) =>
+        /cloud metadata/.test(String((error.cause as Error | undefined)?.message)),
+      );
+    }
+  });
+
+  it.each([
+    ["OpenAI", { openai: "http://169.254.169.254/v1" }],
+    ["Anthropic", { anthropic: "http://[::ffff:a9fe:a9fe]/v1" }],
+    ["Gemini", { gemini: "http://0xA9FEA9FE/v1beta" }],
+  ] as const)("a %s check aimed at a metadata address ends EgressDenied", async (provider, baseUrls) => {
+    const { checkModels, loadCatalogue } = await import("../../operator/providers/index.ts");
+    const result = await checkModels(
+      { provider, credentials: { apiKey: "canary-fixed-host-key-3b8e" } },
+      { catalogue: loadCatalogue(), baseUrls, timeoutMs: 2000 },
+    );
+    expect(result.outcome).toBe("EgressDenied");
+    expect(result.message).not.toContain("canary-fixed-host-key-3b8e");
+  });
+});
