@@ -9,10 +9,11 @@ export default defineConfig({
   test: {
     // Two CPU cores serve the API server, etcd and the tests alike.
     maxWorkers: 2,
-    // In CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" closing line.
-    reporters: process.env.CI
-      ? ["default", ["json", { outputFile: ".modelkeys/vitest-report.json" }]]
-      : ["default"],
+    // In CI (and under .ci/run anywhere) a JSON report too, from which .ci/run prints the plain closing line.
+    reporters:
+      process.env.CI || process.env.MODELKEYS_TEST_REPORT
+        ? ["default", ["json", { outputFile: ".modelkeys/vitest-report.json" }]]
+        : ["default"],
     projects: [
       {
         extends: true,

@@ -1,6 +1,6 @@
 // The ProviderConnection kind: one model-provider connection of an organization, synced into the app.
 import { z } from "zod";
-import { Conditions, Duration, LocalObjectRef } from "./common.ts";
+import { Conditions, Duration, durationToMs, LocalObjectRef } from "./common.ts";
 import {
   ApiKeyBlock,
   AzureAIFoundryBlock,
@@ -8,6 +8,9 @@ import {
   CustomBlock,
   VertexAIBlock,
 } from "./provider-blocks.ts";
+
+/** The shortest refreshInterval the API server accepts (and the operator applies to older objects). */
+export const MIN_REFRESH_INTERVAL_MS = 60_000;
 
 export const PROVIDER_CONNECTION_KIND = "ProviderConnection";
 export const PROVIDER_CONNECTION_PLURAL = "providerconnections";
@@ -68,7 +71,21 @@ export const ProviderConnectionSpec = z
       .enum(["Delete", "Orphan"])
       .default("Delete")
       .meta({ description: "Delete removes the app's record with the connection; Orphan leaves it." }),
-    refreshInterval: Duration.default("1h").meta({ description: "How often the models are checked again." }),
+    refreshInterval: Duration.refine(
+      (text) => durationToMs(text) >= MIN_REFRESH_INTERVAL_MS,
+      "refreshInterval must be at least 1m",
+    )
+      .default("1h")
+      .meta({
+        description: "How often the models are checked again; at least 1m.",
+        "x-kubernetes-validations": [
+          {
+            // A shorter interval would ask the provider several times a second, for every connection, forever.
+            rule: "duration(self) >= duration('1m')",
+            message: "refreshInterval must be at least 1m",
+          },
+        ],
+      }),
   })
   .strict()
   .meta({

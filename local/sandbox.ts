@@ -5,9 +5,16 @@ import { delimiter, isAbsolute, join, relative, resolve } from "node:path";
 import type { ProviderBaseUrls } from "../operator/providers/types.ts";
 import { type AppServer, startAppServer } from "./app/server.ts";
 import { type ControlPlane, REPO_ROOT, startControlPlane } from "./controlplane/controlplane.ts";
-import { applyManifests, crdNames, waitForCrdsEstablished } from "./controlplane/kubectl.ts";
-import { type ProviderStandIns, startProviderStandIns } from "./providers/index.ts";
-import { exampleCredentials, exampleFiles } from "./sandbox-examples.ts";
+import {
+  applyManifests,
+  applyManifestText,
+  crdNames,
+  waitForCrdsEstablished,
+} from "./controlplane/kubectl.ts";
+import { type ProviderStandIns, startOpenAIStandIn, startProviderStandIns } from "./providers/index.ts";
+import type { OpenAIBehaviour } from "./providers/openai.ts";
+import type { StandIn } from "./providers/stand-in.ts";
+import { exampleCredentials, localExamples } from "./sandbox-examples.ts";
 
 /** The port the examples' Organization points at (examples/organization.yaml). */
 export const SANDBOX_APP_PORT = 8765;
@@ -69,11 +76,12 @@ export async function startLocalEnvironment(
 
   let app: AppServer | undefined;
   let providers: ProviderStandIns | undefined;
+  let customServer: StandIn<OpenAIBehaviour> | undefined;
   let controlPlane: ControlPlane | undefined;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
-      await Promise.allSettled([app?.stop(), providers?.stop()]);
+      await Promise.allSettled([app?.stop(), providers?.stop(), customServer?.stop()]);
       await controlPlane?.stop();
     })();
     return stopped;
@@ -100,6 +108,22 @@ export async function startLocalEnvironment(
     });
     gemini.set({ keys: credentials.geminiKeys });
     anthropic.set({ keys: credentials.anthropicKeys });
+    // The Custom example's model server: an OpenAI-format server with JSON mode, serving its model name.
+    customServer = await startOpenAIStandIn(
+      { host: "127.0.0.1" },
+      {
+        keys: credentials.custom.keys,
+        models: credentials.custom.models,
+        jsonMode: "supported",
+        deployments: {},
+      },
+    );
+    // Each Vertex AI example gets a key generated now (never stored in the repository) that the stand-in trusts.
+    const keyFiles = new Map<string, string>();
+    for (const file of credentials.vertexKeyFiles) {
+      const account = providers.vertex.createServiceAccount({ projectId: file.projectId, email: file.email });
+      keyFiles.set(`${file.namespace}/${file.secret}/${file.key}`, account.json);
+    }
     log.info(
       {
         event: "local.providers.started",
@@ -107,8 +131,9 @@ export async function startLocalEnvironment(
         gemini: gemini.url,
         anthropic: anthropic.url,
         vertexAI: providers.vertex.url,
+        custom: customServer.url,
       },
-      "local stand-ins for OpenAI, Gemini, Anthropic, Vertex AI, Azure OpenAI and Azure AI Foundry — not the real providers; Custom endpoints are reached as written",
+      "local stand-ins for OpenAI, Gemini, Anthropic, Vertex AI, Azure OpenAI, Azure AI Foundry and the Custom example's model server — not the real providers",
     );
 
     checkpoint();
@@ -131,11 +156,23 @@ export async function startLocalEnvironment(
     log.info({ event: "local.installed", manifest: "dist/install.yaml" });
 
     checkpoint();
-    const files = await exampleFiles(examplesDir);
-    await applyManifests(files, kubectl);
-    log.info({ event: "local.examples.applied", files: files.length });
+    const examples = await localExamples(examplesDir, keyFiles);
+    await applyManifestText(examples.manifests, kubectl);
+    log.info({ event: "local.examples.applied", files: examples.applied });
+    for (const { file, reason } of examples.skipped) {
+      log.info(
+        { event: "local.example.skipped", file, reason },
+        `examples/${file} is not applied: ${reason}`,
+      );
+    }
 
-    const baseUrls = providers.baseUrls;
+    const customUrl = `${customServer.url}/v1`;
+    const customEndpoints = new Set(credentials.custom.endpoints);
+    const baseUrls: ProviderBaseUrls = {
+      ...providers.baseUrls,
+      // Only the examples' endpoints: a Custom connection someone adds is reached as written.
+      custom: (endpoint) => (customEndpoints.has(endpoint) ? customUrl : endpoint),
+    };
     return {
       operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
       adminKubeconfigPath: controlPlane.kubeconfigPath,

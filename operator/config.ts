@@ -66,11 +66,27 @@ export interface Config {
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** The floor of each duration setting (documented in README, "Limits and floors"). */
+export const DURATION_FLOORS_MS = {
+  resyncInterval: 1_000,
+  leaseDuration: 2_000,
+  renewDeadline: 1_000,
+  retryPeriod: 200,
+  appTimeout: 1_000,
+  appWriteTimeout: 1_000,
+  providerTimeout: 1_000,
+  modelCheckBackoff: 100,
+} as const;
+
 const SETTINGS = {
   kubeconfig: { schema: z.string().min(1), alsoEnv: ["KUBECONFIG"], help: "path of a kubeconfig" },
   namespace: { schema: dnsLabel, help: "watch only this namespace (default: all)" },
   concurrency: { schema: int(1, 64), default: () => "4", help: "reconciles at once, 1..64" },
-  resyncInterval: { schema: duration, default: () => "10m", help: "full resync period" },
+  resyncInterval: {
+    schema: duration(DURATION_FLOORS_MS.resyncInterval),
+    default: () => "10m",
+    help: "full resync period",
+  },
   leaderElection: { schema: bool, boolean: true, default: () => "true", help: "elect a leader with a Lease" },
   leaseName: { schema: dnsName, default: () => "modelkeys-operator", help: "the Lease's name" },
   leaseNamespace: {
@@ -79,13 +95,21 @@ const SETTINGS = {
     default: () => "modelkeys-system",
     help: "the Lease's namespace",
   },
-  leaseDuration: { schema: duration, default: () => "15s", help: "how long a Lease holds without renewal" },
+  leaseDuration: {
+    schema: duration(DURATION_FLOORS_MS.leaseDuration),
+    default: () => "15s",
+    help: "how long a Lease holds without renewal",
+  },
   renewDeadline: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.renewDeadline),
     default: () => "10s",
     help: "the leader gives up after failing to renew this long",
   },
-  retryPeriod: { schema: duration, default: () => "2s", help: "time between Lease attempts" },
+  retryPeriod: {
+    schema: duration(DURATION_FLOORS_MS.retryPeriod),
+    default: () => "2s",
+    help: "time between Lease attempts",
+  },
   identity: {
     schema: z.string().min(1).max(253),
     alsoEnv: ["POD_NAME"],
@@ -104,19 +128,23 @@ const SETTINGS = {
     help: "port of /healthz and /readyz (0: any free port)",
   },
   logLevel: { schema: z.enum(LOG_LEVELS), default: () => "info", help: LOG_LEVELS.join(" | ") },
-  appTimeout: { schema: duration, default: () => "10s", help: "timeout of one read from Label Studio" },
+  appTimeout: {
+    schema: duration(DURATION_FLOORS_MS.appTimeout),
+    default: () => "10s",
+    help: "timeout of one read from Label Studio",
+  },
   appWriteTimeout: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.appWriteTimeout),
     default: () => "30s",
     help: "timeout of one write to Label Studio (some versions check the key with the provider first)",
   },
   providerTimeout: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.providerTimeout),
     default: () => "15s",
     help: "timeout of one request to a model provider",
   },
   modelCheckBackoff: {
-    schema: duration,
+    schema: duration(DURATION_FLOORS_MS.modelCheckBackoff),
     default: () => "5s",
     help: "first wait after a failed model check; doubles per failure up to 30m",
   },

@@ -33,6 +33,7 @@ export const REASON = {
   OrganizationNotReady: "OrganizationNotReady",
   SecretNotFound: "SecretNotFound",
   SecretKeyMissing: "SecretKeyMissing",
+  InvalidSecretValue: "InvalidSecretValue",
   InvalidToken: "InvalidToken",
   InsufficientRole: "InsufficientRole",
   OrganizationMismatch: "OrganizationMismatch",

@@ -19,6 +19,7 @@ import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { reconcileOrganization } from "./organization/reconcile.ts";
 import { OrganizationSessions } from "./organization/sessions.ts";
+import { createEgressGuard } from "./providers/egress.ts";
 import type { ModelCheck, ModelCheckRequest } from "./providers/types.ts";
 import { createWorkQueue } from "./queue.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
@@ -84,12 +85,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clock,
   }) as unknown as Cache<Organization>;
 
+  const egress = createEgressGuard({ allow: config.egressAllow });
   const sessions = new OrganizationSessions({
     readSecret: (ns, name) => kube.readSecret(ns, name),
     appTimeoutMs: config.appTimeoutMs,
     appWriteTimeoutMs: config.appWriteTimeoutMs,
     whoamiTtlMs: config.resyncIntervalMs,
     now: () => clock.now(),
+    // The app's URL passes the guard's refusals; the allow list narrows provider endpoints only.
+    egress: egress.connections({ enforceAllowList: false }),
     onAppRequest: ({ method, route, status, seconds }) => {
       metrics.appRequestsTotal.inc({ method, route, code: status });
       metrics.appRequestDuration.observe({ method, route }, seconds);
@@ -104,6 +108,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
     session: (organization) => sessions.session(organization),
     readSecret: (ns, name) => kube.readSecret(ns, name),
     checkModels: options.checkModels,
+    endpointRefusal: async (url, enforceAllowList) => {
+      const decision = await egress.check(url, { enforceAllowList });
+      // A name that does not resolve here may resolve where the app runs: only a refusal holds the sync.
+      return decision.allowed || decision.unresolved ? undefined : decision.reason;
+    },
     checkFailures: new Map(),
     checkBackoff: { ...CHECK_BACKOFF, baseMs: config.modelCheckBackoffMs },
     provision: options.provisioning?.provision,

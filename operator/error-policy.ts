@@ -33,7 +33,7 @@ export type ErrorVerdict =
  * Decides what an error from a reconcile means.
  *
  * Guarantees: every value maps to a verdict (nothing throws); a {@link TerminalError} keeps its reason; an
- * {@link AppError} maps by kind (401 InvalidToken, 403 InsufficientRole, 400/404/3xx AppRejected wait; 429, 5xx,
+ * {@link AppError} maps by kind (401 InvalidToken, 403 InsufficientRole, 400/404/3xx AppRejected and a refused address EgressDenied wait; 429, 5xx,
  * network and timeout AppUnreachable retry); anything else retries as `Reconciling`.
  * Assumptions: messages of the errors it reads are already redacted (AppError and TerminalError promise it).
  */
@@ -67,6 +67,11 @@ const APP_ERROR_POLICY: Record<
   Network: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
   Timeout: { action: "retry", reason: REASON.AppUnreachable, says: "the app is unreachable" },
   UnexpectedResponse: { action: "retry", reason: REASON.Reconciling, says: "reconcile failed" },
+  EgressDenied: {
+    action: "wait",
+    reason: REASON.EgressDenied,
+    says: "the Organization's spec.url is refused by the egress guard, no request was sent",
+  },
 };
 
 function appErrorVerdict(error: AppError): ErrorVerdict {

@@ -1,12 +1,12 @@
 // Structured JSON logs (pino) that cannot carry secrets: sensitive keys are censored at any depth and free text
-// (messages, error messages and stacks) is scrubbed of tokens, API keys and PEM blocks.
+// (messages, error messages and stacks) is scrubbed of secret shapes by the one scrubber (scrub.ts).
 import { type DestinationStream, type Logger, pino } from "pino";
 import type { LogLevel } from "./config.ts";
+import { REDACTED, redactShapes } from "./scrub.ts";
 
 export type { Logger } from "pino";
 
-/** What replaces a secret in a log line. */
-export const REDACTED = "[REDACTED]";
+export { REDACTED };
 
 /** Keys whose values are secrets wherever they appear (compared case-insensitively, `-` and `_` ignored). */
 const SECRET_KEYS = [
@@ -46,37 +46,8 @@ export const REDACT_PATHS = [
   'headers["api-key"]',
 ];
 
-const TEXT_RULES: [RegExp, string | ((...m: string[]) => string)][] = [
-  // PEM blocks, also inside JSON where newlines are escaped.
-  [/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g, REDACTED],
-  // Authorization header values (a plain word after "Token" in prose is left alone).
-  [
-    /\b([Bb]earer|BEARER|Token|TOKEN|Basic|BASIC)\s+([A-Za-z0-9._~+/=-]{8,})/g,
-    (m, scheme, value) => (/[0-9]/.test(value) || value.length >= 20 ? `${scheme} ${REDACTED}` : m),
-  ],
-  // JWTs (header.payload.signature, base64url), as used by personal access tokens.
-  [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, REDACTED],
-  // OpenAI / Anthropic style keys (sk-..., sk-proj-..., sk-ant-...).
-  [/\bsk-[A-Za-z0-9_-]{16,}/g, REDACTED],
-  // Google API keys.
-  [/\bAIza[0-9A-Za-z_-]{30,}/g, REDACTED],
-  // key=value and "key": "value" pairs with a secret-sounding key.
-  [
-    /\b(api[-_]?key|x-api-key|auth[-_]?token|access[-_]?token|refresh[-_]?token|token|password|passphrase|client[-_]?secret|private[-_]?key)(\\?["']?\s*[:=]\s*\\?["']?)([^\s"'\\,&;}]+)/gi,
-    (_m, key, sep) => `${key}${sep}${REDACTED}`,
-  ],
-  // Credentials in URLs.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):[^/\s@]+@/gi, (_m, head) => `${head}:${REDACTED}@`],
-];
-
-/** Scrubs free text of bearer/token values, JWTs, `sk-` keys, Google API keys, `key=value` secrets and PEM blocks. */
-export function redactText(text: string): string {
-  let out = text;
-  for (const [pattern, replacement] of TEXT_RULES) {
-    out = out.replace(pattern, replacement as string);
-  }
-  return out;
-}
+/** Scrubs free text of secret shapes: bearer/token values, JWTs, `sk-` and Google keys, `key=value`, PEM blocks. */
+export const redactText: (text: string) => string = redactShapes;
 
 /**
  * A copy of `value` with secret keys censored at any depth, every string scrubbed by {@link redactText}, the `data`

@@ -157,12 +157,24 @@ export const dnsName = z
   .string()
   .max(253)
   .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a DNS subdomain name");
-/** A Kubernetes-style duration, in milliseconds. */
-export const duration = z
-  .string()
-  .refine((s) => Duration.safeParse(s).success, "must be a duration such as 30s, 10m or 1h30m")
-  .transform(durationToMs)
-  .refine((ms) => ms > 0, "must be longer than 0");
+/** The longest any duration setting may be: timers cannot wait longer than 2^31 ms (~24.8 days). */
+const MAX_DURATION_MS = 24 * 3_600_000;
+/**
+ * A Kubernetes-style duration, in milliseconds, with a floor, so no setting can make the operator spin (0s,
+ * 1ms) or overflow a timer.
+ */
+export const duration = (floorMs: number) =>
+  z
+    .string()
+    .refine((s) => Duration.safeParse(s).success, "must be a duration such as 30s, 10m or 1h30m")
+    .transform(durationToMs)
+    .refine((ms) => ms > 0, "must be longer than 0")
+    .refine((ms) => ms >= floorMs, `must be at least ${formatMs(floorMs)}`)
+    .refine((ms) => ms <= MAX_DURATION_MS, "must be at most 24h");
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
 /** A whole number in [min, max]. */
 export const int = (min: number, max: number) =>
   z

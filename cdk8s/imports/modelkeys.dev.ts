@@ -432,7 +432,7 @@ export interface ProviderConnectionSpec {
   readonly deletionPolicy?: ProviderConnectionSpecDeletionPolicy;
 
   /**
-   * How often the models are checked again.
+   * How often the models are checked again; at least 1m.
    *
    * @schema ProviderConnectionSpec#refreshInterval
    */

@@ -60,21 +60,40 @@ export interface ApplyOptions {
  * applying the same object at once can race on its creation. Throws with kubectl's stderr on failure.
  */
 export async function applyManifests(files: string[], options: ApplyOptions): Promise<string> {
+  return apply(
+    files.flatMap((file) => ["-f", file]),
+    undefined,
+    files.join(", "),
+    options,
+  );
+}
+
+/** {@link applyManifests} of a YAML stream given as text (through stdin: nothing is written to disk). */
+export async function applyManifestText(text: string, options: ApplyOptions): Promise<string> {
+  return apply(["-f", "-"], text, "manifests from stdin", options);
+}
+
+async function apply(
+  sources: string[],
+  input: string | undefined,
+  what: string,
+  options: ApplyOptions,
+): Promise<string> {
   const args = [
     "apply",
     "--server-side",
     "--force-conflicts",
     `--field-manager=${options.fieldManager ?? "modelkeys-harness"}`,
-    ...files.flatMap((file) => ["-f", file]),
+    ...sources,
   ];
   const attempts = options.attempts ?? 3;
   let last: KubectlResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    last = await runKubectl(options.kubectlPath, args, { kubeconfig: options.kubeconfig });
+    last = await runKubectl(options.kubectlPath, args, { kubeconfig: options.kubeconfig, input });
     if (last.code === 0) return last.stdout;
     await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
   }
-  throw new Error(`kubectl apply of ${files.join(", ")} failed: ${last?.stderr.trim()}`);
+  throw new Error(`kubectl apply of ${what} failed: ${last?.stderr.trim()}`);
 }
 
 /** The names of the CustomResourceDefinitions in the given manifest files. */

@@ -1,5 +1,7 @@
 // The app client for one Organization: the only code that speaks to Label Studio. Every endpoint of the
 // model-provider-connection API, both token kinds, and answers validated with zod.
+import type { ConnectionGuard } from "../providers/egress.ts";
+import { secretMaterial } from "../scrub.ts";
 import { AppError } from "./errors.ts";
 import {
   AppAccessToken,
@@ -41,6 +43,8 @@ export interface AppClientOptions {
   /** Called once per HTTP request. */
   metrics?: (sample: AppRequestSample) => void;
   logger?: AppClientLogger;
+  /** The egress guard's hooks: the app's address may not be a cloud metadata or link-local one. */
+  egress?: ConnectionGuard;
 }
 
 /** What deleteConnection found: the record was removed now, or was already gone (404). */
@@ -89,9 +93,9 @@ function pathOf(route: string, id?: number): string {
 }
 
 function secretsOf(fields: AppConnectionFields): string[] {
-  return SECRET_FIELDS.map((name) => fields[name]).filter(
-    (value): value is string => typeof value === "string",
-  );
+  return SECRET_FIELDS.map((name) => fields[name])
+    .filter((value): value is string => typeof value === "string")
+    .flatMap(secretMaterial);
 }
 
 function connectionId(id: number): number {
@@ -118,6 +122,7 @@ export function createAppClient(options: AppClientOptions): AppClient {
     timeoutMs: options.timeoutMs ?? 10_000,
     now,
     metrics: options.metrics,
+    egress: options.egress,
   });
   const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
   const token = options.token;

@@ -1,6 +1,7 @@
 // The app client's one error type: every failure at the boundary becomes an AppError with a kind that the error
 // policy (operator/error-policy.ts) maps to a condition. Messages carry the app's own words (redacted) and never
 // a request body or header.
+import { scrubText } from "../scrub.ts";
 
 /** What went wrong, in the operator's words. */
 export type AppErrorKind =
@@ -21,7 +22,9 @@ export type AppErrorKind =
   /** No answer within the client's timeout. */
   | "Timeout"
   /** A 2xx answer that does not match the documented shape. */
-  | "UnexpectedResponse";
+  | "UnexpectedResponse"
+  /** The egress guard refused the app's address (cloud metadata, link-local): no request was sent. */
+  | "EgressDenied";
 
 export interface AppErrorInit {
   kind: AppErrorKind;
@@ -38,7 +41,7 @@ export interface AppErrorInit {
  * A failed call to the app.
  *
  * Guarantees: `message` holds the method, route template, status, and the app's detail or field messages with
- * any secret the request carried replaced by "[redacted]"; never a request body, header or token. Whether
+ * any secret the request carried replaced by "[REDACTED]"; never a request body, header or token. Whether
  * retrying can help is the error policy's call (operator/error-policy.ts), by `kind`.
  */
 export class AppError extends Error {
@@ -89,11 +92,7 @@ export function kindOfStatus(status: number): AppErrorKind {
   return "Invalid";
 }
 
-/** Replaces every occurrence of each secret in `text` by "[redacted]" (secrets shorter than 4 are left). */
+/** Removes each secret (whole, in pieces of 6+ characters, URL-encoded or base64) from `text` (the app's words). */
 export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) result = result.split(secret).join("[redacted]");
-  }
-  return result;
+  return scrubText(text, secrets);
 }

@@ -4,6 +4,7 @@
 import { getCACertificates, rootCertificates } from "node:tls";
 import { Agent, fetch } from "undici";
 import type { z } from "zod";
+import { type ConnectionGuard, egressDenial } from "../providers/egress.ts";
 import { AppError, type AppErrorInit, type AppErrorKind, kindOfStatus, redact } from "./errors.ts";
 import { AppErrorBody } from "./schemas.ts";
 
@@ -23,6 +24,8 @@ export interface TransportOptions {
   /** Clock for Retry-After dates. */
   now: () => number;
   metrics?: (sample: AppRequestSample) => void;
+  /** Keeps every connection inside the egress guard (checked addresses only); absent: no guard. */
+  egress?: ConnectionGuard;
 }
 
 export interface Exchange<T> {
@@ -56,7 +59,12 @@ export class Transport {
   constructor(private readonly options: TransportOptions) {
     const ca = trustedCertificates(options.caPem);
     this.agent = new Agent({
-      connect: { ...(ca ? { ca } : {}), rejectUnauthorized: !options.insecureSkipVerify },
+      connect: {
+        ...(ca ? { ca } : {}),
+        rejectUnauthorized: !options.insecureSkipVerify,
+        // The hook: each connection resolves once, through the guard, and goes to an address it checked.
+        ...(options.egress ? { lookup: options.egress.lookup } : {}),
+      },
     });
   }
 
@@ -90,12 +98,18 @@ export class Transport {
     }
     if (exchange.body !== undefined) headers["content-type"] = "application/json";
 
+    const url = new URL(exchange.path, this.options.baseUrl);
+    const refused = this.options.egress?.refusal(url);
+    if (refused !== undefined) {
+      throw fail("EgressDenied", { detail: refused });
+    }
+
     let status: number;
     let text: string;
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await fetch(new URL(exchange.path, this.options.baseUrl), {
+      const response = await fetch(url, {
         method,
         headers,
         body: exchange.body === undefined ? undefined : JSON.stringify(exchange.body),
@@ -114,6 +128,11 @@ export class Transport {
         // An unanswered create may still be running in the app: whoever looks for it (adoption) should wait as
         // long again, so that a create the app is still working on has landed by then.
         throw fail("Timeout", { detail, ...(method === "POST" ? { retryAfterMs: timeoutMs } : {}) });
+      }
+      const denied = egressDenial(caught);
+      if (denied) {
+        sample("egress_denied");
+        throw fail("EgressDenied", { detail: denied.message });
       }
       sample("network");
       const cause = (caught as { cause?: { code?: string; message?: string } }).cause;

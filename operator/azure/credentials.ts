@@ -1,5 +1,6 @@
 // How the operator signs in to Azure for one account: the service principal in the Secret the account names,
 // or the operator's workload identity (the variables the Azure workload identity webhook injects).
+import { checkSecretValue } from "../reconcile/secret-values.ts";
 import type { AzureCredentials } from "./provisioner.ts";
 
 /** The keys a service principal Secret holds. */
@@ -39,6 +40,13 @@ export function servicePrincipalFrom(
       kind: "Missing",
       message: `Azure credentials Secret ${secretName} has no ${missing.join(", ")}`,
     };
+  }
+  // Checked like every credential before it leaves the process (control or non-ASCII bytes, size).
+  for (const key of SERVICE_PRINCIPAL_KEYS) {
+    const raw = key === "subscriptionId" && accountSubscriptionId !== undefined ? undefined : data[key];
+    const checked =
+      raw === undefined ? undefined : checkSecretValue("apiKey", raw, { secret: secretName, key });
+    if (checked && !checked.ok) return { kind: "Missing", message: `Azure credentials ${checked.message}` };
   }
   return {
     kind: "Ready",

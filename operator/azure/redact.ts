@@ -1,22 +1,18 @@
 // Makes Pulumi's error output safe for status conditions and logs: removes every known secret value, then
 // the usual token shapes, keeps the lines that say what failed, and bounds the length.
-import { REDACTED, redactText } from "../log.ts";
+import { redactText } from "../log.ts";
+import { removeSecrets } from "../scrub.ts";
 
 const MAX_MESSAGE = 1024;
 
 /**
- * `text` without any of `secrets` (exact values, also base64-encoded) nor token-like strings, reduced to
- * its `error:` lines when it has some, and cut to {@link MAX_MESSAGE} characters.
+ * `text` without any of `secrets` (whole: as written, URL- or base64-encoded, JSON-escaped) nor token-like
+ * strings, reduced to its `error:` lines when it has some, and cut to {@link MAX_MESSAGE} characters.
  */
 export function redactPulumiMessage(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
   const values = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-  // Longest first, so a secret that contains another is removed whole.
-  for (const value of [...values].sort((a, b) => b.length - a.length)) {
-    for (const form of [value, Buffer.from(value).toString("base64"), JSON.stringify(value).slice(1, -1)]) {
-      out = out.split(form).join(REDACTED);
-    }
-  }
+  // JSON-escaped too: Pulumi prints values inside JSON documents.
+  let out = removeSecrets(text, [...values, ...values.map((v) => JSON.stringify(v).slice(1, -1))]);
   out = redactText(out);
   const errorLines = out
     .split("\n")

@@ -7,6 +7,7 @@ import { type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
 import { REASON, type Reason } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
+import { checkSecretValue } from "../reconcile/secret-values.ts";
 
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
@@ -18,6 +19,8 @@ export interface SessionDeps {
   now(): number;
   /** Called for every app request, for metrics. */
   onAppRequest?: AppClientOptions["metrics"];
+  /** The egress guard's hooks for the app's URL (no metadata or link-local address, in any spelling). */
+  egress?: AppClientOptions["egress"];
 }
 
 interface CachedSession {
@@ -50,13 +53,19 @@ export class OrganizationSessions {
     const token = await this.#deps.readSecret(namespace, spec.tokenSecretRef.name);
     if (token === undefined)
       return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
-    const tokenValue = token[spec.tokenSecretRef.key];
-    if (!tokenValue) {
+    const rawToken = token[spec.tokenSecretRef.key];
+    if (!rawToken) {
       return notReady(
         REASON.SecretKeyMissing,
         `token Secret ${spec.tokenSecretRef.name} has no key ${spec.tokenSecretRef.key}`,
       );
     }
+    const checked = checkSecretValue("appToken", rawToken, {
+      secret: spec.tokenSecretRef.name,
+      key: spec.tokenSecretRef.key,
+    });
+    if (!checked.ok) return notReady(REASON.InvalidSecretValue, checked.message);
+    const tokenValue = checked.value;
     let caPem: string | undefined;
     const caRef = spec.tls?.caSecretRef;
     if (caRef) {
@@ -87,6 +96,7 @@ export class OrganizationSessions {
           timeoutMs: this.#deps.appTimeoutMs,
           writeTimeoutMs: this.#deps.appWriteTimeoutMs,
           metrics: this.#deps.onAppRequest,
+          egress: this.#deps.egress,
         }),
       };
       this.#cache.set(id, cached);
@@ -166,10 +176,13 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
   };
 }
 
-/** A token the app rejects (401) or a user without the role (403) makes the session NotReady, not an error. */
+/** A token the app rejects (401), a user without the role (403) or a refused URL makes the session NotReady, not an error. */
 function sessionFailure(error: unknown): OrganizationSession | undefined {
   const verdict = errorPolicy(error);
-  const rejected = verdict.reason === REASON.InvalidToken || verdict.reason === REASON.InsufficientRole;
+  const rejected =
+    verdict.reason === REASON.InvalidToken ||
+    verdict.reason === REASON.InsufficientRole ||
+    verdict.reason === REASON.EgressDenied;
   return rejected ? notReady(verdict.reason, verdict.message) : undefined;
 }
 

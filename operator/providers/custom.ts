@@ -2,11 +2,11 @@
 // response_format json_object whose content parses as JSON shows the JSON mode the app requires.
 import { APIError } from "openai";
 import { z } from "zod";
+import { scrubMessage as scrub } from "../scrub.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { capturingFetch } from "./deployment-probe.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
-import { scrub } from "./redact.ts";
 import { openAIClient, sdkRequestOptions } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
@@ -38,7 +38,9 @@ function informativeStatus(error: unknown): number | undefined {
  * list included, and the connection is pinned to the checked addresses.
  */
 export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
-  const { endpoint, name, credentials } = ctx.request;
+  const { name, credentials } = ctx.request;
+  const endpoint =
+    ctx.request.endpoint && (ctx.baseUrls.custom?.(ctx.request.endpoint) ?? ctx.request.endpoint);
   if (!endpoint || !name) return failed("Unavailable", "the custom endpoint or model name is not set");
   const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, true);
   if ("failure" in pinned) return pinned.failure;

@@ -3,10 +3,10 @@
 import type OpenAI from "openai";
 import { APIError } from "openai";
 import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
+import { scrubMessage as scrub } from "../scrub.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
-import { scrub } from "./redact.ts";
 import { sdkRequestOptions } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";

@@ -1,7 +1,8 @@
-// The egress guard: user-supplied endpoints (Custom, and Azure's) may not reach cloud metadata or
-// link-local addresses, before or after DNS, and a configured allow list narrows Custom endpoints further.
+// The egress guard for every destination the operator reaches or writes (the Organization's URL, provider
+// endpoints, endpoints pushed to the app): no cloud metadata or link-local address, in any spelling, before or
+// after DNS; a configured allow list narrows Custom endpoints further.
 
-import type { LookupAddress } from "node:dns";
+import type { LookupAddress, LookupOptions } from "node:dns";
 import { promises as dns } from "node:dns";
 import { BlockList, isIP } from "node:net";
 import { Agent, fetch as undiciFetch } from "undici";
@@ -52,7 +53,10 @@ export interface PinnedFetch {
  * Decides whether an endpoint may be reached, and pins the decision.
  *
  * Guarantees:
- * - Refused always: the cloud metadata addresses 169.254.169.254 and fd00:ec2::254.
+ * - Refused always: the cloud metadata addresses 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254
+ *   (AWS over IPv6), 100.100.100.200 (Alibaba Cloud) and 168.63.129.16 (Azure's WireServer).
+ * - Every spelling counts: decimal, hex, octal and short IPv4 (normalised by URL parsing), and IPv4 carried in
+ *   IPv6 (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16).
  * - Refused unless an allow-list CIDR covers them: link-local 169.254.0.0/16 and fe80::/10.
  * - Checked after DNS: every address the hostname resolves to is checked; one refused address refuses.
  *   IPv4-mapped IPv6 addresses are checked as IPv4.
@@ -68,6 +72,31 @@ export interface EgressGuard {
   check(url: string, options?: { enforceAllowList?: boolean; signal?: AbortSignal }): Promise<EgressDecision>;
   /** A fetch pinned to a permitted decision's addresses. */
   pin(decision: EgressAllowed, options?: { enforceAllowList?: boolean }): PinnedFetch;
+  /** The hooks a long-lived client (the app's) needs to keep each of its connections inside the guard. */
+  connections(options?: { enforceAllowList?: boolean }): ConnectionGuard;
+  /**
+   * A fetch for fixed provider hosts (api.openai.com, …): the refusals apply to every connection it opens
+   * (one shared keep-alive pool), and it follows no redirects. A refusal rejects with an EgressDeniedError cause.
+   */
+  readonly fetch: typeof fetch;
+}
+
+/**
+ * For a client that keeps its own connection pool.
+ *
+ * Guarantees: `lookup` (undici's `connect.lookup`) resolves a name once per connection, checks every address
+ * and answers only checked ones, so the socket goes to an address that was checked (a name that resolves
+ * differently on a second lookup is never looked up twice); a refused name fails the connection with an
+ * EgressDeniedError. `refusal` covers what no lookup sees: a URL whose host is an IP literal.
+ */
+export interface ConnectionGuard {
+  lookup: (
+    hostname: string,
+    options: LookupOptions,
+    callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ) => void;
+  /** Why a URL is refused before any connection (a literal refused address, a bad scheme), or undefined. */
+  refusal(url: URL): string | undefined;
 }
 
 /** Raised inside a pinned fetch when a connection would go somewhere the guard refuses. */
@@ -78,6 +107,8 @@ export class EgressDeniedError extends Error {
 const METADATA: ReadonlyArray<[string, 4 | 6]> = [
   ["169.254.169.254", 4],
   ["fd00:ec2::254", 6],
+  ["100.100.100.200", 4],
+  ["168.63.129.16", 4],
 ];
 const LINK_LOCAL: ReadonlyArray<[string, number, 4 | 6]> = [
   ["169.254.0.0", 16, 4],
@@ -160,9 +191,9 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
         };
       }
     }
-    addresses = addresses.map(normalise);
     if (addresses.length === 0) return { allowed: false, reason: `${hostname} resolves to no address` };
-    for (const { address, family } of addresses) {
+    // Checked as the IPv4 address they carry; connected to as resolved (a NAT64 address stays one).
+    for (const { address, family } of addresses.map(normalise)) {
       const what = refusal(address, family);
       if (what) {
         const subject = literal === 0 ? `${hostname} resolves to ${address}, which` : address;
@@ -171,7 +202,7 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
     }
     const enforce = opts.enforceAllowList ?? true;
     if (enforce && allowList.length > 0 && !hostAllowed(hostname)) {
-      const outside = addresses.filter((a) => !allowedNets.check(a.address, ipv(a.family)));
+      const outside = addresses.map(normalise).filter((a) => !allowedNets.check(a.address, ipv(a.family)));
       if (outside.length > 0) {
         const shown = outside.map((a) => a.address).join(", ");
         return {
@@ -219,7 +250,58 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
     return { fetch: pinned, close: () => agent.close() };
   };
 
-  return { allowList, check, pin };
+  const connections: EgressGuard["connections"] = (opts = {}) => ({
+    lookup: (hostname, options, callback) => {
+      check(`http://${hostname.includes(":") ? `[${hostname}]` : hostname}/`, opts).then(
+        (d) => {
+          if (!d.allowed) return callback(new EgressDeniedError(d.reason), []);
+          const wanted = Number(options.family ?? 0);
+          const usable =
+            wanted === 4 || wanted === 6 ? d.addresses.filter((a) => a.family === wanted) : d.addresses;
+          const first = usable[0];
+          if (!first)
+            return callback(new EgressDeniedError(`${hostname}: no checked address of family ${wanted}`), []);
+          if (options.all)
+            return callback(
+              null,
+              usable.map((a) => ({ address: a.address, family: a.family })),
+            );
+          return callback(null, first.address, first.family);
+        },
+        (error: Error) => callback(error, []),
+      );
+    },
+    refusal: (url) => {
+      if (url.protocol !== "http:" && url.protocol !== "https:")
+        return `the scheme ${url.protocol} is neither http nor https`;
+      const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+      const family = isIP(host);
+      if (family === 0) return undefined;
+      const { address, family: f } = normalise({ address: host, family: family as 4 | 6 });
+      const what = refusal(address, f);
+      return what ? `${host} is ${what} and is refused` : undefined;
+    },
+  });
+
+  // Created on first use: most guards (tests, the app client's) never fetch through it.
+  let shared: { agent: Agent; hooks: ConnectionGuard } | undefined;
+  const guardedFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    shared ??= (() => {
+      const hooks = connections({ enforceAllowList: false });
+      return { hooks, agent: new Agent({ connect: { lookup: hooks.lookup } as never }) };
+    })();
+    const target = new URL(input instanceof Request ? input.url : String(input));
+    const refused = shared.hooks.refusal(target);
+    if (refused !== undefined) {
+      return Promise.reject(new TypeError("fetch failed", { cause: new EgressDeniedError(refused) }));
+    }
+    return undiciFetch(
+      input as never,
+      { ...(init as object), redirect: "manual", dispatcher: shared.agent } as never,
+    );
+  }) as unknown as typeof fetch;
+
+  return { allowList, check, pin, connections, fetch: guardedFetch };
 }
 
 /** Finds an EgressDeniedError in an error's cause chain (fetch wraps connect errors). */
@@ -236,15 +318,55 @@ function ipv(family: number): "ipv4" | "ipv6" {
   return family === 6 ? "ipv6" : "ipv4";
 }
 
-/** ::ffff:169.254.169.254 and ::ffff:a9fe:a9fe are 169.254.169.254. */
-function normalise(a: ResolvedAddress): ResolvedAddress {
-  const dotted = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a.address);
-  if (dotted) return { address: dotted[1] as string, family: 4 };
-  const hex = /^(?:0{0,4}:){0,5}:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(a.address);
-  if (!hex) return a;
-  const high = Number.parseInt(hex[1] as string, 16);
-  const low = Number.parseInt(hex[2] as string, 16);
-  return { address: [high >> 8, high & 255, low >> 8, low & 255].join("."), family: 4 };
+/**
+ * IPv4 carried in an IPv6 address, as the IPv4 address: ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated),
+ * ::a.b.c.d (compatible), 64:ff9b::a.b.c.d (NAT64) and 2002:AABB:CCDD:: (6to4). Others are returned as they are.
+ */
+export function normalise(a: ResolvedAddress): ResolvedAddress {
+  if (a.family !== 6) return a;
+  const words = ipv6Words(a.address);
+  if (!words) return a;
+  const v4 = (high: number, low: number): ResolvedAddress => ({
+    address: [high >> 8, high & 255, low >> 8, low & 255].join("."),
+    family: 4,
+  });
+  const zeros = (from: number, to: number) => words.slice(from, to).every((w) => w === 0);
+  const [w0, w1, w2, , , w5, w6, w7] = words as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (zeros(0, 5) && w5 === 0xffff) return v4(w6, w7); // mapped
+  if (zeros(0, 4) && words[4] === 0xffff && w5 === 0) return v4(w6, w7); // translated
+  if (zeros(0, 6) && (w6 !== 0 || w7 > 1)) return v4(w6, w7); // compatible (not :: or ::1)
+  if (w0 === 0x64 && w1 === 0xff9b && zeros(2, 6)) return v4(w6, w7); // NAT64 well-known prefix
+  if (w0 === 0x2002) return v4(w1, w2); // 6to4
+  return a;
+}
+
+/** The eight 16-bit words of an IPv6 address (a trailing dotted IPv4 part included), or undefined. */
+function ipv6Words(address: string): number[] | undefined {
+  let text = address.toLowerCase().replace(/%.*$/, "");
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [b0, b1, b2, b3] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((b0 << 8) | b1).toString(16)}:${((b2 << 8) | b3).toString(16)}`;
+  }
+  const [head, tail, extra] = text.split("::");
+  if (extra !== undefined) return undefined;
+  const part = (s: string | undefined) => (s ? s.split(":").map((w) => Number.parseInt(w, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  const fill = tail === undefined ? 0 : 8 - left.length - right.length;
+  const words = [...left, ...new Array(Math.max(fill, 0)).fill(0), ...right];
+  return words.length === 8 && words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffff)
+    ? words
+    : undefined;
 }
 
 function withAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -1,8 +1,8 @@
 // One HTTP call to a provider with a time limit and the caller's cancellation, and the mapping of its
 // failure (status, Retry-After, transport error) onto a ModelCheck outcome.
 import { APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { scrubMessage as scrub } from "../scrub.ts";
 import { egressDenial } from "./egress.ts";
-import { errorCode, scrub } from "./redact.ts";
 import type { ModelCheck, ModelCheckOutcome, ProviderContext } from "./types.ts";
 
 /** A provider's answer: status, headers and the body parsed as JSON when it is JSON (else the text). */
@@ -32,7 +32,7 @@ export async function send(
   url: string,
   init: RequestInit & { fetch?: typeof fetch } = {},
 ): Promise<HttpAnswer> {
-  const { fetch: fetchImpl = fetch, ...rest } = init;
+  const { fetch: fetchImpl = ctx.egress.fetch, ...rest } = init;
   const response = await fetchImpl(url, { ...rest, signal: callSignal(ctx), redirect: "manual" });
   const text = await response.text();
   let body: unknown = text;
@@ -151,4 +151,10 @@ function describeError(error: unknown): string {
     current = current.cause;
   }
   return parts.length > 0 ? parts.join(": ") : String(error);
+}
+
+/** A provider's short error code (e.g. "invalid_api_key", "DeploymentNotFound"), or undefined if it is not one. */
+export function errorCode(value: unknown): string | undefined {
+  if (typeof value === "number") return String(value);
+  return typeof value === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(value) ? value : undefined;
 }

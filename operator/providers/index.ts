@@ -1,6 +1,7 @@
 // The one entry point for "which models can this credential use": picks the provider module, resolves
 // the options, and makes sure no message carries a secret.
 import type { Provider } from "../../crds/providerconnection.ts";
+import { scrubMessage as scrub } from "../scrub.ts";
 import { checkAnthropic } from "./anthropic.ts";
 import { checkAzureFoundry } from "./azure-foundry.ts";
 import { checkAzureOpenAI } from "./azure-openai.ts";
@@ -8,7 +9,6 @@ import { checkCustom } from "./custom.ts";
 import { createEgressGuard } from "./egress.ts";
 import { checkGemini } from "./gemini.ts";
 import { checkOpenAI } from "./openai.ts";
-import { scrub } from "./redact.ts";
 import type { ModelCheck, ModelCheckOptions, ModelCheckRequest, ProviderContext } from "./types.ts";
 import { checkVertex } from "./vertex.ts";
 

@@ -25,7 +25,8 @@ export function openAIClient(ctx: ProviderContext, options: SdkClientOptions): O
     maxRetries: 0,
     timeout: ctx.timeoutMs,
     logLevel: "off",
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Fixed hosts go through the guard's refusals too; user endpoints come with their pinned fetch.
+    fetch: options.fetch ?? ctx.egress.fetch,
     defaultHeaders: {
       ...options.defaultHeaders,
       ...(options.apiKey === undefined ? { Authorization: null } : {}),
@@ -50,7 +51,7 @@ export function azureOpenAIClient(
     maxRetries: 0,
     timeout: ctx.timeoutMs,
     logLevel: "off",
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch ?? ctx.egress.fetch,
   });
 }
 

@@ -111,6 +111,8 @@ export interface ProviderBaseUrls {
   azureOpenAI?: (endpoint: string) => string;
   /** Rewrites a spec's Azure AI Foundry endpoint. @default the endpoint itself */
   azureAIFoundry?: (endpoint: string) => string;
+  /** Rewrites a spec's Custom endpoint (the local sandbox serves the example's). @default the endpoint itself */
+  custom?: (endpoint: string) => string;
 }
 
 /** How to check: the catalogue, cancellation, time limits and the egress guard. */

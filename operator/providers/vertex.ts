@@ -5,8 +5,7 @@ import { z } from "zod";
 import { validListing } from "./availability.ts";
 import { supportedModels } from "./catalogue.ts";
 import { guardedEndpoint } from "./guarded.ts";
-import { callSignal, failed, failureFromError, failureFromStatus, send } from "./http.ts";
-import { errorCode } from "./redact.ts";
+import { callSignal, errorCode, failed, failureFromError, failureFromStatus, send } from "./http.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
 
@@ -131,7 +130,7 @@ async function accessToken(
     fetchImpl = pinned.fetch;
     close = pinned.close;
   }
-  const transporter = new gaxios.Gaxios(fetchImpl ? { fetchImplementation: fetchImpl } : {});
+  const transporter = new gaxios.Gaxios({ fetchImplementation: fetchImpl ?? ctx.egress.fetch });
   transporter.interceptors.request.add({
     resolved: async (config) => {
       if (String(config.url) === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);

@@ -1,6 +1,6 @@
 // When a connection's models are checked again: pure arithmetic over status, annotations and the clock.
 import { createHash } from "node:crypto";
-import { durationToMs, type ProviderConnection } from "../../crds/index.ts";
+import { durationToMs, MIN_REFRESH_INTERVAL_MS, type ProviderConnection } from "../../crds/index.ts";
 import { ANNOTATIONS } from "../constants.ts";
 
 /** What the operator remembers, in memory, of failed checks (reset on success or restart). */
@@ -24,7 +24,8 @@ export const CHECK_BACKOFF: CheckBackoff = { baseMs: 5_000, maxMs: 30 * 60_000 }
  * plan stays pure, and different per object, so a fleet does not check all at once.
  */
 export function jitteredRefreshMs(connection: ProviderConnection): number {
-  const base = durationToMs(connection.spec.refreshInterval ?? "1h");
+  // The floor also holds for objects stored before the API server enforced it.
+  const base = Math.max(durationToMs(connection.spec.refreshInterval ?? "1h"), MIN_REFRESH_INTERVAL_MS);
   const seed = createHash("sha256")
     .update(connection.metadata.uid ?? connection.metadata.name)
     .digest()

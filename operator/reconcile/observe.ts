@@ -1,11 +1,13 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from "../constants.ts";
+import { desiredFields } from "./app-fields.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
 import { modelCheckRequest } from "./model-check-request.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { oneConnectionWinner } from "./plan.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
+import { checkSecretValue, type SecretValueKind } from "./secret-values.ts";
 import type { AppView, CredentialView, ObservedConnection, Sibling } from "./types.ts";
 
 /** What observing yields: the plan's input, plus what `apply` needs and the plan must not see. */
@@ -80,21 +82,19 @@ export async function observeConnection(
       ? await deps.deprovision(connection)
       : undefined;
 
+  const egressDenied = deleting ? undefined : await endpointRefusal(connection, provisioned, deps);
   const siblings = siblingsOf(connection, deps);
-  // A connection that loses the one-per-organization rule neither reads the app nor checks the provider.
-  const idleDuplicate = !deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name;
-  const app = idleDuplicate ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
+  // A connection that loses the one-per-organization rule, or whose endpoint the guard refuses, neither reads
+  // the app nor checks the provider.
+  const idle =
+    (!deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name) ||
+    egressDenied !== undefined;
+  const app = idle ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
   const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
 
   let modelCheck: ObservedConnection["modelCheck"];
   let nextModelCheckInMs: number | undefined;
-  if (
-    !deleting &&
-    !idleDuplicate &&
-    hasFinalizer &&
-    credential.kind === "Ready" &&
-    organization.kind === "Ready"
-  ) {
+  if (!deleting && !idle && hasFinalizer && credential.kind === "Ready" && organization.kind === "Ready") {
     const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
     const due = modelCheckDue(
       connection,
@@ -150,10 +150,43 @@ export async function observeConnection(
       extraConditions: provision?.conditions,
       azureStatus: provision?.azureStatus,
       deprovision,
+      egressDenied,
     },
   };
 }
 
+/** Where each provider's endpoint is written in the spec, for messages. */
+const ENDPOINT_FIELD: Partial<Record<ProviderConnection["spec"]["provider"], string>> = {
+  Custom: "spec.custom.endpoint",
+  AzureOpenAI: "spec.azure.endpoint",
+  AzureAIFoundry: "spec.azureAIFoundry.endpoint",
+};
+
+/** Why the endpoint the app would be given is refused (the same rules as the provider check), if it is. */
+async function endpointRefusal(
+  connection: ProviderConnection,
+  provisioned: { deployment: string; endpoint: string } | undefined,
+  deps: ConnectionDeps,
+): Promise<string | undefined> {
+  const { endpoint } = desiredFields(connection.spec, provisioned);
+  if (!endpoint || !deps.endpointRefusal) return undefined;
+  const custom = connection.spec.provider === "Custom";
+  const why = await deps.endpointRefusal(endpoint, custom);
+  if (why === undefined) return undefined;
+  const field = provisioned
+    ? "the provisioned endpoint"
+    : (ENDPOINT_FIELD[connection.spec.provider] ?? "the endpoint");
+  return `${field} is refused by the egress guard (${why}); it is neither checked nor written to the app`;
+}
+
+/** Which rules each credential slot's value follows. */
+const SLOT_KINDS: Record<keyof Credentials, SecretValueKind> = {
+  apiKey: "apiKey",
+  authToken: "authToken",
+  credentialsJson: "serviceAccountJson",
+};
+
+/** Reads, trims and checks each referenced Secret value; an invalid one is terminal (InvalidSecretValue). */
 async function readCredentials(
   connection: ProviderConnection,
   deps: ConnectionDeps,
@@ -184,7 +217,14 @@ async function readCredentials(
         },
       };
     }
-    credentials[slot] = value;
+    const checked = checkSecretValue(SLOT_KINDS[slot], value, { secret: ref.name, key: ref.key });
+    if (!checked.ok) {
+      return {
+        credentials: {},
+        view: { kind: "Missing", reason: REASON.InvalidSecretValue, message: checked.message },
+      };
+    }
+    credentials[slot] = checked.value;
   }
   if (Object.keys(refs).length === 0 && connection.spec.azure?.provision) {
     return {

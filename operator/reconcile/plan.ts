@@ -46,6 +46,8 @@ function planLive(observed: ObservedConnection): ConnectionPlan {
   const { connection, organization, credential } = observed;
   if (organization.kind !== "Ready") return blocked(observed, organization.reason, organization.message);
   if (credential.kind !== "Ready") return blocked(observed, credential.reason, credential.message);
+  if (observed.egressDenied !== undefined)
+    return blocked(observed, REASON.EgressDenied, observed.egressDenied);
 
   const winner = oneConnectionWinner(connection, observed.siblings);
   if (winner !== connection.metadata.name) {

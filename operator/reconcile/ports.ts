@@ -44,6 +44,11 @@ export interface ConnectionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   /** Asks the provider which models the credential reaches (see operator/providers). */
   checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
+  /**
+   * Why the egress guard refuses an endpoint the app would be given (undefined: allowed, or not resolvable
+   * from here). `enforceAllowList` for Custom endpoints. Absent: no guard.
+   */
+  endpointRefusal?(url: string, enforceAllowList: boolean): Promise<string | undefined>;
   /** In-memory memory of failed checks, keyed by connection uid. */
   checkFailures: Map<string, CheckFailures>;
   /** How failed checks back off. @default CHECK_BACKOFF */

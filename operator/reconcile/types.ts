@@ -16,7 +16,7 @@ export type OrganizationView =
   | { kind: "Ready"; organization: Organization; organizationId: number; userId: number }
   | { kind: "NotReady"; reason: Reason; message: string };
 
-/** The connection's credential: present (only its fingerprint travels), or why not. */
+/** The connection's credential: usable (only its fingerprint travels), or why not (missing or invalid). */
 export type CredentialView =
   | { kind: "Ready"; fingerprint: string }
   | { kind: "Missing"; reason: Reason; message: string };
@@ -55,6 +55,8 @@ export interface ObservedConnection {
   extraConditions?: ConditionIntent[];
   /** status.azure as provisioning reports it (replaces the current one). */
   azureStatus?: ProviderConnectionStatus["azure"];
+  /** Why the endpoint the app would be given is refused by the egress guard: nothing is checked or pushed. */
+  egressDenied?: string;
   /** For a deleting provisioned connection: whether its Azure resources are removed (else the finalizer stays). */
   deprovision?: DeprovisionView;
 }

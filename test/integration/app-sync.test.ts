@@ -1,5 +1,6 @@
 // Each of the seven providers: create, update and delete send exactly the documented request fields and scope.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServiceAccountKey } from "../../local/providers/index.ts";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
 import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
@@ -16,6 +17,11 @@ import {
 } from "../support/world.ts";
 
 const KEY = "canary-key-7f3a91";
+/** A real service-account key file (the operator refuses one whose private_key is not a PEM key). */
+const KEY_FILE = createServiceAccountKey({
+  projectId: "proj-a",
+  tokenUri: "https://oauth2.googleapis.com/token",
+}).json;
 
 interface Case {
   provider: string;
@@ -79,11 +85,11 @@ const CASES: Case[] = [
   {
     provider: "VertexAI",
     spec: { vertexAI: { credentialsSecretRef: ref(), projectId: "proj-a", location: "europe-west4" } },
-    secret: { value: `{"type":"service_account","private_key":"${KEY}"}` },
+    secret: { value: KEY_FILE },
     created: {
       provider: "VertexAI",
       scope: "Organization",
-      google_application_credentials: `{"type":"service_account","private_key":"${KEY}"}`,
+      google_application_credentials: KEY_FILE,
       deployment_name: null,
       endpoint: null,
       google_project_id: "proj-a",

@@ -140,48 +140,42 @@ describe("the main job without a cluster", () => {
       return result.stdout;
     };
 
-    // Every example connection gets a verdict: the ones that reach the app carry its record id; the
-    // provisioned Azure one says why it has none. Custom (an unresolvable host) and Vertex AI (a placeholder
-    // private key) fail fast with a reason instead of hanging.
-    const expected = await exampleConnections();
+    // The main job is all green: every example applied locally becomes Ready, served by the stand-ins (a
+    // Vertex AI key generated at start that really signs, a local OpenAI-format server for Custom); the
+    // provisioned Azure one is not applied, and one log line says why.
+    const all = await exampleConnections();
     const provisioned = (c: ProviderConnection) => Boolean(c.spec.azure?.provision);
+    const expected = all.filter((c) => !provisioned(c));
+    expect(expected.length).toBeLessThan(all.length);
     const settled = await waitFor(
       async () => {
         const list = JSON.parse(await kubectl(["get", "pconn", "-A", "-o", "json"])) as {
           items: ProviderConnection[];
         };
-        const done = expected.every((e) => {
+        const waiting = expected.flatMap((e) => {
           const got = list.items.find(
             (c) => c.metadata.name === e.metadata.name && c.metadata.namespace === e.metadata.namespace,
           );
           const verdict = got && ready(got);
-          return (
-            verdict &&
-            verdict.status !== "Unknown" &&
-            (provisioned(e) || got.status?.appConnectionId !== undefined)
-          );
+          return verdict?.status === "True"
+            ? []
+            : [`${e.metadata.name}: ${verdict?.reason} ${verdict?.message}`];
         });
-        return done && list.items;
+        // Thrown, so that a timeout names what is not Ready and why (reasons and messages carry no secrets).
+        if (waiting.length > 0) throw new Error(`not Ready: ${waiting.join("; ")}`);
+        return list.items;
       },
-      { timeoutMs: 60_000, intervalMs: 500, description: "a Ready verdict on every example connection" },
+      { timeoutMs: 90_000, intervalMs: 500, description: "Ready=True on every applied example connection" },
     );
     expect(settled.map((c) => c.metadata.name).sort()).toEqual(expected.map((c) => c.metadata.name).sort());
-
-    const byName = new Map(settled.map((c) => [c.metadata.name, c]));
-    for (const e of expected) {
-      const got = byName.get(e.metadata.name) as ProviderConnection;
-      const verdict = ready(got);
-      if (provisioned(e)) {
-        expect(verdict?.status, e.metadata.name).toBe("False");
-        continue;
-      }
-      // The provider stand-ins accept the examples' placeholder keys.
-      const standIn = ["OpenAI", "Gemini", "Anthropic", "AzureOpenAI", "AzureAIFoundry"].includes(
-        e.spec.provider,
-      );
-      expect(verdict?.status, `${e.metadata.name}: ${verdict?.message}`).toBe(standIn ? "True" : "False");
-      expect(verdict?.reason, e.metadata.name).toMatch(/^[A-Z][A-Za-z]+$/);
-    }
+    for (const c of settled) expect(c.status?.appConnectionId, c.metadata.name).toBeGreaterThan(0);
+    const skippedLines = running
+      .stdout()
+      .split("\n")
+      .filter((line) => line.includes('"event":"local.example.skipped"'));
+    expect(skippedLines).toHaveLength(all.length - expected.length);
+    expect(skippedLines[0]).toContain("azure-openai-provisioned.yaml");
+    expect(skippedLines[0]).toContain("Azure subscription");
 
     // The app stand-in holds exactly the records status points at.
     const { appToken } = await exampleCredentials(EXAMPLES);
@@ -194,7 +188,7 @@ describe("the main job without a cluster", () => {
       c.status?.appConnectionId === undefined ? [] : [c.status.appConnectionId],
     );
     expect(records.map((r) => r.id).sort()).toEqual([...ids].sort());
-    expect(ids).toHaveLength(expected.filter((e) => !provisioned(e)).length);
+    expect(ids).toHaveLength(expected.length);
 
     // What README's command shows: the printer columns and one row per example.
     const table = await kubectl(["get", "pconn", "-A"]);

@@ -242,24 +242,23 @@ describe("model check backoff", () => {
     expect(requestsWithKey(w.providers.openai, bad)).toHaveLength(1);
   });
 
-  it("a rejected key is asked again at each refresh interval, and no more often", async () => {
+  it("a rejected key waits for the refresh interval (at least 1m): resyncs do not ask again", async () => {
     const bad = w.key("rejected-refresh");
-    await openAIConnection("openai-rejected-refresh", bad, { refreshInterval: "3s" });
+    // The shortest interval the API server accepts; that it is asked again once the interval has passed is
+    // model-schedule's unit table (a minute of waiting here would prove nothing more).
+    await openAIConnection("openai-rejected-refresh", bad, { refreshInterval: "1m" });
     const since = Date.now();
-    const seen = await requestsSeen(bad, 3, since, 30_000);
-    const measured = gaps(seen.slice(0, 3));
-    console.info(`rejected key, refreshInterval 3s: gaps ${measured.join(", ")} ms`);
-    // The interval is jittered by ±10% per object, and counts from the start of the reconcile that checked (the
-    // reads before a check take a few hundred ms on a busy machine).
-    for (const gap of measured) {
-      expect(gap).toBeGreaterThanOrEqual(2_700 - 500);
-      expect(gap).toBeLessThanOrEqual(3_300 + LATE_MS);
-    }
-    const conn = await getConnection(w.namespace, "openai-rejected-refresh");
-    expect(conn?.status?.conditions?.find((c) => c.type === CONDITION.CredentialsValid)).toMatchObject({
-      status: "False",
-      reason: REASON.InvalidCredentials,
-    });
+    await requestsSeen(bad, 1, since, 30_000);
+    await waitForCondition(
+      w.namespace,
+      "openai-rejected-refresh",
+      CONDITION.CredentialsValid,
+      "False",
+      REASON.InvalidCredentials,
+    );
+    // Several resyncs (every 2 s) later, still the one request.
+    await reconciles("openai-rejected-refresh", 3);
+    expect(requestsWithKey(w.providers.openai, bad, since)).toHaveLength(1);
     const events = await eventsFor(w.namespace, "openai-rejected-refresh");
     expect(events.filter((e) => e.startsWith("Warning InvalidCredentials"))).toHaveLength(1);
   });

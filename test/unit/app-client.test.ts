@@ -398,7 +398,7 @@ describe("secrets", () => {
       ];
       for (const text of seen) for (const secret of secrets) expect(text).not.toContain(secret);
     }
-    expect(errors[0]?.fieldErrors?.provider).toEqual(['"[redacted]" is not a valid choice.']);
+    expect(errors[0]?.fieldErrors?.provider).toEqual(['"[REDACTED]" is not a valid choice.']);
     for (const secret of secrets) expect(JSON.stringify(logs)).not.toContain(secret);
     expect(JSON.stringify(samples)).not.toContain(canary);
   });

@@ -36,6 +36,22 @@ describe("a service principal Secret", () => {
         message: "Azure credentials Secret azure-sp has no clientSecret, tenantId, subscriptionId",
       },
     ],
+    [
+      "a trailing newline is trimmed",
+      { ...sp, clientSecret: `${SECRET}\n` },
+      undefined,
+      { kind: "Ready", credentials: { kind: "ServicePrincipal", ...sp } },
+    ],
+    [
+      "a control character in the client secret",
+      { ...sp, clientSecret: `${SECRET}\u0000` },
+      undefined,
+      {
+        kind: "Missing",
+        message:
+          "Azure credentials Secret azure-sp key clientSecret has a control character (0x00) at position 22",
+      },
+    ],
   ];
   it.each(cases)("%s", (_label, data, subscription, expected) => {
     const result = servicePrincipalFrom("azure-sp", data, subscription);

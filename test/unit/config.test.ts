@@ -136,6 +136,18 @@ describe("parseConfig", () => {
     [["--retry-period=9s"], "--retry-period", "MODELKEYS_RETRY_PERIOD"],
     [["--lease-duration=15500ms"], "--lease-duration", "MODELKEYS_LEASE_DURATION"],
     [["--namespace"], "--namespace", "MODELKEYS_NAMESPACE"],
+    // Floors and ceilings: no setting may make the operator spin or overflow a timer.
+    [["--resync-interval=100ms"], "--resync-interval", "MODELKEYS_RESYNC_INTERVAL"],
+    [["--resync-interval=48h"], "--resync-interval", "MODELKEYS_RESYNC_INTERVAL"],
+    [["--app-timeout=1ms"], "--app-timeout", "MODELKEYS_APP_TIMEOUT"],
+    [["--provider-timeout=10ms"], "--provider-timeout", "MODELKEYS_PROVIDER_TIMEOUT"],
+    [["--model-check-backoff=1ms"], "--model-check-backoff", "MODELKEYS_MODEL_CHECK_BACKOFF"],
+    [
+      ["--retry-period=10ms", "--renew-deadline=1s", "--lease-duration=2s"],
+      "--retry-period",
+      "MODELKEYS_RETRY_PERIOD",
+    ],
+    [["--lease-duration=1s"], "--lease-duration", "MODELKEYS_LEASE_DURATION"],
   ])("rejects %j naming %s and %s", (argv, flag, envVar) => {
     const err = errorOf(() => parse(argv));
     expect(err.flag).toBe(flag);

@@ -174,3 +174,110 @@ describe("egress guard: pinning", () => {
     }
   });
 });
+
+describe("egress guard: every spelling of a refused address", () => {
+  const guard = createEgressGuard({ resolve: table({}) });
+
+  it.each([
+    "http://0xA9FEA9FE/", // hex
+    "http://0xa9.0xfe.0xa9.0xfe/", // hex per part
+    "http://0251.0376.0251.0376/", // octal
+    "http://169.254.43518/", // short form
+    "http://169.254.169.254./", // trailing dot
+    "http://[::ffff:a9fe:a9fe]/", // IPv4-mapped, hex
+    "http://[0:0:0:0:0:ffff:169.254.169.254]/", // IPv4-mapped, long
+    "http://[::ffff:0:a9fe:a9fe]/", // IPv4-translated
+    "http://[::169.254.169.254]/", // IPv4-compatible
+    "http://[64:ff9b::169.254.169.254]/", // NAT64
+    "http://[2002:a9fe:a9fe::1]/", // 6to4
+    "http://[FD00:EC2::254]/", // AWS IPv6, upper case
+    "http://[fd00:ec2:0:0:0:0:0:254]/", // AWS IPv6, long
+    "http://100.100.100.200/", // Alibaba Cloud
+    "http://168.63.129.16/", // Azure WireServer
+    "https://user:pass@169.254.169.254:443/", // with user info
+  ])("%s is refused as cloud metadata", async (url) => {
+    const decision = await guard.check(url);
+    expect(decision.allowed, url).toBe(false);
+    if (!decision.allowed) expect(decision.reason).toMatch(/cloud metadata/);
+    expect(guard.connections().refusal(new URL(url))).toMatch(/cloud metadata/);
+  });
+
+  it.each(["http://[::ffff:169.254.1.1]/", "http://[64:ff9b::a9fe:101]/", "http://0xa9fe0101/"])(
+    "%s is refused as link-local",
+    async (url) => {
+      const decision = await guard.check(url);
+      expect(decision.allowed).toBe(false);
+      if (!decision.allowed) expect(decision.reason).toMatch(/link-local/);
+    },
+  );
+
+  it.each(["http://127.0.0.1/", "http://[::1]/", "http://10.0.0.1/", "http://[2001:db8::1]/"])(
+    "%s passes",
+    async (url) => {
+      expect((await guard.check(url)).allowed).toBe(true);
+      expect(guard.connections().refusal(new URL(url))).toBeUndefined();
+    },
+  );
+});
+
+describe("egress guard: a client's connections", () => {
+  let server: ReturnType<typeof createServer>;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("resolve once per connection, connect to what was checked, and refuse a name that rebinds", async () => {
+    // The first answer is fine; the name then rebinds to the metadata address.
+    const answers = [[v4("127.0.0.1")], [v4("169.254.169.254")]];
+    const lookups: string[] = [];
+    const guard = createEgressGuard({
+      resolve: async (hostname) => {
+        lookups.push(hostname);
+        return answers[Math.min(lookups.length - 1, answers.length - 1)] as ResolvedAddress[];
+      },
+    });
+    const { Agent, fetch } = await import("undici");
+    const hooks = guard.connections();
+    const first = new Agent({ connect: { lookup: hooks.lookup } as never });
+    const second = new Agent({ connect: { lookup: hooks.lookup } as never });
+    try {
+      const ok = await fetch(`http://app.test:${port}/`, { dispatcher: first });
+      expect(await ok.text()).toBe("ok");
+      expect(lookups).toEqual(["app.test"]);
+      await expect(fetch(`http://app.test:${port}/`, { dispatcher: second })).rejects.toSatisfy(
+        (error: Error) => /cloud metadata/.test(String((error.cause as Error | undefined)?.message)),
+      );
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});
+
+describe("egress guard: fixed provider hosts", () => {
+  it("the guard's fetch refuses a metadata address, literal or behind a name, before connecting", async () => {
+    const guard = createEgressGuard({ resolve: table({ "api.evil.test": [v4("169.254.169.254")] }) });
+    for (const url of ["http://169.254.169.254/v1/models", "http://api.evil.test/v1/models"]) {
+      await expect(guard.fetch(url)).rejects.toSatisfy((error: Error) =>
+        /cloud metadata/.test(String((error.cause as Error | undefined)?.message)),
+      );
+    }
+  });
+
+  it.each([
+    ["OpenAI", { openai: "http://169.254.169.254/v1" }],
+    ["Anthropic", { anthropic: "http://[::ffff:a9fe:a9fe]/v1" }],
+    ["Gemini", { gemini: "http://0xA9FEA9FE/v1beta" }],
+  ] as const)("a %s check aimed at a metadata address ends EgressDenied", async (provider, baseUrls) => {
+    const { checkModels, loadCatalogue } = await import("../../operator/providers/index.ts");
+    const result = await checkModels(
+      { provider, credentials: { apiKey: "canary-fixed-host-key-3b8e" } },
+      { catalogue: loadCatalogue(), baseUrls, timeoutMs: 2000 },
+    );
+    expect(result.outcome).toBe("EgressDenied");
+    expect(result.message).not.toContain("canary-fixed-host-key-3b8e");
+  });
+});

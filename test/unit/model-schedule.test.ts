@@ -67,6 +67,12 @@ describe("jitteredRefreshMs", () => {
     );
   });
 
+  it.each(["0s", "1ms", "3s", "59s"])("never goes below the 1m floor, even for a stored %s", (interval) => {
+    const ms = jitteredRefreshMs(connection({ uid: "u", spec: { refreshInterval: interval } }));
+    expect(ms).toBe(jitteredRefreshMs(connection({ uid: "u", spec: { refreshInterval: "1m" } })));
+    expect(ms).toBeGreaterThanOrEqual(0.9 * 60_000);
+  });
+
   it("defaults to one hour", () => {
     const conn = connection({ uid: "u" });
     delete (conn.spec as { refreshInterval?: string }).refreshInterval;

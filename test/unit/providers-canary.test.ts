@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Fault, type ProviderStandIns, startProviderStandIns } from "../../local/providers/index.ts";
 import { checkModels, loadCatalogue, type ModelCheckRequest } from "../../operator/providers/index.ts";
-import { scrub } from "../../operator/providers/redact.ts";
+import { scrubMessage as scrub } from "../../operator/scrub.ts";
 
 let standIns: ProviderStandIns;
 beforeAll(async () => {
@@ -120,12 +120,12 @@ describe.each(cases)("canary: $name", ({ name, prefix, faultPath, request }) => 
 describe("scrub", () => {
   const key = "sk-proj-Zq81mXv0PLk3RtY2uW9e";
   it.each([
-    [`bad key ${key}`, "bad key [redacted]"],
-    ["Incorrect API key provided: sk-proj-************uW9e.", "Incorrect API key provided: [redacted]"],
-    [`tail ...${key.slice(-7)} here`, "tail ...[redacted] here"],
+    [`bad key ${key}`, "bad key [REDACTED]"],
+    ["Incorrect API key provided: sk-proj-************uW9e.", "Incorrect API key provided: [REDACTED]"],
+    [`tail ...${key.slice(-7)} here`, "tail ...[REDACTED] here"],
     [
       "token ya29.a0AfH6SMBx-abc and AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
-      "token [redacted] and [redacted]",
+      "token [REDACTED] and [REDACTED]",
     ],
     ["no secrets in here at all", "no secrets in here at all"],
   ])("%s", (input, expected) => {
