@@ -116,6 +116,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
   };
 
+  const reportsListedAt = new Map<string, Date>();
   const queue = createWorkQueue({
     concurrency: config.concurrency,
     clock,
@@ -141,13 +142,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
           if (outcome.recheckOrganization !== undefined)
             queue.add(`${ORGANIZATION}/${namespace}/${outcome.recheckOrganization}`);
         } else {
-          await reconcileOrganization(namespace, name, {
+          const outcome = await reconcileOrganization(namespace, name, {
             now: () => new Date(clock.now()),
             getOrganization: (ns, n) => kube.get("Organization", ns, n),
             sessions,
             patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
             event: (object, event) => kube.event("Organization", object, event),
+            connections: (ns) => connections.list(ns),
+            reportIntervalMs: config.resyncIntervalMs,
+            listedAt: reportsListedAt,
           });
+          requeueAfterMs = outcome.requeueAfterMs;
         }
         metrics.reconcileTotal.inc({ result: "success" });
         const resync = config.resyncIntervalMs;
@@ -246,6 +251,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
         | "Unknown",
     })),
   );
+  metrics.setObjectsSource({
+    connections: () => connections.list(),
+    organizations: () => organizations.list(),
+  });
   log.info({
     event: "controller.started",
     namespace: config.namespace ?? "(all)",

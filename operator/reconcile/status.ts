@@ -20,7 +20,9 @@ export function nextStatus(
     ...plan.status,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(current.conditions, plan.conditions, generation, now),
+    conditions: applyConditions(current.conditions, plan.conditions, generation, now).filter(
+      (c) => !plan.dropConditions?.includes(c.type),
+    ),
   };
   if (result.record) {
     next.appConnectionId = result.record.id;

@@ -110,9 +110,12 @@ export interface ConnectionPlan {
     modelsCheckedTime?: string;
     modelsCheckedGeneration?: number;
     refreshRequestedAt?: string;
+    syncRequestedAt?: string;
     azure?: ProviderConnectionStatus["azure"];
   };
   events: PlannedEvent[];
+  /** Conditions to remove from status (e.g. KeyRotationDue once no max key age applies). */
+  dropConditions?: string[];
   /** Ask to be reconciled again after this long; the runtime takes the earliest of this and the resync. */
   requeueAfterMs?: number;
   /** Terminal: nothing will change until the object or what it references changes. */
