@@ -13,7 +13,7 @@ import {
 } from "../../crds/index.ts";
 
 /** The version of the JSON report's shape; a breaking change bumps it. */
-export const AUDIT_REPORT_VERSION = "modelkeys.dev/audit/v1";
+export const AUDIT_REPORT_VERSION = "audit.modelkeys.dev/v1";
 
 /** Why a row is flagged. */
 export const FindingKind = z.enum([
