@@ -74,7 +74,7 @@ describe("sync", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`synced: app record ${id}`);
     expect(writesOf(id)).toHaveLength(1);
-    expect((writesOf(id)[0]?.body as { api_key?: string }).api_key).toBe(KEY);
+    expect((writesOf(id)[0]?.body as { api_key?: string } | undefined)?.api_key).toBe(KEY);
     const c = await getConnection(namespace, "llm");
     expect(c?.status?.syncRequestedAt).toBe(c?.metadata.annotations?.[ANNOTATIONS.syncRequestedAt]);
     expect(await eventsFor(namespace, "llm")).toContainEqual(
