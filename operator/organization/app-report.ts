@@ -65,9 +65,7 @@ export function appReport(
     const holder = holders.get(record.id);
     if (holder) {
       managed += 1;
-      const written = holder.status?.appUpdatedTime;
-      if (written !== undefined && (record.updated_at ?? undefined) !== written)
-        changed.push({ id: record.id, connection: holder.metadata.name });
+      if (changedInApp(record, holder)) changed.push({ id: record.id, connection: holder.metadata.name });
     } else if (offLimits(record)) {
       offLimitsCount += 1;
     } else {
@@ -88,6 +86,18 @@ export function appReport(
     ...(unmanaged.length > 0 ? { unmanagedRecords: unmanaged.slice(0, REPORTED_RECORDS_LIMIT) } : {}),
     ...(changed.length > 0 ? { changedRecords: changed.slice(0, REPORTED_RECORDS_LIMIT) } : {}),
   };
+}
+
+/**
+ * Whether a managed record was changed in the app since the operator's last write: its updated_at is neither the
+ * one after that write (status.appUpdatedTime) nor an app's own refresh of its model list that the connection
+ * recorded as such (status.appRefreshedTime, where the operator records those).
+ */
+function changedInApp(record: ListedRecord, holder: ProviderConnection): boolean {
+  const status = holder.status as (ProviderConnection["status"] & { appRefreshedTime?: string }) | undefined;
+  const seen = record.updated_at ?? undefined;
+  if (status?.appUpdatedTime === undefined || seen === status.appUpdatedTime) return false;
+  return status.appRefreshedTime === undefined || seen !== status.appRefreshedTime;
 }
 
 /**

@@ -115,3 +115,18 @@ describe("keepUnchanged", () => {
     expect(keepUnchanged(before, changed)).toBe(changed);
   });
 });
+
+describe("an app's own refresh of its model list", () => {
+  it("is not a change in the app when the connection recorded it", () => {
+    const c = held("a", 1);
+    (c.status as Record<string, unknown>).appRefreshedTime = "2026-11-20T09:30:00.000Z";
+    const report = appReport(
+      [record(1, { updated_at: "2026-11-20T09:30:00.000Z" })],
+      [c],
+      NAMESPACE,
+      ORG_NAME,
+      NOW,
+    );
+    expect(report.changed).toBe(0);
+  });
+});
