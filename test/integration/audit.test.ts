@@ -300,6 +300,48 @@ describe("audit of a table of states", () => {
   });
 });
 
+describe("the metrics to alert on", () => {
+  it("say the same per connection and per Organization, from the operator's caches", async () => {
+    const ns = states.namespace;
+    const text = await waitFor(
+      async () => {
+        const t = await states.operator.metrics.registry.metrics();
+        return t.includes(`modelkeys_organization_unmanaged_records{namespace="${ns}",name="acme"} 1`)
+          ? t
+          : undefined;
+      },
+      { description: "the Organization's report in the metrics" },
+    );
+    const series = (name: string, labels: string) => `${name}{namespace="${ns}",${labels}}`;
+    expect(text).toContain(`${series("modelkeys_connection_ready", 'name="healthy",provider="Custom"')} 1`);
+    expect(text).toContain(
+      `${series("modelkeys_connection_ready", 'name="invalid-key",provider="Custom"')} 0`,
+    );
+    expect(text).toContain(
+      `${series("modelkeys_connection_info", 'name="invalid-key",provider="Custom",reason="InvalidCredentials"')} 1`,
+    );
+    expect(text).toContain(
+      `${series("modelkeys_connection_info", 'name="missing-secret",provider="Custom",reason="SecretNotFound"')} 1`,
+    );
+    expect(text).toContain(
+      `${series("modelkeys_connection_key_rotation_due", 'name="old-key",provider="Custom"')} 1`,
+    );
+    expect(text).toContain(
+      `${series("modelkeys_connection_key_rotation_due", 'name="healthy",provider="Custom"')} 0`,
+    );
+    expect(text).toContain(
+      `${series("modelkeys_connection_models_available", 'name="healthy",provider="Custom"')} 1`,
+    );
+    expect(text).toContain(`${series("modelkeys_organization_changed_records", 'name="acme"')} 1`);
+    expect(text).toMatch(
+      new RegExp(
+        `modelkeys_connection_key_age_seconds\\{namespace="${ns}",name="old-key",provider="Custom"\\} \\d+`,
+      ),
+    );
+    for (const secret of [GOOD_KEY, BAD_KEY, HAND_KEY]) expect(text).not.toContain(secret);
+  });
+});
+
 describe("audit's exit code 2", () => {
   it("on usage errors", async () => {
     for (const args of [
