@@ -8,8 +8,10 @@ import { audit } from "./report.ts";
 import { REQUEST_ANNOTATIONS, RequestRefused, type RequestVerb, request, waitForAction } from "./requests.ts";
 import { renderStatus } from "./status-screen.ts";
 
+/** The exit codes: 0 clean or done, 1 findings or a wait that timed out, 2 usage or access errors. */
 export const EXIT = { clean: 0, findings: 1, usage: 2 } as const;
 
+/** The help text (`-h`, and after a usage error). */
 export const USAGE = `kubectl modelkeys: audit and operate modelkeys ProviderConnections with your own kubeconfig.
 
 Usage:

@@ -26,6 +26,7 @@ export const FindingKind = z.enum([
 ]);
 export type FindingKind = z.infer<typeof FindingKind>;
 
+/** A finding: its kind and a sentence for people. */
 export const Finding = z
   .object({ kind: FindingKind, message: z.string() })
   .strict()
@@ -34,6 +35,7 @@ export type Finding = z.infer<typeof Finding>;
 
 const ReadyStatus = z.enum(["True", "False", "Unknown"]);
 
+/** One ProviderConnection in the report: its key, models, readiness and findings (never a secret). */
 export const ConnectionRow = z
   .object({
     namespace: z.string(),
@@ -62,6 +64,7 @@ export const ConnectionRow = z
   .strict();
 export type ConnectionRow = z.infer<typeof ConnectionRow>;
 
+/** One Organization in the report: readiness and what the app holds (from its status.app). */
 export const OrganizationRow = z
   .object({
     namespace: z.string(),
@@ -112,6 +115,7 @@ export const AuditReport = z
   });
 export type AuditReport = z.infer<typeof AuditReport>;
 
+/** What the audit reads: the objects as listed, the scope, an optional max-age override, and the clock. */
 export interface AuditInput {
   connections: readonly ProviderConnection[];
   organizations: readonly Organization[];
