@@ -149,6 +149,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
             patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
             event: (object, event) => kube.event("Organization", object, event),
             connections: (ns) => connections.list(ns),
+            connectionsSynced: () => connections.hasSynced(),
             reportIntervalMs: config.resyncIntervalMs,
             listedAt: reportsListedAt,
           });

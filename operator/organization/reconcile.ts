@@ -18,11 +18,19 @@ export interface OrganizationDeps {
   ): Promise<void>;
   /** The connections in a namespace (from the cache), for the app report. */
   connections(namespace: string): readonly ProviderConnection[];
+  /**
+   * Whether the connections' cache has listed: before that, every record would look unmanaged, so the report
+   * waits (an operator's start reconciles Organizations while the connections are still being listed).
+   */
+  connectionsSynced(): boolean;
   /** How often the app's records are listed for the report (the resync interval). */
   reportIntervalMs: number;
   /** When this process last listed each Organization's app ("namespace/name"), kept across reconciles. */
   listedAt: Map<string, Date>;
 }
+
+/** How soon to look again when the connections' cache has not listed yet. */
+const CACHE_WAIT_MS = 1000;
 
 /** What the runtime should do next: list the app again when the report is due. */
 export interface OrganizationOutcome {
@@ -62,7 +70,9 @@ export async function reconcileOrganization(
       deps.now(),
     );
     let report: Pick<OrganizationStatus, "app" | "syncRequestedAt"> = {};
-    if (session.kind === "Ready" && due.due) {
+    if (session.kind === "Ready" && due.due && !deps.connectionsSynced()) {
+      outcome = { requeueAfterMs: CACHE_WAIT_MS };
+    } else if (session.kind === "Ready" && due.due) {
       const now = deps.now();
       const app = appReport(await session.app.list(), deps.connections(namespace), namespace, name, now);
       deps.listedAt.set(key, now);

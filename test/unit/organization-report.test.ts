@@ -15,6 +15,7 @@ function world(records: ListedRecord[]) {
   let object: Organization = { ...organization(), metadata: { ...organization().metadata, generation: 1 } };
   let now = NOW.getTime();
   let lists = 0;
+  let synced = true;
   const writes: OrganizationStatus[] = [];
   const sessions = {
     session: async (o: Organization) => ({
@@ -41,6 +42,7 @@ function world(records: ListedRecord[]) {
     },
     event: async () => undefined,
     connections: () => [connection({ name: "a", status: { appConnectionId: 1 } })],
+    connectionsSynced: () => synced,
     reportIntervalMs: INTERVAL,
     listedAt: new Map(),
   };
@@ -57,6 +59,9 @@ function world(records: ListedRecord[]) {
       };
     },
     lists: () => lists,
+    setSynced: (value: boolean) => {
+      synced = value;
+    },
     writes,
   };
 }
@@ -96,5 +101,16 @@ describe("the Organization's app report", () => {
     w.advance(1000);
     await w.reconcile();
     expect(w.lists()).toBe(2);
+  });
+
+  it("waits for the connections' cache to list before the first report (else every record looks unmanaged)", async () => {
+    const w = world([{ id: 1, provider: "OpenAI", scope: "Organization" }]);
+    w.setSynced(false);
+    expect(await w.reconcile()).toEqual({ requeueAfterMs: 1000 });
+    expect(w.lists()).toBe(0);
+    expect(w.writes.at(-1)?.app).toBeUndefined();
+    w.setSynced(true);
+    await w.reconcile();
+    expect(w.writes.at(-1)?.app).toMatchObject({ managed: 1, unmanaged: 0 });
   });
 });
