@@ -3,12 +3,19 @@
 import { Chart } from "cdk8s";
 import { ServiceAccount } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { Monitoring, type MonitoringProps } from "./monitoring/monitoring.ts";
 import { INSTALL } from "./names.ts";
 import { OperatorDeployment, type OperatorDeploymentProps } from "./operator-deployment.ts";
 import { OperatorNamespaceRbac } from "./rbac.ts";
 
 /** Props of {@link OperatorChart}: those of the Deployment, minus the ServiceAccount this chart makes. */
-export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount">;
+export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount"> & {
+  /**
+   * ServiceMonitor, PrometheusRule and Grafana dashboard, each behind its toggle.
+   * @default all off (the first two need the Prometheus operator's CRDs)
+   */
+  readonly monitoring?: MonitoringProps;
+};
 
 /** Everything that lives in the operator's namespace. */
 export class OperatorChart extends Chart {
@@ -23,6 +30,8 @@ export class OperatorChart extends Chart {
       automountToken: false,
     });
     new OperatorNamespaceRbac(this, "rbac");
-    this.operator = new OperatorDeployment(this, "operator", { ...props, serviceAccount });
+    const { monitoring, ...deployment } = props;
+    this.operator = new OperatorDeployment(this, "operator", { ...deployment, serviceAccount });
+    if (monitoring) new Monitoring(this, "monitoring", monitoring);
   }
 }

@@ -47,12 +47,12 @@ export const Conditions = z
     "x-kubernetes-list-map-keys": ["type"],
   });
 
-/** A Kubernetes-style duration such as 90s, 10m, 1h or 1h30m. */
+/** A Kubernetes-style duration such as 90s, 10m, 1h or 1h30m, plus days (90d) for key ages. */
 export const Duration = z
   .string()
-  .regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/)
+  .regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/)
   .max(32)
-  .meta({ description: "A duration such as 30m, 1h or 1h30m." });
+  .meta({ description: "A duration such as 30m, 1h, 1h30m or 90d." });
 
 export const LocalObjectRef = z
   .object({
@@ -62,9 +62,9 @@ export const LocalObjectRef = z
 
 /** Parses a Duration into milliseconds. */
 export function durationToMs(text: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   let total = 0;
-  for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
+  for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/g)) {
     total += Number(match[1]) * (units[match[2] as string] ?? 0);
   }
   return total;

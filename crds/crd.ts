@@ -19,6 +19,8 @@ import { type SchemaNode, toStructural } from "./structural.ts";
 /** The category both kinds belong to: `kubectl get modelkeys` lists them together. */
 export const CATEGORY = "modelkeys";
 export const PROVIDER_CONNECTION_SHORT_NAMES = ["pconn", "pc"] as const;
+/** `kubectl get lsorg`: a Label Studio organization ("org" alone is taken by other projects' kinds). */
+export const ORGANIZATION_SHORT_NAMES = ["lsorg"] as const;
 
 /** An additional printer column of a CRD version (apiextensions.k8s.io/v1). */
 export interface PrinterColumn {
@@ -68,11 +70,10 @@ const REASON: PrinterColumn = {
   type: "string",
   jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
   description: "Why the object is (not) ready.",
-  priority: 1,
 };
 const AGE: PrinterColumn = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
 
-/** The columns of `kubectl get providerconnections`; Reason shows with `-o wide`. */
+/** The columns of `kubectl get providerconnections` (all shown by default). */
 export const PROVIDER_CONNECTION_COLUMNS: PrinterColumn[] = [
   { name: "Provider", type: "string", jsonPath: ".spec.provider", description: "The model provider." },
   {
@@ -94,17 +95,23 @@ export const PROVIDER_CONNECTION_COLUMNS: PrinterColumn[] = [
     description: "How many models the credential reaches.",
   },
   READY,
+  REASON,
   {
     name: "Key",
     type: "string",
     jsonPath: ".status.credentialFingerprint",
     description: "The fingerprint of the pushed credential, never its value.",
   },
-  REASON,
+  {
+    name: "Rotated",
+    type: "date",
+    jsonPath: ".status.credentialRotatedTime",
+    description: "When the key was last rotated (or first synced); kubectl shows how long ago.",
+  },
   AGE,
 ];
 
-/** The columns of `kubectl get organizations.modelkeys.dev`; Reason shows with `-o wide`. */
+/** The columns of `kubectl get organizations` (short name lsorg); Reason shows with `-o wide`. */
 export const ORGANIZATION_COLUMNS: PrinterColumn[] = [
   { name: "URL", type: "string", jsonPath: ".spec.url", description: "The Label Studio instance." },
   {
@@ -114,7 +121,19 @@ export const ORGANIZATION_COLUMNS: PrinterColumn[] = [
     description: "The token owner's active organization.",
   },
   READY,
-  REASON,
+  {
+    name: "Managed",
+    type: "integer",
+    jsonPath: ".status.app.managed",
+    description: "App records a ProviderConnection manages (at the last listing).",
+  },
+  {
+    name: "Unmanaged",
+    type: "integer",
+    jsonPath: ".status.app.unmanaged",
+    description: "The organization's app records that no ProviderConnection manages.",
+  },
+  { ...REASON, priority: 1 },
   AGE,
 ];
 
@@ -208,6 +227,7 @@ export function organizationCrd(): CustomResourceDefinition {
   return crd({
     kind: ORGANIZATION_KIND,
     plural: ORGANIZATION_PLURAL,
+    shortNames: ORGANIZATION_SHORT_NAMES,
     description:
       "One Label Studio organization, reached through its API with an owner's or administrator's token.",
     spec: OrganizationSpec,

@@ -1,8 +1,10 @@
 // The modelkeys API: zod schemas are the one source of truth for types and CRD schemas.
+export * from "./annotations.ts";
 export * from "./common.ts";
 export * from "./organization.ts";
 export * from "./provider-blocks.ts";
 export * from "./providerconnection.ts";
+export * from "./status-readings.ts";
 
 import type { z } from "zod";
 import type { OrganizationSpec, OrganizationStatus } from "./organization.ts";

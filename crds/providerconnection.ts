@@ -86,6 +86,10 @@ export const ProviderConnectionSpec = z
           },
         ],
       }),
+    maxKeyAge: Duration.optional().meta({
+      description:
+        "How long the key may live since its last rotation (or first sync), e.g. 90d; past it KeyRotationDue=True. @default the Organization's spec.maxKeyAge",
+    }),
   })
   .strict()
   .meta({
@@ -161,6 +165,10 @@ export const ProviderConnectionStatus = z
         "The spec generation the models were last checked for; a newer generation is checked again, even one made while the connection was blocked.",
     }),
     refreshRequestedAt: z.string().optional().meta({ description: "The last on-demand refresh handled." }),
+    syncRequestedAt: z.string().optional().meta({
+      description:
+        "The last modelkeys.dev/sync-requested-at value handled (the record and key were written again).",
+    }),
     azure: AzureStatus.optional(),
     conditions: Conditions.optional(),
   })

@@ -2,16 +2,8 @@
 export const FINALIZER = "modelkeys.dev/app-connection";
 export const FIELD_MANAGER = "modelkeys";
 
-export const ANNOTATIONS = {
-  /** Changing its value asks for a model check now. */
-  refreshRequestedAt: "modelkeys.dev/refresh-requested-at",
-  /** Set to "true" on a deleting connection to drop the finalizer without touching the app. */
-  releaseFinalizer: "modelkeys.dev/release",
-  /** Changing its value asks for an immediate sync to the app. */
-  syncRequestedAt: "modelkeys.dev/sync-requested-at",
-  /** Changing its value rotates a provisioned Azure key (secondary, switch, then primary). */
-  rotateKeyRequestedAt: "modelkeys.dev/rotate-key-requested-at",
-} as const;
+/** The annotations the operator acts on: part of the API, so they live in crds/. */
+export { ANNOTATIONS } from "../crds/annotations.ts";
 
 export const CONDITION = {
   Ready: "Ready",
@@ -21,6 +13,8 @@ export const CONDITION = {
   OpenAICompatible: "OpenAICompatible",
   JSONMode: "JSONMode",
   Provisioned: "Provisioned",
+  /** True when the key is older than its max age (spec.maxKeyAge or the Organization's); Ready is not affected. */
+  KeyRotationDue: "KeyRotationDue",
 } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
 
@@ -58,5 +52,7 @@ export const REASON = {
   Provisioning: "Provisioning",
   ProvisionFailed: "ProvisionFailed",
   Provisioned: "Provisioned",
+  KeyPastMaxAge: "KeyPastMaxAge",
+  KeyWithinMaxAge: "KeyWithinMaxAge",
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

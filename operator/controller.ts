@@ -125,6 +125,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
   };
 
+  const reportsListedAt = new Map<string, Date>();
   const queue = createWorkQueue({
     concurrency: config.concurrency,
     clock,
@@ -150,13 +151,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
           if (outcome.recheckOrganization !== undefined)
             queue.add(`${ORGANIZATION}/${namespace}/${outcome.recheckOrganization}`);
         } else {
-          await reconcileOrganization(namespace, name, {
+          const outcome = await reconcileOrganization(namespace, name, {
             now: () => new Date(clock.now()),
             getOrganization: (ns, n) => kube.get("Organization", ns, n),
             sessions,
             patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
             event: (object, event) => kube.event("Organization", object, event),
+            connections: (ns) => connections.list(ns),
+            connectionsSynced: () => connections.hasSynced(),
+            reportIntervalMs: config.resyncIntervalMs,
+            listedAt: reportsListedAt,
           });
+          requeueAfterMs = outcome.requeueAfterMs;
         }
         metrics.reconcileTotal.inc({ result: "success" });
         const resync = config.resyncIntervalMs;
@@ -255,6 +261,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
         | "Unknown",
     })),
   );
+  metrics.setObjectsSource({
+    connections: () => connections.list(),
+    organizations: () => organizations.list(),
+  });
   log.info({
     event: "controller.started",
     namespace: config.namespace ?? "(all)",

@@ -1,6 +1,7 @@
 // The operator's Prometheus metrics on a registry of its own (never prom-client's global one, so tests and two
 // operators in one process do not collide). Labels carry names and codes only, never secrets.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type ObjectsSource, registerObjectMetrics } from "./object-metrics.ts";
 
 /** Results a reconcile can end with, as the `result` label of `modelkeys_reconcile_total`. */
 export type ReconcileResult = "success" | "requeue" | "error" | "terminal";
@@ -33,6 +34,8 @@ export interface Metrics {
   leader: Gauge;
   /** Supplies the connections counted at each scrape (typically from the informer's cache). */
   setConnectionsSource(source: () => Iterable<ConnectionSample>): void;
+  /** Supplies the objects behind the per-connection and per-organization gauges (see object-metrics.ts). */
+  setObjectsSource(source: ObjectsSource): void;
 }
 
 export interface MetricsOptions {
@@ -45,6 +48,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   let connectionsSource: () => Iterable<ConnectionSample> = () => [];
+  let objectsSource: ObjectsSource | undefined;
+  registerObjectMetrics(registry, () => objectsSource);
 
   const connections = new Gauge({
     name: "modelkeys_connections",
@@ -103,6 +108,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     setConnectionsSource(source) {
       connectionsSource = source;
+    },
+    setObjectsSource(source) {
+      objectsSource = source;
     },
   };
 }

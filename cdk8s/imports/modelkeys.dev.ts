@@ -126,6 +126,13 @@ export interface OrganizationSpec {
   readonly adoptExisting?: boolean;
 
   /**
+   * How long a connection's key may live since its last rotation (or first sync), e.g. 90d; past it the connection gets KeyRotationDue=True (Ready stays as it is). A connection's spec.maxKeyAge overrides it.
+   *
+   * @schema OrganizationSpec#maxKeyAge
+   */
+  readonly maxKeyAge?: string;
+
+  /**
    * TLS options; certificates are verified by default.
    *
    * @schema OrganizationSpec#tls
@@ -144,6 +151,7 @@ export function toJson_OrganizationSpec(obj: OrganizationSpec | undefined): Reco
     'tokenSecretRef': toJson_OrganizationSpecTokenSecretRef(obj.tokenSecretRef),
     'organizationId': obj.organizationId,
     'adoptExisting': obj.adoptExisting,
+    'maxKeyAge': obj.maxKeyAge,
     'tls': toJson_OrganizationSpecTls(obj.tls),
   };
   // filter undefined values
@@ -437,6 +445,13 @@ export interface ProviderConnectionSpec {
    * @schema ProviderConnectionSpec#refreshInterval
    */
   readonly refreshInterval?: string;
+
+  /**
+   * How long the key may live since its last rotation (or first sync), e.g. 90d; past it KeyRotationDue=True. @default the Organization's spec.maxKeyAge
+   *
+   * @schema ProviderConnectionSpec#maxKeyAge
+   */
+  readonly maxKeyAge?: string;
 }
 
 /**
@@ -458,6 +473,7 @@ export function toJson_ProviderConnectionSpec(obj: ProviderConnectionSpec | unde
     'models': obj.models?.map(y => y),
     'deletionPolicy': obj.deletionPolicy,
     'refreshInterval': obj.refreshInterval,
+    'maxKeyAge': obj.maxKeyAge,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

@@ -1,9 +1,10 @@
 // One Organization reconcile: ask the app who the token is, and say in status whether connections can sync.
 import { isDeepStrictEqual } from "node:util";
-import type { Organization, OrganizationStatus } from "../../crds/index.ts";
-import { CONDITION, REASON } from "../constants.ts";
+import type { Organization, OrganizationStatus, ProviderConnection } from "../../crds/index.ts";
+import { ANNOTATIONS, CONDITION, REASON } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
+import { appReport, keepUnchanged, reportDue } from "./app-report.ts";
 import type { OrganizationSessions } from "./sessions.ts";
 
 export interface OrganizationDeps {
@@ -15,28 +16,75 @@ export interface OrganizationDeps {
     organization: Organization,
     event: { type: "Normal" | "Warning"; reason: string; message: string },
   ): Promise<void>;
+  /** The connections in a namespace (from the cache), for the app report. */
+  connections(namespace: string): readonly ProviderConnection[];
+  /**
+   * Whether the connections' cache has listed: before that, every record would look unmanaged, so the report
+   * waits (an operator's start reconciles Organizations while the connections are still being listed).
+   */
+  connectionsSynced(): boolean;
+  /** How often the app's records are listed for the report (the resync interval). */
+  reportIntervalMs: number;
+  /** When this process last listed each Organization's app ("namespace/name"), kept across reconciles. */
+  listedAt: Map<string, Date>;
+}
+
+/** How soon to look again when the connections' cache has not listed yet. */
+const CACHE_WAIT_MS = 1000;
+
+/** What the runtime should do next: list the app again when the report is due. */
+export interface OrganizationOutcome {
+  requeueAfterMs?: number;
 }
 
 /**
  * Reconciles the Organization `namespace/name`: a fresh whoami, then status (organization id, Ready with the
- * reason of a bad token or role). Status is written only when it changes. Failures follow {@link errorPolicy}:
- * transient ones are thrown (the queue retries), terminal ones wait for a change.
+ * reason of a bad token or role) and, once per report interval or on a sync request, the app report
+ * (status.app). Status is written only when it changes. Failures follow {@link errorPolicy}: transient ones are
+ * thrown (the queue retries), terminal ones wait for a change.
  */
 export async function reconcileOrganization(
   namespace: string,
   name: string,
   deps: OrganizationDeps,
-): Promise<void> {
+): Promise<OrganizationOutcome> {
   const organization = await deps.getOrganization(namespace, name);
   if (!organization) {
     deps.sessions.forget(namespace, name);
-    return;
+    deps.listedAt.delete(`${namespace}/${name}`);
+    return {};
   }
+  let outcome: OrganizationOutcome = {};
   let status: OrganizationStatus;
   const current = organization.status ?? {};
   const generation = organization.metadata.generation;
   try {
     const session = await deps.sessions.session(organization, true);
+    const syncRequest = organization.metadata.annotations?.[ANNOTATIONS.syncRequestedAt];
+    const key = `${namespace}/${name}`;
+    const due = reportDue(
+      current,
+      generation,
+      syncRequest,
+      deps.listedAt.get(key),
+      deps.reportIntervalMs,
+      deps.now(),
+    );
+    let report: Pick<OrganizationStatus, "app" | "syncRequestedAt"> = {};
+    if (session.kind === "Ready" && due.due && !deps.connectionsSynced()) {
+      outcome = { requeueAfterMs: CACHE_WAIT_MS };
+    } else if (session.kind === "Ready" && due.due) {
+      const now = deps.now();
+      const app = appReport(await session.app.list(), deps.connections(namespace), namespace, name, now);
+      deps.listedAt.set(key, now);
+      report = {
+        app: keepUnchanged(current.app, app),
+        ...(syncRequest === undefined ? {} : { syncRequestedAt: syncRequest }),
+      };
+      outcome = { requeueAfterMs: deps.reportIntervalMs };
+    } else if (!due.due) {
+      outcome = { requeueAfterMs: due.inMs };
+    }
     status =
       session.kind === "Ready"
         ? {
@@ -44,6 +92,7 @@ export async function reconcileOrganization(
             observedGeneration: generation,
             organizationId: session.organizationId,
             ...(session.tokenKind ? { tokenKind: session.tokenKind } : {}),
+            ...report,
             conditions: applyConditions(
               current.conditions,
               [
@@ -83,9 +132,10 @@ export async function reconcileOrganization(
     await writeIfChanged(organization, status, deps);
     // A terminal failure waits for a change of the Organization or its Secrets (or the resync).
     if (verdict.action === "retry") throw error;
-    return;
+    return {};
   }
   await writeIfChanged(organization, status, deps);
+  return outcome;
 }
 
 async function writeIfChanged(

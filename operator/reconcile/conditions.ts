@@ -38,6 +38,7 @@ export function applyConditions(
     "OpenAICompatible",
     "JSONMode",
     "Provisioned",
+    "KeyRotationDue",
   ];
   return [...byType.values()].sort(
     (a, b) => rank(order, a.type) - rank(order, b.type) || a.type.localeCompare(b.type),

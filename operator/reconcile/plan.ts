@@ -4,6 +4,7 @@ import { isOffLimits, offLimitsReason } from "../app/off-limits.ts";
 import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../constants.ts";
 import { desiredFields, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
+import { planKeyAge } from "./key-age.ts";
 import { modelConditions } from "./model-conditions.ts";
 import { planRecordSync, type RecordSync } from "./record-sync.ts";
 import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
@@ -222,6 +223,26 @@ function planSync(
       appRefreshedTime: undefined,
     };
   }
+  // An on-demand sync writes the record and its key again, even when nothing seems to differ (a key replaced in
+  // the app cannot be read back, and an updated_at the app did not move would hide it).
+  const syncRequest = connection.metadata.annotations?.[ANNOTATIONS.syncRequestedAt];
+  const syncRequested = syncRequest !== undefined && syncRequest !== status.syncRequestedAt;
+  if (
+    syncRequested &&
+    app.kind === "ById" &&
+    app.record !== undefined &&
+    !isOffLimits(app.record) &&
+    action.kind !== "create"
+  ) {
+    action = { kind: "update", id: app.record.id, fields: desired, pushSecrets: true };
+    recordStatus = {
+      ...recordStatus,
+      appCachedAvailableModels: desired.cached_available_models ?? undefined,
+    };
+    events.push(
+      normal("SyncRequested", `wrote app connection ${app.record.id} and its key again on request`),
+    );
+  }
   if (rotated && action.kind !== "none") {
     events.push(
       normal(
@@ -249,7 +270,11 @@ function planSync(
     models === undefined
       ? merged.find((c) => c.type === CONDITION.CredentialsValid && c.status === "Unknown")
       : undefined;
-  const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False") ?? unverified;
+  // KeyRotationDue never blocks Ready (an old key still works); it is not among `intents` yet anyway.
+  const blocking =
+    merged.find(
+      (c) => c.type !== CONDITION.Ready && c.type !== CONDITION.KeyRotationDue && c.status === "False",
+    ) ?? unverified;
   intents.unshift(
     blocking
       ? {
@@ -267,6 +292,17 @@ function planSync(
     if (!events.some((e) => e.reason === event.reason)) events.push(event);
   }
 
+  const rotatedTime =
+    status.credentialFingerprint !== fingerprint ? now.toISOString() : status.credentialRotatedTime;
+  const keyAge = planKeyAge(
+    connection,
+    observed.organization.kind === "Ready" ? observed.organization.organization : undefined,
+    rotatedTime,
+    now,
+  );
+  if (keyAge.condition) intents.push(keyAge.condition);
+  if (keyAge.event) events.push(keyAge.event);
+
   const annotation = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
   const successfulCheck = modelCheck !== undefined && !transient;
   return {
@@ -278,18 +314,24 @@ function planSync(
       organizationId:
         observed.organization.kind === "Ready" ? observed.organization.organizationId : undefined,
       credentialFingerprint: fingerprint,
-      credentialRotatedTime:
-        status.credentialFingerprint !== fingerprint ? now.toISOString() : status.credentialRotatedTime,
+      credentialRotatedTime: rotatedTime,
       ...(models ? { models, availableModels: models.filter((m) => m.available).length } : {}),
       ...(successfulCheck ? { modelsCheckedTime: now.toISOString() } : {}),
       // Any check, a transient failure too, was made for this generation (its retries follow the backoff).
       ...(modelCheck ? { modelsCheckedGeneration: connection.metadata.generation } : {}),
       ...(modelCheck && annotation !== undefined ? { refreshRequestedAt: annotation } : {}),
       ...recordStatus,
+      ...(syncRequested && action.kind !== "none" ? { syncRequestedAt: syncRequest } : {}),
     },
     events,
-    requeueAfterMs: observed.nextModelCheckInMs,
+    requeueAfterMs: earliest(observed.nextModelCheckInMs, keyAge.requeueAfterMs),
+    ...(keyAge.condition ? {} : { dropConditions: [CONDITION.KeyRotationDue] }),
   };
+}
+
+function earliest(...delays: (number | undefined)[]): number | undefined {
+  const defined = delays.filter((d): d is number => d !== undefined);
+  return defined.length === 0 ? undefined : Math.min(...defined);
 }
 
 /** Check results worth a Warning even while Ready stays True (a provider down, rate limits, missing models). */

@@ -14,7 +14,7 @@ export function nextStatus(
   result: ApplyResult,
   now: Date,
 ): ProviderConnectionStatus {
-  const next = observedStatus(connection, plan.status, plan.conditions, now);
+  const next = observedStatus(connection, plan.status, plan.conditions, now, plan.dropConditions);
   if (result.record) {
     next.appConnectionId = result.record.id;
     next.appUpdatedTime = result.record.updated_at ?? undefined;
@@ -44,6 +44,7 @@ function observedStatus(
   fields: Partial<ProviderConnectionStatus>,
   intents: ConditionIntent[],
   now: Date,
+  dropConditions: readonly string[] = [],
 ): ProviderConnectionStatus {
   const current = connection.status ?? {};
   const generation = connection.metadata.generation;
@@ -52,7 +53,9 @@ function observedStatus(
     ...fields,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(current.conditions, intents, generation, now),
+    conditions: applyConditions(current.conditions, intents, generation, now).filter(
+      (condition) => !dropConditions.includes(condition.type),
+    ),
   };
 }
 

@@ -91,9 +91,12 @@ export interface ConnectionPlan {
     refreshRequestedAt?: string;
     appCachedAvailableModels?: string | undefined;
     appRefreshedTime?: string | undefined;
+    syncRequestedAt?: string;
     azure?: ProviderConnectionStatus["azure"];
   };
   events: PlannedEvent[];
+  /** Conditions to remove from status (e.g. KeyRotationDue once no max key age applies). */
+  dropConditions?: string[];
   /** Ask to be reconciled again after this long; the runtime takes the earliest of this and the resync. */
   requeueAfterMs?: number;
 }

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
+import { auditAllNamespaces } from "./audit-all-namespaces.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { connectionsReady } from "./connections-ready.ts";
 import {
@@ -29,6 +30,7 @@ const ENTRIES: Entry[] = [
   { bench: planThroughput, needsCluster: false },
   { bench: connectionsReady, needsCluster: true },
   { bench: secretMemory, needsCluster: true },
+  { bench: auditAllNamespaces, needsCluster: true },
 ];
 
 interface Result extends BenchOutput {

@@ -52,6 +52,9 @@ beforeAll(async () => {
   await kubectl(["apply", "-f", "-"], objects.map((o) => stringify(o)).join("---\n"));
   // The status subresource is how the operator reports; the columns read from it.
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const ROTATED_95_DAYS_AGO = new Date(Date.now() - 95 * 86_400_000 - 3_600_000)
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z");
   const ready = {
     type: "Ready",
     status: "True",
@@ -73,6 +76,7 @@ beforeAll(async () => {
         scope: "Organization",
         availableModels: 2,
         credentialFingerprint: FINGERPRINT,
+        credentialRotatedTime: ROTATED_95_DAYS_AGO,
         conditions: [ready],
       },
     }),
@@ -86,12 +90,18 @@ beforeAll(async () => {
     "--subresource=status",
     "--type=merge",
     "-p",
-    JSON.stringify({ status: { organizationId: 3, conditions: [ready] } }),
+    JSON.stringify({
+      status: {
+        organizationId: 3,
+        app: { reportedTime: now, managed: 4, unmanaged: 2, changed: 0, offLimits: 1 },
+        conditions: [ready],
+      },
+    }),
   ]);
 });
 
 describe("kubectl get providerconnections", () => {
-  it("shows Provider, Organization, Scope, Models, Ready, Key and Age", async () => {
+  it("shows Provider, Organization, Scope, Models, Ready, Reason, Key, Rotated (as an age) and Age", async () => {
     const table = await kubectl(["get", "providerconnections", "-n", namespace]);
     expect(header(table)).toEqual([
       "NAME",
@@ -100,24 +110,23 @@ describe("kubectl get providerconnections", () => {
       "SCOPE",
       "MODELS",
       "READY",
+      "REASON",
       "KEY",
+      "ROTATED",
       "AGE",
     ]);
-    expect(row(table, "openai")?.slice(0, 7)).toEqual([
+    expect(row(table, "openai")?.slice(0, 8)).toEqual([
       "openai",
       "OpenAI",
       "acme",
       "Organization",
       "2",
       "True",
+      "Synced",
       FINGERPRINT,
     ]);
-  });
-
-  it("adds the Ready reason with -o wide", async () => {
-    const table = await kubectl(["get", "providerconnections", "-n", namespace, "-o", "wide"]);
-    expect(header(table)).toContain("REASON");
-    expect(row(table, "openai")).toContain("Synced");
+    // A date column: kubectl prints how long ago (the key was rotated 95 days before the test).
+    expect(row(table, "openai")?.[8]).toBe("95d");
   });
 
   it("answers to the short name pconn, and to the modelkeys category", async () => {
@@ -158,16 +167,24 @@ describe("kubectl get providerconnections", () => {
   });
 });
 
-describe("kubectl get organizations.modelkeys.dev", () => {
-  it("shows URL, OrgID, Ready and Age", async () => {
-    const table = await kubectl(["get", "organizations.modelkeys.dev", "-n", namespace]);
-    expect(header(table)).toEqual(["NAME", "URL", "ORGID", "READY", "AGE"]);
-    expect(row(table, "acme")?.slice(0, 4)).toEqual([
+describe("kubectl get organizations", () => {
+  it("shows URL, OrgID, Ready, Managed, Unmanaged and Age", async () => {
+    const table = await kubectl(["get", "organizations", "-n", namespace]);
+    expect(header(table)).toEqual(["NAME", "URL", "ORGID", "READY", "MANAGED", "UNMANAGED", "AGE"]);
+    expect(row(table, "acme")?.slice(0, 6)).toEqual([
       "acme",
       "https://label-studio.acme.internal",
       "3",
       "True",
+      "4",
+      "2",
     ]);
+  });
+
+  it("answers to the short name lsorg, with the Ready reason under -o wide", async () => {
+    const table = await kubectl(["get", "lsorg", "-n", namespace, "-o", "wide"]);
+    expect(header(table)).toContain("REASON");
+    expect(row(table, "acme")).toContain("Synced");
   });
 });
 

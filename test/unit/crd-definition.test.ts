@@ -75,7 +75,7 @@ describe("the ProviderConnection CRD", () => {
     expect(crd.spec.names.shortNames).toEqual(["pconn", "pc"]);
   });
 
-  it("prints Provider, Organization, Scope, Models, Ready, Key and Age, and Reason with -o wide", () => {
+  it("prints Provider, Organization, Scope, Models, Ready, Reason, Key, Rotated (a date) and Age by default", () => {
     const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.filter((c) => !c.priority).map((c) => [c.name, c.type, c.jsonPath])).toEqual([
       ["Provider", "string", ".spec.provider"],
@@ -83,10 +83,12 @@ describe("the ProviderConnection CRD", () => {
       ["Scope", "string", ".status.scope"],
       ["Models", "integer", ".status.availableModels"],
       ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
+      ["Reason", "string", '.status.conditions[?(@.type=="Ready")].reason'],
       ["Key", "string", ".status.credentialFingerprint"],
+      ["Rotated", "date", ".status.credentialRotatedTime"],
       ["Age", "date", ".metadata.creationTimestamp"],
     ]);
-    expect(columns.filter((c) => c.priority === 1).map((c) => c.name)).toEqual(["Reason"]);
+    expect(columns.filter((c) => c.priority === 1)).toEqual([]);
   });
 
   it("has one rule per provider block, pointing at that block", () => {
@@ -131,13 +133,16 @@ describe("the ProviderConnection CRD", () => {
 });
 
 describe("the Organization CRD", () => {
-  it("prints URL, OrgID, Ready and Age", () => {
+  it("prints URL, OrgID, Ready, Managed, Unmanaged and Age, and answers to lsorg", () => {
     const columns = organizationCrd().spec.versions[0]?.additionalPrinterColumns ?? [];
     expect(columns.filter((c) => !c.priority).map((c) => [c.name, c.jsonPath])).toEqual([
       ["URL", ".spec.url"],
       ["OrgID", ".status.organizationId"],
       ["Ready", '.status.conditions[?(@.type=="Ready")].status'],
+      ["Managed", ".status.app.managed"],
+      ["Unmanaged", ".status.app.unmanaged"],
       ["Age", ".metadata.creationTimestamp"],
     ]);
+    expect(organizationCrd().spec.names.shortNames).toEqual(["lsorg"]);
   });
 });

@@ -1,0 +1,16 @@
+// The annotations users set and the operator acts on: part of the API, shared by the operator and the kubectl
+// plugin. Every annotation the README mentions is one of these (test/unit/annotations.test.ts checks it).
+/** Annotation names, by what they ask for. */
+export const ANNOTATIONS = {
+  /** Changing its value asks for a model check now. */
+  refreshRequestedAt: "modelkeys.dev/refresh-requested-at",
+  /** Set to "true" on a deleting connection to drop the finalizer without touching the app. */
+  releaseFinalizer: "modelkeys.dev/release",
+  /**
+   * Changing its value asks for a sync now: on a connection, its record and key are written to the app again
+   * (status.syncRequestedAt records the value handled); on an Organization, the app's records are listed again.
+   */
+  syncRequestedAt: "modelkeys.dev/sync-requested-at",
+  /** Changing its value rotates a provisioned Azure key (secondary, switch, then primary). */
+  rotateKeyRequestedAt: "modelkeys.dev/rotate-key-requested-at",
+} as const;
