@@ -15,6 +15,10 @@ export const ANNOTATIONS = {
 
 export const CONDITION = {
   Ready: "Ready",
+  /** kstatus: True while the operator is working or retrying on its own (InProgress). */
+  Reconciling: "Reconciling",
+  /** kstatus: True while progress waits on a person (Failed). */
+  Stalled: "Stalled",
   AppSynced: "AppSynced",
   CredentialsValid: "CredentialsValid",
   ModelsAvailable: "ModelsAvailable",

@@ -4,6 +4,7 @@ import type { Organization, OrganizationStatus } from "../../crds/index.ts";
 import { CONDITION, REASON } from "../constants.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
 import { describeFailure } from "../reconcile/index.ts";
+import { withProgress } from "../reconcile/progress.ts";
 import type { OrganizationSessions } from "./sessions.ts";
 
 export interface OrganizationDeps {
@@ -90,6 +91,7 @@ async function writeIfChanged(
   status: OrganizationStatus,
   deps: OrganizationDeps,
 ): Promise<void> {
+  status.conditions = withProgress(status.conditions ?? [], organization.metadata.generation, deps.now());
   if (isDeepStrictEqual(organization.status ?? {}, status)) return;
   await deps.patchStatus(organization, status as Record<string, unknown>);
   const before = organization.status?.conditions?.find((c) => c.type === CONDITION.Ready);

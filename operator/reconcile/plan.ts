@@ -251,7 +251,8 @@ function planSync(
     models === undefined
       ? merged.find((c) => c.type === CONDITION.CredentialsValid && c.status === "Unknown")
       : undefined;
-  const blocking = merged.find((c) => c.type !== CONDITION.Ready && c.status === "False") ?? unverified;
+  // Reconciling and Stalled follow from Ready (progress.ts); they never decide it.
+  const blocking = merged.find((c) => !SUMMARY_TYPES.has(c.type) && c.status === "False") ?? unverified;
   intents.unshift(
     blocking
       ? {
@@ -293,6 +294,8 @@ function planSync(
     waiting: false,
   };
 }
+
+const SUMMARY_TYPES = new Set<string>([CONDITION.Ready, CONDITION.Reconciling, CONDITION.Stalled]);
 
 /** Check results worth a Warning even while Ready stays True (a provider down, rate limits, missing models). */
 const WARN_REASONS = new Set<string>([REASON.RateLimited, REASON.ProviderUnavailable, REASON.ModelsMissing]);

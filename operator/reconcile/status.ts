@@ -4,6 +4,7 @@ import { type ProviderConnection, type ProviderConnectionStatus, scopeOf } from 
 import { CONDITION, type Reason } from "../constants.ts";
 import type { ApplyResult } from "./apply.ts";
 import { applyConditions } from "./conditions.ts";
+import { withProgress } from "./progress.ts";
 import type { ConnectionPlan } from "./types.ts";
 
 /** The status after applying `plan`. Pure. */
@@ -20,7 +21,11 @@ export function nextStatus(
     ...plan.status,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(current.conditions, plan.conditions, generation, now),
+    conditions: withProgress(
+      applyConditions(current.conditions, plan.conditions, generation, now),
+      generation,
+      now,
+    ),
   };
   if (result.record) {
     next.appConnectionId = result.record.id;
@@ -44,12 +49,16 @@ export function statusForError(
     ...current,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(
-      current.conditions,
-      [
-        { type: CONDITION.Ready, status: "False", reason, message },
-        { type: CONDITION.AppSynced, status: "False", reason, message },
-      ],
+    conditions: withProgress(
+      applyConditions(
+        current.conditions,
+        [
+          { type: CONDITION.Ready, status: "False", reason, message },
+          { type: CONDITION.AppSynced, status: "False", reason, message },
+        ],
+        generation,
+        now,
+      ),
       generation,
       now,
     ),
