@@ -1,8 +1,16 @@
-// `npm run synth`: writes dist/install.yaml from the cdk8s charts.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// `npm run synth`: writes dist/install.yaml and the Helm chart in dist/chart/modelkeys from the cdk8s charts.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { CHART_DIR, helmChart } from "./helm-chart.ts";
 import { INSTALL_YAML, installManifest } from "./install.ts";
 
 mkdirSync(dirname(INSTALL_YAML), { recursive: true });
 writeFileSync(INSTALL_YAML, installManifest());
 console.log(`wrote ${INSTALL_YAML}`);
+
+rmSync(CHART_DIR, { recursive: true, force: true });
+for (const [path, content] of Object.entries(helmChart())) {
+  mkdirSync(dirname(join(CHART_DIR, path)), { recursive: true });
+  writeFileSync(join(CHART_DIR, path), content);
+}
+console.log(`wrote ${CHART_DIR}`);

@@ -4,11 +4,18 @@ import { Chart } from "cdk8s";
 import { ServiceAccount } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
 import { INSTALL } from "./names.ts";
+import { OperatorNetworkPolicy, type OperatorNetworkPolicyProps } from "./network-policy.ts";
 import { OperatorDeployment, type OperatorDeploymentProps } from "./operator-deployment.ts";
 import { OperatorNamespaceRbac } from "./rbac.ts";
 
 /** Props of {@link OperatorChart}: those of the Deployment, minus the ServiceAccount this chart makes. */
-export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount">;
+export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount"> & {
+  /**
+   * A NetworkPolicy for the operator's pods (true for the default one).
+   * @default false
+   */
+  readonly networkPolicy?: boolean | OperatorNetworkPolicyProps;
+};
 
 /** Everything that lives in the operator's namespace. */
 export class OperatorChart extends Chart {
@@ -23,6 +30,10 @@ export class OperatorChart extends Chart {
       automountToken: false,
     });
     new OperatorNamespaceRbac(this, "rbac");
-    this.operator = new OperatorDeployment(this, "operator", { ...props, serviceAccount });
+    const { networkPolicy, ...deployment } = props;
+    this.operator = new OperatorDeployment(this, "operator", { ...deployment, serviceAccount });
+    if (networkPolicy) {
+      new OperatorNetworkPolicy(this, "network-policy", networkPolicy === true ? {} : networkPolicy);
+    }
   }
 }
