@@ -51,7 +51,7 @@ const CUSTOM = {
     pullSecrets: [{ name: "regcred" }],
   },
   replicas: 1,
-  resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+  resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "2", memory: "512Mi" } },
   nodeSelector: { "kubernetes.io/os": "linux" },
   tolerations: [{ key: "dedicated", operator: "Equal", value: "ops", effect: "NoSchedule" }],
   affinity: {
@@ -159,7 +159,11 @@ describe("helm install, then upgrade", () => {
   };
 
   beforeAll(async () => {
-    controlPlane = await startControlPlane({ logDir: join(work, "controlplane") });
+    controlPlane = await startControlPlane({
+      logDir: join(work, "controlplane"),
+      kubeconfigPath: join(work, "kubeconfig"),
+      operatorKubeconfigPath: join(work, "operator-kubeconfig"),
+    });
     kubeconfig = controlPlane.kubeconfigPath;
   });
   afterAll(async () => {
@@ -167,16 +171,10 @@ describe("helm install, then upgrade", () => {
   });
 
   it("creates the objects, and an upgrade changing one value changes only the object that holds it", async () => {
-    await helm([
-      "install",
-      "modelkeys",
-      CHART_DIR,
-      "--namespace",
-      "modelkeys",
-      "--create-namespace",
-      "--kubeconfig",
-      kubeconfig,
-    ]);
+    // The namespace exists first (as a user creates it, or --create-namespace with createNamespace=false): the
+    // chart's own Namespace, which `helm template` renders, then stays out of the way.
+    await kubectl(["create", "namespace", "modelkeys"]);
+    await helm(["install", "modelkeys", CHART_DIR, "--namespace", "modelkeys", "--kubeconfig", kubeconfig]);
     expect(await kubectl(["get", "crd", "providerconnections.modelkeys.dev", "-o", "name"])).toContain(
       "providerconnections",
     );
