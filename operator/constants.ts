@@ -1,11 +1,18 @@
 // The words the cluster sees: finalizer, field manager, annotations, condition types and reasons.
 export const FINALIZER = "modelkeys.dev/app-connection";
 export const FIELD_MANAGER = "modelkeys";
+/** On an Organization: it stays until the connections that reference it have cleaned up the app. */
+export const ORGANIZATION_FINALIZER = "modelkeys.dev/connections";
+/** On an Organization's token Secret: it stays while an Organization still needs the token to clean up. */
+export const TOKEN_FINALIZER = "modelkeys.dev/organization-token";
 
 export const ANNOTATIONS = {
   /** Changing its value asks for a model check now. */
   refreshRequestedAt: "modelkeys.dev/refresh-requested-at",
-  /** Set to "true" on a deleting connection to drop the finalizer without touching the app. */
+  /**
+   * Set to "true" on a deleting connection to drop the finalizer without touching the app, or on a deleting
+   * Organization to stop waiting for its connections.
+   */
   releaseFinalizer: "modelkeys.dev/release",
   /** Changing its value asks for an immediate sync to the app. */
   syncRequestedAt: "modelkeys.dev/sync-requested-at",

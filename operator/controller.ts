@@ -12,6 +12,7 @@ import {
 import { provisionedSecretName } from "./azure/owned-secret.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { TOKEN_FINALIZER } from "./constants.ts";
 import { createInformer, type Informer, type InformerEvent } from "./kube/informer.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createSecretWatch } from "./kube/secret-watch.ts";
@@ -146,6 +147,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
             getOrganization: (ns, n) => kube.get("Organization", ns, n),
             sessions,
             patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
+            patchMetadata: (object, metadata) => kube.patchMetadata("Organization", object, metadata),
+            connections: (ns) =>
+              connections
+                .list(ns)
+                .map((c) => ({ name: c.metadata.name, organization: c.spec.organizationRef.name })),
+            organizations: (ns) => [...organizations.list(ns)],
+            setTokenFinalizer: (ns, secret, present) =>
+              kube.setSecretFinalizer(ns, secret, TOKEN_FINALIZER, present),
             event: (object, event) => kube.event("Organization", object, event),
           });
         }
@@ -213,6 +222,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   connections.on("delete", (c) => {
     secrets.untrack(connectionKey(c));
+    // A deleting Organization waits for its connections to go.
+    queue.add(`${ORGANIZATION}/${c.metadata.namespace}/${c.spec.organizationRef.name}`);
     for (const r of rivals(c)) queue.add(connectionKey(r));
   });
   const onOrganization = (o: Organization) => {

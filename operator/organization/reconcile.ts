@@ -1,17 +1,25 @@
 // One Organization reconcile: ask the app who the token is, and say in status whether connections can sync.
 import { isDeepStrictEqual } from "node:util";
 import type { Organization, OrganizationStatus } from "../../crds/index.ts";
-import { CONDITION, REASON } from "../constants.ts";
+import { CONDITION, ORGANIZATION_FINALIZER, REASON, TOKEN_FINALIZER } from "../constants.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
 import { describeFailure } from "../reconcile/index.ts";
 import { withProgress } from "../reconcile/progress.ts";
 import type { OrganizationSessions } from "./sessions.ts";
+import { type ConnectionRef, organizationTeardown } from "./teardown.ts";
 
 export interface OrganizationDeps {
   now(): Date;
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
   patchStatus(organization: Organization, status: Record<string, unknown>): Promise<void>;
+  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<void>;
+  /** The connections of a namespace (from the cache), with the Organization each references. */
+  connections(namespace: string): ConnectionRef[];
+  /** The Organizations of a namespace (from the cache). */
+  organizations(namespace: string): Organization[];
+  /** Adds or removes TOKEN_FINALIZER on a Secret of the namespace. */
+  setTokenFinalizer(namespace: string, secret: string, present: boolean): Promise<void>;
   event(
     organization: Organization,
     event: { type: "Normal" | "Warning"; reason: string; message: string },
@@ -32,6 +40,17 @@ export async function reconcileOrganization(
     deps.sessions.forget(namespace, name);
     return;
   }
+  const finalizers = organization.metadata.finalizers ?? [];
+  if (organization.metadata.deletionTimestamp) {
+    if (finalizers.includes(ORGANIZATION_FINALIZER)) await tearDown(organization, deps);
+    return;
+  }
+  if (!finalizers.includes(ORGANIZATION_FINALIZER)) {
+    // The patch triggers the next reconcile, which does the rest.
+    await deps.patchMetadata(organization, { finalizers: [...finalizers, ORGANIZATION_FINALIZER] });
+    return;
+  }
+  await deps.setTokenFinalizer(namespace, organization.spec.tokenSecretRef.name, true);
   let status: OrganizationStatus;
   const current = organization.status ?? {};
   const generation = organization.metadata.generation;
@@ -84,6 +103,35 @@ export async function reconcileOrganization(
     throw error;
   }
   await writeIfChanged(organization, status, deps);
+}
+
+/**
+ * A deleting Organization: waits (saying for which connections) until none references it, then releases its token
+ * Secret unless another Organization still needs it, and drops its finalizer.
+ */
+async function tearDown(organization: Organization, deps: OrganizationDeps): Promise<void> {
+  const { namespace, name } = organization.metadata;
+  const step = organizationTeardown(organization, deps.connections(namespace), deps.organizations(namespace));
+  if (step.kind === "Wait") {
+    const status: OrganizationStatus = {
+      ...(organization.status ?? {}),
+      observedGeneration: organization.metadata.generation,
+      conditions: applyConditions(
+        organization.status?.conditions,
+        [{ type: CONDITION.Ready, status: "False", reason: REASON.Deleting, message: step.message }],
+        organization.metadata.generation,
+        deps.now(),
+      ),
+    };
+    await writeIfChanged(organization, status, deps);
+    return;
+  }
+  if (step.releaseToken)
+    await deps.setTokenFinalizer(namespace, organization.spec.tokenSecretRef.name, false);
+  await deps.patchMetadata(organization, {
+    finalizers: (organization.metadata.finalizers ?? []).filter((f) => f !== ORGANIZATION_FINALIZER),
+  });
+  deps.sessions.forget(namespace, name);
 }
 
 async function writeIfChanged(
