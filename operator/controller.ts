@@ -25,6 +25,7 @@ import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.t
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
 import type { ConnectionDeps, ModelCheckRequest, Provisioning, ProvisionView } from "./reconcile/ports.ts";
+import { stableMessage } from "./reconcile/stable-message.ts";
 import type { ModelCheckView } from "./reconcile/types.ts";
 
 export interface ControllerOptions {
@@ -97,6 +98,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
 
+  /**
+   * Events are best effort: a refused Event (a namespace being deleted, a quota) is logged and never fails the
+   * reconcile, so it can never reach a condition or skip the backoff.
+   */
+  const recordEvent = async (
+    kind: "ProviderConnection" | "Organization",
+    object: ProviderConnection | Organization,
+    event: { type: "Normal" | "Warning"; reason: string; message: string },
+  ): Promise<void> => {
+    try {
+      await kube.event(kind, object, event);
+    } catch (error) {
+      log.warn({
+        event: "event.failed",
+        object: `${kind}/${object.metadata.namespace}/${object.metadata.name}`,
+        reason: event.reason,
+        error: stableMessage(error),
+      });
+    }
+  };
+
   const connectionDeps: ConnectionDeps = {
     now: () => new Date(clock.now()),
     getConnection: (ns, name) => kube.get("ProviderConnection", ns, name),
@@ -112,7 +134,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     kube: {
       patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),
       patchStatus: (object, status) => kube.patchStatus("ProviderConnection", object, status),
-      event: (object, event) => kube.event("ProviderConnection", object, event),
+      event: (object, event) => recordEvent("ProviderConnection", object, event),
     },
     log,
   };
@@ -155,7 +177,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
             organizations: (ns) => [...organizations.list(ns)],
             setTokenFinalizer: (ns, secret, present) =>
               kube.setSecretFinalizer(ns, secret, TOKEN_FINALIZER, present),
-            event: (object, event) => kube.event("Organization", object, event),
+            event: (object, event) => recordEvent("Organization", object, event),
           });
         }
         metrics.reconcileTotal.inc({ result: "success" });

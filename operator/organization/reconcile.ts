@@ -4,7 +4,7 @@ import type { Organization, OrganizationStatus } from "../../crds/index.ts";
 import { CONDITION, ORGANIZATION_FINALIZER, REASON, TOKEN_FINALIZER } from "../constants.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
 import { describeFailure } from "../reconcile/index.ts";
-import { withProgress } from "../reconcile/progress.ts";
+import { eventTypeFor, withProgress } from "../reconcile/progress.ts";
 import type { OrganizationSessions } from "./sessions.ts";
 import { type ConnectionRef, organizationTeardown } from "./teardown.ts";
 
@@ -146,7 +146,7 @@ async function writeIfChanged(
   const after = status.conditions?.find((c) => c.type === CONDITION.Ready);
   if (after && (before?.status !== after.status || before?.reason !== after.reason)) {
     await deps.event(organization, {
-      type: after.status === "True" ? "Normal" : "Warning",
+      type: after.status === "True" ? "Normal" : eventTypeFor(after.reason),
       reason: after.reason,
       message: after.message ?? "",
     });

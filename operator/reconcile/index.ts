@@ -4,6 +4,7 @@ import { applyPlan } from "./apply.ts";
 import { observeConnection } from "./observe.ts";
 import { planConnection } from "./plan.ts";
 import type { ConnectionDeps } from "./ports.ts";
+import { stableMessage } from "./stable-message.ts";
 import { nextStatus, statusChanged, statusForError, statusPatch } from "./status.ts";
 
 export interface Outcome {
@@ -83,7 +84,8 @@ export interface Failure {
 /** Maps an error from the app client (or anything else) to a condition reason. */
 export function describeFailure(error: unknown): Failure {
   const e = error as { kind?: string; status?: number; terminal?: boolean; message?: string };
-  const message = typeof e?.message === "string" ? e.message : String(error);
+  // Never the raw text of a Kubernetes API error: its headers would make every try's status differ.
+  const message = stableMessage(error);
   switch (e?.kind) {
     case "Unauthorized":
       return {

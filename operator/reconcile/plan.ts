@@ -4,6 +4,7 @@ import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../const
 import { desiredFields, fieldDrift, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
 import { modelConditions } from "./model-conditions.ts";
+import { eventTypeFor } from "./progress.ts";
 import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
 
 /**
@@ -158,7 +159,7 @@ function blocked(observed: ObservedConnection, reason: Reason, message: string):
           ? observed.organization.organizationId
           : observed.connection.status?.organizationId,
     },
-    events: readyReasonChanged(observed, reason) ? [warning(reason, message)] : [],
+    events: readyReasonChanged(observed, reason) ? [notReadyEvent(reason, message)] : [],
   };
 }
 
@@ -264,7 +265,7 @@ function planSync(
       : { type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: readyMessage(models) },
   );
   if (blocking && readyReasonChanged(observed, blocking.reason as Reason)) {
-    events.push(warning(blocking.reason, blocking.message ?? ""));
+    events.push(notReadyEvent(blocking.reason, blocking.message ?? ""));
   }
   for (const event of checkWarnings(observed, checkConditions)) {
     if (!events.some((e) => e.reason === event.reason)) events.push(event);
@@ -325,6 +326,10 @@ function readyReasonChanged(observed: ObservedConnection, reason: string): boole
 
 function normal(reason: string, message: string): PlannedEvent {
   return { type: "Normal", reason, message };
+}
+/** Ready turning False: a Warning, or a Normal Event for a wait that is part of the plan (Provisioning). */
+function notReadyEvent(reason: string, message: string): PlannedEvent {
+  return { type: eventTypeFor(reason), reason, message };
 }
 function warning(reason: string, message: string): PlannedEvent {
   return { type: "Warning", reason, message };

@@ -94,3 +94,11 @@ export function withProgress(
 ): Condition[] {
   return applyConditions(conditions, progressIntents(conditions), observedGeneration, now);
 }
+
+/** Waits that are work going as planned: their Events are Normal; every other not-ready reason warns. */
+const NORMAL_WAITS = new Set<string>([REASON.Provisioning, REASON.Deleting]);
+
+/** The Event type for a condition's reason turning an object not ready. */
+export function eventTypeFor(reason: string): "Normal" | "Warning" {
+  return NORMAL_WAITS.has(reason) ? "Normal" : "Warning";
+}
