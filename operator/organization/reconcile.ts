@@ -1,7 +1,7 @@
 // One Organization reconcile: ask the app who the token is, and say in status whether connections can sync.
 import { isDeepStrictEqual } from "node:util";
 import type { Organization, OrganizationStatus } from "../../crds/index.ts";
-import { CONDITION, ORGANIZATION_FINALIZER, REASON, TOKEN_FINALIZER } from "../constants.ts";
+import { CONDITION, ORGANIZATION_FINALIZER, REASON } from "../constants.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
 import { describeFailure } from "../reconcile/index.ts";
 import { eventTypeFor, withProgress } from "../reconcile/progress.ts";

@@ -46,7 +46,7 @@ const CUSTOM = {
   image: {
     repository: "registry.example/mk",
     tag: "ignored",
-    digest: "sha256:" + "a".repeat(64),
+    digest: `sha256:${"a".repeat(64)}`,
     pullPolicy: "Always",
     pullSecrets: [{ name: "regcred" }],
   },
