@@ -48,12 +48,15 @@ type Step = string | number | { name: string };
 
 /**
  * A Helm value placed into an object of one kind. `scalar` and `block` replace what cdk8s synthesized (which becomes
- * the value's default); `optional` adds `key` under `at` only when the value is set (default `empty`); `expression`
- * replaces a string with a template whose values' defaults are given.
+ * the value's default); `optional` adds `key` under `at` only when the value is set (default `empty`); `optionalEnv`
+ * adds an environment variable only when the value is set; `expression` replaces a string with a template whose
+ * values' defaults are given.
  */
 type Binding = { kind: string; at: Step[] } & (
   | { type: "scalar" | "block"; value: string }
   | { type: "optional"; key: string; value: string; empty: [] | Record<string, never> }
+  /** Appends `{name: item, value}` to the list at `at` only when the value is set (default ""). */
+  | { type: "optionalEnv"; item: string; value: string }
   | { type: "expression"; expression: string; defaults: (synthesized: string) => Record<string, string> }
 );
 
@@ -96,7 +99,13 @@ export const BINDINGS: readonly Binding[] = [
     value: "podAnnotations",
     empty: {},
   },
-  { kind: "Deployment", at: env("MODELKEYS_NAMESPACE"), type: "scalar", value: "watchNamespace" },
+  {
+    kind: "Deployment",
+    at: [...CONTAINER, "env"],
+    type: "optionalEnv",
+    item: "MODELKEYS_NAMESPACE",
+    value: "watchNamespace",
+  },
   { kind: "Deployment", at: env("MODELKEYS_LOG_LEVEL"), type: "scalar", value: "logLevel" },
   { kind: "Deployment", at: env("PULUMI_BACKEND_URL"), type: "scalar", value: "pulumi.backendUrl" },
   {
@@ -202,6 +211,18 @@ function template(
       });
       continue;
     }
+    if (binding.type === "optionalEnv") {
+      setPath(values, binding.value, "");
+      (read(copy, binding.at) as unknown[]).push({ name: token });
+      substitutions.push({
+        token,
+        render: ([, indent = ""]) => {
+          const pad = " ".repeat(indent.length - 2);
+          return `{{- with .Values.${binding.value} }}\n${pad}- name: ${binding.item}\n${pad}  value: {{ . | quote }}\n{{- end }}`;
+        },
+      });
+      continue;
+    }
     write(copy, binding.at, token);
     if (binding.type === "expression") {
       for (const [path, value] of Object.entries(binding.defaults(String(synthesized))))
@@ -226,7 +247,8 @@ function template(
   for (const { token, render } of substitutions) {
     const line = new RegExp(`^( *(?:- )?)([^\\n:]+): ${token}$`, "m").exec(text);
     const optional = new RegExp(`^( *(?:- )?)${token}: true$`, "m").exec(text);
-    const match = line ?? optional;
+    const item = new RegExp(`^( *- )name: ${token}$`, "m").exec(text);
+    const match = line ?? optional ?? item;
     if (!match) throw new Error(`${object.kind}/${object.metadata.name}: no place for ${token}`);
     // A "- " list marker belongs to the first key only: the block below it is indented as a plain key.
     text = text.replace(match[0], render(match));

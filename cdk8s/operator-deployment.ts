@@ -89,8 +89,8 @@ export interface OperatorDeploymentProps {
    */
   readonly logLevel?: string;
   /**
-   * The one namespace to watch (MODELKEYS_NAMESPACE); empty watches all namespaces.
-   * @default "" (all namespaces)
+   * The one namespace to watch (MODELKEYS_NAMESPACE).
+   * @default all namespaces
    */
   readonly watchNamespace?: string;
   /**
@@ -173,8 +173,10 @@ export class OperatorDeployment extends Construct {
           `${INSTALL.namespace}/${INSTALL.pulumiPassphraseSecret}/${props.pulumiPassphraseKey ?? "passphrase"}`,
         ),
         MODELKEYS_LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
-        // Empty means every namespace (the operator reads an empty variable as unset).
-        MODELKEYS_NAMESPACE: kplus.EnvValue.fromValue(props.watchNamespace ?? ""),
+        // Unset means every namespace. (An empty value would be dropped by the API server, a diff on each apply.)
+        ...(props.watchNamespace
+          ? { MODELKEYS_NAMESPACE: kplus.EnvValue.fromValue(props.watchNamespace) }
+          : {}),
         // namespace/name; a missing ConfigMap means the shipped catalogue.
         MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(
           `${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,
