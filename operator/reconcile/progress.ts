@@ -1,6 +1,6 @@
 // kstatus's abnormal-true conditions, Reconciling and Stalled, derived from the other conditions through one
 // table that says, for every reason, whether work is under way or waits on a person.
-import type { Condition } from "../../crds/index.ts";
+import { type Condition, PENDING_STATUS } from "../../crds/index.ts";
 import { CONDITION, REASON, type Reason } from "../constants.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
 
@@ -92,8 +92,12 @@ export function withProgress(
   observedGeneration: number | undefined,
   now: Date,
 ): Condition[] {
-  return applyConditions(conditions, progressIntents(conditions), observedGeneration, now);
+  // The CRD's default status (served until the first write) is no observation: its placeholder time goes.
+  const observed = conditions.filter((c) => c.lastTransitionTime !== PENDING_TIME);
+  return applyConditions(observed, progressIntents(observed), observedGeneration, now);
 }
+
+const PENDING_TIME = PENDING_STATUS.conditions[0]?.lastTransitionTime;
 
 /** Waits that are work going as planned: their Events are Normal; every other not-ready reason warns. */
 const NORMAL_WAITS = new Set<string>([REASON.Provisioning, REASON.Deleting]);

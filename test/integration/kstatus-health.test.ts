@@ -89,6 +89,9 @@ const KINDS = [
   },
 ] as const;
 
+/** An object created with no status written: what kstatus and Argo CD see before the first reconcile. */
+const NOT_YET_RECONCILED = "not-yet-reconciled";
+
 let cluster: TestCluster;
 let namespace: string;
 const live: Record<string, unknown[]> = {};
@@ -113,6 +116,14 @@ beforeAll(async () => {
         setHeaderOptions("Content-Type", "application/merge-patch+json"),
       );
     }
+    // A new object no operator has reconciled: the CRD's default status already says Reconciling.
+    await cluster.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      body: { apiVersion: API_VERSION, kind, metadata: { name: NOT_YET_RECONCILED }, spec },
+    });
     const list = (await cluster.custom.listNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
@@ -133,6 +144,14 @@ describe.each(KINDS.map((k) => k.kind))("%s", (kind) => {
     argo = byName(
       await runToolJson<Verdict[]>("argo-health", [join(REPO_ROOT, "argocd", "health.lua")], input),
     );
+  });
+
+  it("a new object, before any reconcile, is InProgress to kstatus and Progressing to Argo CD", () => {
+    expect(kstatus.get(NOT_YET_RECONCILED)).toMatchObject({
+      status: "InProgress",
+      message: "waiting for the operator's first reconcile",
+    });
+    expect(argo.get(NOT_YET_RECONCILED)?.status).toBe("Progressing");
   });
 
   it.each(fixtures.map((f) => [f.name, f.expected] as const))(
