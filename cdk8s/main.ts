@@ -1,6 +1,8 @@
-// `npm run synth`: writes dist/install.yaml from the cdk8s charts.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+// `npm run synth`: writes dist/install.yaml, the monitoring manifests and the Helm chart in dist/chart/modelkeys
+// from the cdk8s charts.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { CHART_DIR, helmChart } from "./helm-chart.ts";
 import {
   DASHBOARD_JSON,
   dashboardJson,
@@ -17,3 +19,10 @@ writeFileSync(MONITORING_YAML, monitoringManifest());
 console.log(`wrote ${MONITORING_YAML}`);
 writeFileSync(DASHBOARD_JSON, dashboardJson());
 console.log(`wrote ${DASHBOARD_JSON}`);
+
+rmSync(CHART_DIR, { recursive: true, force: true });
+for (const [path, content] of Object.entries(helmChart())) {
+  mkdirSync(dirname(join(CHART_DIR, path)), { recursive: true });
+  writeFileSync(join(CHART_DIR, path), content);
+}
+console.log(`wrote ${CHART_DIR}`);

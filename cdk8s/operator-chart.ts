@@ -5,6 +5,7 @@ import { ServiceAccount } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
 import { Monitoring, type MonitoringProps } from "./monitoring/monitoring.ts";
 import { INSTALL } from "./names.ts";
+import { OperatorNetworkPolicy, type OperatorNetworkPolicyProps } from "./network-policy.ts";
 import { OperatorDeployment, type OperatorDeploymentProps } from "./operator-deployment.ts";
 import { OperatorNamespaceRbac } from "./rbac.ts";
 
@@ -15,6 +16,11 @@ export type OperatorChartProps = Omit<OperatorDeploymentProps, "serviceAccount">
    * @default all off (the first two need the Prometheus operator's CRDs)
    */
   readonly monitoring?: MonitoringProps;
+  /**
+   * A NetworkPolicy for the operator's pods (true for the default one).
+   * @default false
+   */
+  readonly networkPolicy?: boolean | OperatorNetworkPolicyProps;
 };
 
 /** Everything that lives in the operator's namespace. */
@@ -30,8 +36,11 @@ export class OperatorChart extends Chart {
       automountToken: false,
     });
     new OperatorNamespaceRbac(this, "rbac");
-    const { monitoring, ...deployment } = props;
+    const { monitoring, networkPolicy, ...deployment } = props;
     this.operator = new OperatorDeployment(this, "operator", { ...deployment, serviceAccount });
     if (monitoring) new Monitoring(this, "monitoring", monitoring);
+    if (networkPolicy) {
+      new OperatorNetworkPolicy(this, "network-policy", networkPolicy === true ? {} : networkPolicy);
+    }
   }
 }

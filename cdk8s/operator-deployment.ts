@@ -84,6 +84,16 @@ export interface OperatorDeploymentProps {
    */
   readonly pulumiPassphraseKey?: string;
   /**
+   * Log level of the operator (MODELKEYS_LOG_LEVEL): trace, debug, info, warn, error or fatal.
+   * @default "info"
+   */
+  readonly logLevel?: string;
+  /**
+   * The one namespace to watch (MODELKEYS_NAMESPACE).
+   * @default all namespaces
+   */
+  readonly watchNamespace?: string;
+  /**
    * Time for in-flight reconciles (and a running Pulumi update) to finish and the Lease to be released.
    * @default 60 seconds
    */
@@ -162,6 +172,11 @@ export class OperatorDeployment extends Construct {
         MODELKEYS_PULUMI_PASSPHRASE_SECRET: kplus.EnvValue.fromValue(
           `${INSTALL.namespace}/${INSTALL.pulumiPassphraseSecret}/${props.pulumiPassphraseKey ?? "passphrase"}`,
         ),
+        MODELKEYS_LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
+        // Unset means every namespace. (An empty value would be dropped by the API server, a diff on each apply.)
+        ...(props.watchNamespace
+          ? { MODELKEYS_NAMESPACE: kplus.EnvValue.fromValue(props.watchNamespace) }
+          : {}),
         // namespace/name; a missing ConfigMap means the shipped catalogue.
         MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(
           `${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,

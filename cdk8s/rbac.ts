@@ -24,7 +24,7 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["get", "list", "watch"] },
   },
   {
-    why: "Adds and removes the finalizer modelkeys.dev/app-connection in metadata.finalizers: a merge patch guarded by resourceVersion (update grants nothing patch does not). Never create or delete: users own these objects.",
+    why: "Adds and removes the finalizers modelkeys.dev/app-connection (connections) and modelkeys.dev/connections (an Organization waits for its connections) in metadata.finalizers: a merge patch guarded by resourceVersion (update grants nothing patch does not). Never create or delete: users own these objects.",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["patch", "update"] },
   },
   {
@@ -44,7 +44,7 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
   },
   {
-    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection.",
+    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Patch also adds and removes the finalizer modelkeys.dev/organization-token on an Organization's token Secret, which must outlive the connections that need it to clean up the app.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "update", "delete"] },
   },
   {

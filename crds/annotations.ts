@@ -4,7 +4,10 @@
 export const ANNOTATIONS = {
   /** Changing its value asks for a model check now. */
   refreshRequestedAt: "modelkeys.dev/refresh-requested-at",
-  /** Set to "true" on a deleting connection to drop the finalizer without touching the app. */
+  /**
+   * Set to "true" on a deleting connection to drop the finalizer without touching the app, or on a deleting
+   * Organization to stop waiting for its connections.
+   */
   releaseFinalizer: "modelkeys.dev/release",
   /**
    * Changing its value asks for a sync now: on a connection, its record and key are written to the app again

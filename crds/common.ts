@@ -69,3 +69,17 @@ export function durationToMs(text: string): number {
   }
   return total;
 }
+
+/** The status of an object the operator has not reconciled yet: Reconciling, waiting for its first reconcile. */
+export const PENDING_STATUS = {
+  conditions: [
+    {
+      type: "Reconciling",
+      status: "True",
+      reason: "Reconciling",
+      message: "waiting for the operator's first reconcile",
+      // A fixed time: a default cannot say when the object was created.
+      lastTransitionTime: "1970-01-01T00:00:00Z",
+    },
+  ],
+};

@@ -1,7 +1,7 @@
 // The two CustomResourceDefinitions, built from the zod schemas: names, printer columns and structural schemas.
 // crds/generate.ts writes them as YAML; nothing here touches the file system.
 import { z } from "zod";
-import { GROUP, VERSION } from "./common.ts";
+import { GROUP, PENDING_STATUS, VERSION } from "./common.ts";
 import {
   ORGANIZATION_KIND,
   ORGANIZATION_PLURAL,
@@ -155,7 +155,9 @@ export function kindSchema(description: string, spec: z.ZodType, status: z.ZodTy
       kind: { type: "string", description: "The REST resource this object represents." },
       metadata: { type: "object" },
       spec: structural(spec),
-      status: structural(status),
+      // Until the operator first writes status, the API server serves this default, so kstatus (Flux, kpt) sees a new
+      // object as InProgress rather than Current: a missing status.observedGeneration would tell it nothing.
+      status: { ...structural(status), default: PENDING_STATUS },
     },
     required: ["spec"],
   };

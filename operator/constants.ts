@@ -1,12 +1,20 @@
 // The words the cluster sees: finalizer, field manager, annotations, condition types and reasons.
 export const FINALIZER = "modelkeys.dev/app-connection";
 export const FIELD_MANAGER = "modelkeys";
+/** On an Organization: it stays until the connections that reference it have cleaned up the app. */
+export const ORGANIZATION_FINALIZER = "modelkeys.dev/connections";
+/** On an Organization's token Secret: it stays while an Organization still needs the token to clean up. */
+export const TOKEN_FINALIZER = "modelkeys.dev/organization-token";
 
 /** The annotations the operator acts on: part of the API, so they live in crds/. */
 export { ANNOTATIONS } from "../crds/annotations.ts";
 
 export const CONDITION = {
   Ready: "Ready",
+  /** kstatus: True while the operator is working or retrying on its own (InProgress). */
+  Reconciling: "Reconciling",
+  /** kstatus: True while progress waits on a person (Failed). */
+  Stalled: "Stalled",
   AppSynced: "AppSynced",
   CredentialsValid: "CredentialsValid",
   ModelsAvailable: "ModelsAvailable",

@@ -12,6 +12,7 @@ import {
 import { provisionedSecretName } from "./azure/owned-secret.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { TOKEN_FINALIZER } from "./constants.ts";
 import { createInformer, type Informer, type InformerEvent } from "./kube/informer.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createSecretWatch } from "./kube/secret-watch.ts";
@@ -26,6 +27,7 @@ import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.t
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
 import type { ConnectionDeps, Provisioning } from "./reconcile/ports.ts";
+import { stableMessage } from "./reconcile/stable-message.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -100,6 +102,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
 
+  /**
+   * Events are best effort: a refused Event (a namespace being deleted, a quota) is logged and never fails the
+   * reconcile, so it can never reach a condition or skip the backoff.
+   */
+  const recordEvent = async (
+    kind: "ProviderConnection" | "Organization",
+    object: ProviderConnection | Organization,
+    event: { type: "Normal" | "Warning"; reason: string; message: string },
+  ): Promise<void> => {
+    try {
+      await kube.event(kind, object, event);
+    } catch (error) {
+      log.warn({
+        event: "event.failed",
+        object: `${kind}/${object.metadata.namespace}/${object.metadata.name}`,
+        reason: event.reason,
+        error: stableMessage(error),
+      });
+    }
+  };
+
   const connectionDeps: ConnectionDeps = {
     now: () => new Date(clock.now()),
     getConnection: (ns, name) => kube.get("ProviderConnection", ns, name),
@@ -120,7 +143,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     kube: {
       patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),
       patchStatus: (object, status) => kube.patchStatus("ProviderConnection", object, status),
-      event: (object, event) => kube.event("ProviderConnection", object, event),
+      event: (object, event) => recordEvent("ProviderConnection", object, event),
     },
     log,
   };
@@ -156,11 +179,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
             getOrganization: (ns, n) => kube.get("Organization", ns, n),
             sessions,
             patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
-            event: (object, event) => kube.event("Organization", object, event),
+            patchMetadata: (object, metadata) => kube.patchMetadata("Organization", object, metadata),
             connections: (ns) => connections.list(ns),
             connectionsSynced: () => connections.hasSynced(),
             reportIntervalMs: config.resyncIntervalMs,
             listedAt: reportsListedAt,
+            organizations: (ns) => [...organizations.list(ns)],
+            setTokenFinalizer: (ns, secret, present) =>
+              kube.setSecretFinalizer(ns, secret, TOKEN_FINALIZER, present),
+            event: (object, event) => recordEvent("Organization", object, event),
           });
           requeueAfterMs = outcome.requeueAfterMs;
         }
@@ -228,6 +255,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   connections.on("delete", (c) => {
     secrets.untrack(connectionKey(c));
+    // A deleting Organization waits for its connections to go.
+    queue.add(`${ORGANIZATION}/${c.metadata.namespace}/${c.spec.organizationRef.name}`);
     for (const r of rivals(c)) queue.add(connectionKey(r));
   });
   const onOrganization = (o: Organization) => {

@@ -2,6 +2,7 @@
 // condition and wait for a change (terminal). controller-runtime's reconcile.TerminalError, kube-rs's error_policy.
 import { AppError, type AppErrorKind } from "./app/errors.ts";
 import { REASON, type Reason } from "./constants.ts";
+import { stableMessage } from "./reconcile/stable-message.ts";
 
 /**
  * An error that retrying cannot fix: the object, or something it references (a Secret, the configuration),
@@ -38,9 +39,10 @@ export type ErrorVerdict =
  * Assumptions: messages of the errors it reads are already redacted (AppError and TerminalError promise it).
  */
 export function errorPolicy(error: unknown): ErrorVerdict {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof TerminalError) return { action: "wait", reason: error.reason, message };
+  if (error instanceof TerminalError) return { action: "wait", reason: error.reason, message: error.message };
   if (error instanceof AppError) return appErrorVerdict(error);
+  // Never the raw text of a Kubernetes API error: its headers would make every try's status differ.
+  const message = stableMessage(error);
   return { action: "retry", reason: REASON.Reconciling, message: `reconcile failed: ${message}` };
 }
 

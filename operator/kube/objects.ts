@@ -90,6 +90,43 @@ export class KubeObjects {
     );
   }
 
+  /**
+   * Adds or removes `finalizer` on a Secret's metadata (a merge patch guarded by its resourceVersion); a missing
+   * Secret, or one already as asked, is left alone.
+   */
+  async setSecretFinalizer(
+    namespace: string,
+    name: string,
+    finalizer: string,
+    present: boolean,
+  ): Promise<void> {
+    let secret: Awaited<ReturnType<CoreV1Api["readNamespacedSecret"]>>;
+    try {
+      secret = await this.#core.readNamespacedSecret({ namespace, name });
+    } catch (error) {
+      if (isStatus(error, 404)) return;
+      throw error;
+    }
+    const finalizers = secret.metadata?.finalizers ?? [];
+    if (finalizers.includes(finalizer) === present) return;
+    // A deleting Secret accepts no new finalizer; it is going anyway.
+    if (present && secret.metadata?.deletionTimestamp) return;
+    await this.#core.patchNamespacedSecret(
+      {
+        namespace,
+        name,
+        body: {
+          metadata: {
+            finalizers: present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer),
+            resourceVersion: secret.metadata?.resourceVersion,
+          },
+        },
+        fieldManager: FIELD_MANAGER,
+      },
+      mergePatch,
+    );
+  }
+
   /** A Secret's data, decoded; undefined when it does not exist. Values are never cached or logged. */
   async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
     try {

@@ -1,22 +1,29 @@
 // One Organization reconcile: ask the app who the token is, and say in status whether connections can sync.
 import { isDeepStrictEqual } from "node:util";
 import type { Organization, OrganizationStatus, ProviderConnection } from "../../crds/index.ts";
-import { ANNOTATIONS, CONDITION, REASON } from "../constants.ts";
+import { ANNOTATIONS, CONDITION, ORGANIZATION_FINALIZER, REASON } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import { applyConditions } from "../reconcile/conditions.ts";
+import { eventTypeFor, withProgress } from "../reconcile/progress.ts";
 import { appReport, keepUnchanged, reportDue } from "./app-report.ts";
 import type { OrganizationSessions } from "./sessions.ts";
+import { organizationTeardown } from "./teardown.ts";
 
 export interface OrganizationDeps {
   now(): Date;
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
   patchStatus(organization: Organization, status: Record<string, unknown>): Promise<void>;
+  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<void>;
+  /** The Organizations of a namespace (from the cache). */
+  organizations(namespace: string): Organization[];
+  /** Adds or removes TOKEN_FINALIZER on a Secret of the namespace. */
+  setTokenFinalizer(namespace: string, secret: string, present: boolean): Promise<void>;
   event(
     organization: Organization,
     event: { type: "Normal" | "Warning"; reason: string; message: string },
   ): Promise<void>;
-  /** The connections in a namespace (from the cache), for the app report. */
+  /** The connections in a namespace (from the cache): the app report and the teardown read them. */
   connections(namespace: string): readonly ProviderConnection[];
   /**
    * Whether the connections' cache has listed: before that, every record would look unmanaged, so the report
@@ -54,6 +61,17 @@ export async function reconcileOrganization(
     deps.listedAt.delete(`${namespace}/${name}`);
     return {};
   }
+  const finalizers = organization.metadata.finalizers ?? [];
+  if (organization.metadata.deletionTimestamp) {
+    if (finalizers.includes(ORGANIZATION_FINALIZER)) await tearDown(organization, deps);
+    return {};
+  }
+  if (!finalizers.includes(ORGANIZATION_FINALIZER)) {
+    // The patch triggers the next reconcile, which does the rest.
+    await deps.patchMetadata(organization, { finalizers: [...finalizers, ORGANIZATION_FINALIZER] });
+    return {};
+  }
+  await deps.setTokenFinalizer(namespace, organization.spec.tokenSecretRef.name, true);
   let outcome: OrganizationOutcome = {};
   let status: OrganizationStatus;
   const current = organization.status ?? {};
@@ -138,18 +156,51 @@ export async function reconcileOrganization(
   return outcome;
 }
 
+/**
+ * A deleting Organization: waits (saying for which connections) until none references it, then releases its token
+ * Secret unless another Organization still needs it, and drops its finalizer.
+ */
+async function tearDown(organization: Organization, deps: OrganizationDeps): Promise<void> {
+  const { namespace, name } = organization.metadata;
+  const references = deps
+    .connections(namespace)
+    .map((c) => ({ name: c.metadata.name, organization: c.spec.organizationRef.name }));
+  const step = organizationTeardown(organization, references, deps.organizations(namespace));
+  if (step.kind === "Wait") {
+    const status: OrganizationStatus = {
+      ...(organization.status ?? {}),
+      observedGeneration: organization.metadata.generation,
+      conditions: applyConditions(
+        organization.status?.conditions,
+        [{ type: CONDITION.Ready, status: "False", reason: REASON.Deleting, message: step.message }],
+        organization.metadata.generation,
+        deps.now(),
+      ),
+    };
+    await writeIfChanged(organization, status, deps);
+    return;
+  }
+  if (step.releaseToken)
+    await deps.setTokenFinalizer(namespace, organization.spec.tokenSecretRef.name, false);
+  await deps.patchMetadata(organization, {
+    finalizers: (organization.metadata.finalizers ?? []).filter((f) => f !== ORGANIZATION_FINALIZER),
+  });
+  deps.sessions.forget(namespace, name);
+}
+
 async function writeIfChanged(
   organization: Organization,
   status: OrganizationStatus,
   deps: OrganizationDeps,
 ): Promise<void> {
+  status.conditions = withProgress(status.conditions ?? [], organization.metadata.generation, deps.now());
   if (isDeepStrictEqual(organization.status ?? {}, status)) return;
   await deps.patchStatus(organization, status as Record<string, unknown>);
   const before = organization.status?.conditions?.find((c) => c.type === CONDITION.Ready);
   const after = status.conditions?.find((c) => c.type === CONDITION.Ready);
   if (after && (before?.status !== after.status || before?.reason !== after.reason)) {
     await deps.event(organization, {
-      type: after.status === "True" ? "Normal" : "Warning",
+      type: after.status === "True" ? "Normal" : eventTypeFor(after.reason),
       reason: after.reason,
       message: after.message ?? "",
     });

@@ -32,6 +32,8 @@ export function applyConditions(
   // A stable order keeps status byte-identical across reconciles, so nothing is written when nothing changed.
   const order = [
     "Ready",
+    "Reconciling",
+    "Stalled",
     "AppSynced",
     "CredentialsValid",
     "ModelsAvailable",

@@ -6,6 +6,7 @@ import { desiredFields, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
 import { planKeyAge } from "./key-age.ts";
 import { modelConditions } from "./model-conditions.ts";
+import { eventTypeFor } from "./progress.ts";
 import { planRecordSync, type RecordSync } from "./record-sync.ts";
 import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
 
@@ -170,7 +171,7 @@ function blocked(observed: ObservedConnection, reason: Reason, message: string):
           ? observed.organization.organizationId
           : observed.connection.status?.organizationId,
     },
-    events: readyReasonChanged(observed, reason) ? [warning(reason, message)] : [],
+    events: readyReasonChanged(observed, reason) ? [notReadyEvent(reason, message)] : [],
   };
 }
 
@@ -270,10 +271,11 @@ function planSync(
     models === undefined
       ? merged.find((c) => c.type === CONDITION.CredentialsValid && c.status === "Unknown")
       : undefined;
-  // KeyRotationDue never blocks Ready (an old key still works); it is not among `intents` yet anyway.
+  // Reconciling and Stalled follow from Ready (progress.ts); they never decide it. KeyRotationDue never blocks
+  // Ready (an old key still works); it is not among `intents` yet anyway.
   const blocking =
     merged.find(
-      (c) => c.type !== CONDITION.Ready && c.type !== CONDITION.KeyRotationDue && c.status === "False",
+      (c) => !SUMMARY_TYPES.has(c.type) && c.type !== CONDITION.KeyRotationDue && c.status === "False",
     ) ?? unverified;
   intents.unshift(
     blocking
@@ -286,7 +288,7 @@ function planSync(
       : { type: CONDITION.Ready, status: "True", reason: REASON.Synced, message: readyMessage(models) },
   );
   if (blocking && readyReasonChanged(observed, blocking.reason as Reason)) {
-    events.push(warning(blocking.reason, blocking.message ?? ""));
+    events.push(notReadyEvent(blocking.reason, blocking.message ?? ""));
   }
   for (const event of checkWarnings(observed, checkConditions)) {
     if (!events.some((e) => e.reason === event.reason)) events.push(event);
@@ -334,6 +336,8 @@ function earliest(...delays: (number | undefined)[]): number | undefined {
   return defined.length === 0 ? undefined : Math.min(...defined);
 }
 
+const SUMMARY_TYPES = new Set<string>([CONDITION.Ready, CONDITION.Reconciling, CONDITION.Stalled]);
+
 /** Check results worth a Warning even while Ready stays True (a provider down, rate limits, missing models). */
 const WARN_REASONS = new Set<string>([REASON.RateLimited, REASON.ProviderUnavailable, REASON.ModelsMissing]);
 
@@ -362,6 +366,10 @@ function readyReasonChanged(observed: ObservedConnection, reason: string): boole
 
 function normal(reason: string, message: string): PlannedEvent {
   return { type: "Normal", reason, message };
+}
+/** Ready turning False: a Warning, or a Normal Event for a wait that is part of the plan (Provisioning). */
+function notReadyEvent(reason: string, message: string): PlannedEvent {
+  return { type: eventTypeFor(reason), reason, message };
 }
 function warning(reason: string, message: string): PlannedEvent {
   return { type: "Warning", reason, message };

@@ -5,6 +5,7 @@ import { type ProviderConnection, type ProviderConnectionStatus, scopeOf } from 
 import { CONDITION, type Reason } from "../constants.ts";
 import type { ApplyResult } from "./apply.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
+import { withProgress } from "./progress.ts";
 import type { ConnectionPlan } from "./types.ts";
 
 /** The status after applying `plan`. Pure. */
@@ -53,8 +54,12 @@ function observedStatus(
     ...fields,
     observedGeneration: generation,
     scope: scopeOf(connection.spec.provider),
-    conditions: applyConditions(current.conditions, intents, generation, now).filter(
-      (condition) => !dropConditions.includes(condition.type),
+    conditions: withProgress(
+      applyConditions(current.conditions, intents, generation, now).filter(
+        (condition) => !dropConditions.includes(condition.type),
+      ),
+      generation,
+      now,
     ),
   };
 }

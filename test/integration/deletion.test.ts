@@ -1,5 +1,6 @@
-// Deletion: the finalizer removes the app's record (Delete) or leaves it (Orphan); when the Organization or its
-// token is gone, deletion waits and says why, naming the annotation that releases the connection.
+// Deletion: the finalizer removes the app's record (Delete) or leaves it (Orphan); an Organization and its token
+// Secret stay while connections need them; when the Organization is released anyway, deletion waits and says why,
+// naming the annotation that releases the connection.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
@@ -13,7 +14,9 @@ import {
   deleteOrganization,
   eventsFor,
   getConnection,
+  getOrganization,
   patchConnection,
+  patchOrganization,
   putSecret,
   startAppWithOwner,
   waitForCondition,
@@ -22,6 +25,7 @@ import {
 const KEY = "canary-deletion-key-61fa3e";
 const RELEASE = "modelkeys.dev/release";
 const FINALIZER = "modelkeys.dev/app-connection";
+const TOKEN_FINALIZER = "modelkeys.dev/organization-token";
 
 let world: AppWithOwner;
 let OTHER_USER: number;
@@ -183,10 +187,25 @@ describe("deletionPolicy", () => {
 });
 
 describe("deletion that cannot reach the app", () => {
+  /** Deletes the Organization and releases it by annotation, so it goes although connections still reference it. */
+  const releaseOrganization = async (name: string) => {
+    await deleteOrganization(namespace, name);
+    await waitFor(
+      async () =>
+        (await getOrganization(namespace, name))?.status?.conditions?.find((c) => c.type === "Ready")
+          ?.reason === "Deleting",
+      { description: `Organization ${name} waiting for its connections` },
+    );
+    await patchOrganization(namespace, name, { metadata: { annotations: { [RELEASE]: "true" } } });
+    await waitFor(async () => (await getOrganization(namespace, name)) === undefined, {
+      description: `Organization ${name} gone`,
+    });
+  };
+
   it("waits when the Organization is gone, naming the release annotation, and lets go once annotated", async () => {
     await createOrganization(namespace, "doomed", world.app.url, world.token);
     const id = await readyConnection("stranded", "doomed");
-    await deleteOrganization(namespace, "doomed");
+    await releaseOrganization("doomed");
     await waitForCondition(namespace, "stranded", "Ready", "False", "OrganizationNotFound");
     world.app.state.clearRequests();
 
@@ -206,25 +225,41 @@ describe("deletion that cannot reach the app", () => {
     expect(await waitForEvent("stranded", "FinalizerReleased")).toContain(String(id));
   });
 
-  it("waits when the Organization's token Secret is gone, and lets go once annotated", async () => {
+  it("keeps a deleted token Secret while the Organization needs it, so the connection's deletion cleans the app", async () => {
     await createOrganization(namespace, "tokenless", world.app.url, world.token);
     const id = await readyConnection("untokened", "tokenless");
+    await waitFor(
+      async () =>
+        (
+          await testCluster().core.readNamespacedSecret({ namespace, name: "tokenless-token" })
+        ).metadata?.finalizers?.includes(TOKEN_FINALIZER),
+      { description: "the token Secret protected" },
+    );
     await testCluster().core.deleteNamespacedSecret({ namespace, name: "tokenless-token" });
     await deleteConnection(namespace, "untokened");
-    const message = await waitForStuck("untokened", "SecretNotFound");
-    expect(message).toContain("tokenless-token");
-    expect(message).toContain(`${RELEASE}=true`);
-    expect(world.app.state.getConnection(id)).toBeDefined();
-
-    await patchConnection(namespace, "untokened", { metadata: { annotations: { [RELEASE]: "true" } } });
     await gone("untokened");
-    expect(world.app.state.getConnection(id)).toBeDefined();
+    expect(world.app.state.getConnection(id)).toBeUndefined();
+    // Still needed by the live Organization: the Secret waits, readable, until the Organization goes.
+    const secret = await testCluster().core.readNamespacedSecret({ namespace, name: "tokenless-token" });
+    expect(secret.metadata?.deletionTimestamp).toBeDefined();
+    await deleteOrganization(namespace, "tokenless");
+    await waitFor(
+      async () => {
+        try {
+          await testCluster().core.readNamespacedSecret({ namespace, name: "tokenless-token" });
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { description: "the token Secret gone with its Organization" },
+    );
   });
 
   it("deletes the record once the Organization comes back before the release", async () => {
     await createOrganization(namespace, "returning", world.app.url, world.token);
     const id = await readyConnection("patient", "returning");
-    await deleteOrganization(namespace, "returning");
+    await releaseOrganization("returning");
     await waitForCondition(namespace, "patient", "Ready", "False", "OrganizationNotFound");
     await deleteConnection(namespace, "patient");
     await waitForStuck("patient", "OrganizationNotFound");

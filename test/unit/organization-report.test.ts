@@ -3,7 +3,7 @@
 // next listing is due.
 import { describe, expect, it } from "vitest";
 import type { Organization, OrganizationStatus } from "../../crds/index.ts";
-import { ANNOTATIONS } from "../../operator/constants.ts";
+import { ANNOTATIONS, ORGANIZATION_FINALIZER } from "../../operator/constants.ts";
 import type { ListedRecord } from "../../operator/organization/app-report.ts";
 import { type OrganizationDeps, reconcileOrganization } from "../../operator/organization/reconcile.ts";
 import type { OrganizationSessions } from "../../operator/organization/sessions.ts";
@@ -12,7 +12,11 @@ import { APP_ORG_ID, connection, NOW, OPERATOR_USER_ID, organization } from "./f
 const INTERVAL = 600_000;
 
 function world(records: ListedRecord[]) {
-  let object: Organization = { ...organization(), metadata: { ...organization().metadata, generation: 1 } };
+  // An Organization already holding its finalizer: the report is what this table is about.
+  let object: Organization = {
+    ...organization(),
+    metadata: { ...organization().metadata, generation: 1, finalizers: [ORGANIZATION_FINALIZER] },
+  };
   let now = NOW.getTime();
   let lists = 0;
   let synced = true;
@@ -41,6 +45,9 @@ function world(records: ListedRecord[]) {
       object = { ...object, status: status as OrganizationStatus };
     },
     event: async () => undefined,
+    patchMetadata: async () => undefined,
+    organizations: () => [object],
+    setTokenFinalizer: async () => undefined,
     connections: () => [connection({ name: "a", status: { appConnectionId: 1 } })],
     connectionsSynced: () => synced,
     reportIntervalMs: INTERVAL,

@@ -56,6 +56,16 @@ describe("a provisioned connection that is not provisioned yet", () => {
     ]);
   });
 
+  it("says so with a Normal Provisioning Event (work going as planned, not a Warning)", () => {
+    const plan = planConnection(
+      observe(connection({ provider: "AzureOpenAI", spec }), {
+        credential: { kind: "Missing", reason: REASON.Provisioning, message: "waiting" },
+        extraConditions: [provisioning],
+      }),
+    );
+    expect(plan.events).toEqual([{ type: "Normal", reason: REASON.Provisioning, message: "waiting" }]);
+  });
+
   it("puts status.azure from provisioning into status, blocked or synced", () => {
     for (const credential of [
       { kind: "Missing", reason: REASON.Provisioning, message: "waiting" } as const,

@@ -27,6 +27,16 @@ const readySynced = {
   lastTransitionTime: EARLIER,
   observedGeneration: 1,
 };
+/** kstatus's pair beside a True Ready: neither reconciling nor stalled, with Ready's reason. */
+const settled = (time: string, generation: number) =>
+  (["Reconciling", "Stalled"] as const).map((type) => ({
+    type,
+    status: "False" as const,
+    reason: "Synced",
+    message: "ok",
+    lastTransitionTime: time,
+    observedGeneration: generation,
+  }));
 const synced: ProviderConnectionStatus = {
   observedGeneration: 1,
   scope: "Organization",
@@ -36,7 +46,7 @@ const synced: ProviderConnectionStatus = {
   credentialRotatedTime: EARLIER,
   lastSyncTime: EARLIER,
   appUpdatedTime: EARLIER,
-  conditions: [readySynced],
+  conditions: [readySynced, ...settled(EARLIER, 1)],
 };
 
 describe("nextStatus", () => {
@@ -55,6 +65,7 @@ describe("nextStatus", () => {
           lastTransitionTime: NOW.toISOString(),
           observedGeneration: 4,
         },
+        ...settled(NOW.toISOString(), 4),
       ],
     });
   });

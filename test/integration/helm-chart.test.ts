@@ -1,0 +1,211 @@
+// The Helm chart generated from the cdk8s install, checked with real Helm (local/tools): it lints, renders the same
+// objects as dist/install.yaml at its defaults, puts every value where it belongs, and installs then upgrades into a
+// control plane of its own (a shared one already holds the install's cluster-scoped objects, owned by no release).
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { CHART_DIR, objectsOf } from "../../cdk8s/helm-chart.ts";
+import { INSTALL_YAML } from "../../cdk8s/install.ts";
+import { type ControlPlane, startControlPlane } from "../../local/controlplane/controlplane.ts";
+import { runTool } from "../../local/tools/index.ts";
+
+const helm = async (args: string[]) => {
+  const result = await runTool("helm", args, {
+    env: { ...process.env, HELM_CACHE_HOME: work, HELM_CONFIG_HOME: work, HELM_DATA_HOME: work },
+  });
+  if (result.code !== 0) throw new Error(`helm ${args.join(" ")} failed: ${result.stderr}`);
+  return result.stdout;
+};
+const work = mkdtempSync(join(tmpdir(), "modelkeys-helm-"));
+type Obj = ReturnType<typeof objectsOf>[number];
+/** The parts of the rendered Deployment the values reach. */
+interface RenderedDeployment {
+  metadata: { namespace: string };
+  spec: {
+    replicas: number;
+    template: {
+      metadata: { annotations?: Record<string, string> };
+      spec: Record<string, unknown> & {
+        containers: {
+          image: string;
+          imagePullPolicy: string;
+          resources: unknown;
+          env: { name: string; value?: string }[];
+        }[];
+      };
+    };
+  };
+}
+const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+const byKey = (objects: Obj[]) => new Map(objects.map((o) => [key(o), o]));
+
+/** Values far from the defaults, one per documented value. */
+const CUSTOM = {
+  image: {
+    repository: "registry.example/mk",
+    tag: "ignored",
+    digest: `sha256:${"a".repeat(64)}`,
+    pullPolicy: "Always",
+    pullSecrets: [{ name: "regcred" }],
+  },
+  replicas: 1,
+  resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "2", memory: "512Mi" } },
+  nodeSelector: { "kubernetes.io/os": "linux" },
+  tolerations: [{ key: "dedicated", operator: "Equal", value: "ops", effect: "NoSchedule" }],
+  affinity: {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] }],
+      },
+    },
+  },
+  podAnnotations: { "example.com/team": "ml" },
+  watchNamespace: "ml-platform",
+  logLevel: "debug",
+  pulumi: { backendUrl: "azblob://state", passphraseSecret: { name: "pp", key: "secret" } },
+  networkPolicy: { enabled: true },
+  createNamespace: false,
+};
+
+describe("the chart", () => {
+  it("passes helm lint", async () => {
+    expect(await helm(["lint", CHART_DIR])).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it("renders at its defaults the same objects as dist/install.yaml, CRDs from crds/", async () => {
+    const rendered = await helm([
+      "template",
+      "modelkeys",
+      CHART_DIR,
+      "--namespace",
+      "modelkeys-system",
+      "--include-crds",
+    ]);
+    const install = byKey(objectsOf(readFileSync(INSTALL_YAML, "utf8")));
+    const chart = byKey(objectsOf(rendered));
+    expect([...chart.keys()].sort()).toEqual([...install.keys()].sort());
+    for (const [name, object] of install) expect(chart.get(name), name).toEqual(object);
+  });
+
+  it("puts every non-default value where it belongs", async () => {
+    const valuesFile = join(work, "custom.yaml");
+    writeFileSync(valuesFile, stringify(CUSTOM));
+    const objects = objectsOf(
+      await helm(["template", "mk", CHART_DIR, "--namespace", "ops", "-f", valuesFile]),
+    );
+    const deployment = objects.find((o) => o.kind === "Deployment") as unknown as RenderedDeployment;
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    if (!container) throw new Error("the Deployment has no container");
+    const env = Object.fromEntries(
+      container.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+    );
+    expect(deployment.metadata.namespace).toBe("ops");
+    expect(deployment.spec.replicas).toBe(1);
+    expect(container.image).toBe(`registry.example/mk@${CUSTOM.image.digest}`);
+    expect(container.imagePullPolicy).toBe("Always");
+    expect(container.resources).toEqual(CUSTOM.resources);
+    expect(pod.imagePullSecrets).toEqual(CUSTOM.image.pullSecrets);
+    expect(pod.nodeSelector).toEqual(CUSTOM.nodeSelector);
+    expect(pod.tolerations).toEqual(CUSTOM.tolerations);
+    expect(pod.affinity).toEqual(CUSTOM.affinity);
+    expect(deployment.spec.template.metadata.annotations).toEqual(CUSTOM.podAnnotations);
+    expect(env).toMatchObject({
+      MODELKEYS_NAMESPACE: "ml-platform",
+      MODELKEYS_LOG_LEVEL: "debug",
+      PULUMI_BACKEND_URL: "azblob://state",
+      MODELKEYS_PULUMI_PASSPHRASE_SECRET: "ops/pp/secret",
+    });
+    const kinds = objects.map((o) => o.kind);
+    expect(kinds).toContain("NetworkPolicy");
+    expect(kinds).not.toContain("PodDisruptionBudget"); // one replica
+    expect(kinds).not.toContain("Namespace");
+    // The operator's ServiceAccount is bound in the release's namespace.
+    const binding = objects.find((o) => o.kind === "ClusterRoleBinding") as unknown as {
+      subjects: { namespace: string }[];
+    };
+    expect(binding.subjects[0]?.namespace).toBe("ops");
+  });
+});
+
+describe("helm install, then upgrade", () => {
+  let controlPlane: ControlPlane;
+  let kubeconfig: string;
+  const kubectl = async (args: string[]) => {
+    const { runKubectl } = await import("../../local/controlplane/kubectl.ts");
+    const result = await runKubectl(controlPlane.kubectlPath, args, { kubeconfig });
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const versions = async () => {
+    const list = JSON.parse(
+      await kubectl([
+        "get",
+        "deployment,service,serviceaccount,role,rolebinding,poddisruptionbudget",
+        "-n",
+        "modelkeys",
+        "-o",
+        "json",
+      ]),
+    );
+    return Object.fromEntries(
+      list.items.map((o: Obj & { metadata: { resourceVersion: string } }) => [
+        key(o),
+        o.metadata.resourceVersion,
+      ]),
+    );
+  };
+
+  beforeAll(async () => {
+    controlPlane = await startControlPlane({
+      logDir: join(work, "controlplane"),
+      kubeconfigPath: join(work, "kubeconfig"),
+      operatorKubeconfigPath: join(work, "operator-kubeconfig"),
+    });
+    kubeconfig = controlPlane.kubeconfigPath;
+  });
+  afterAll(async () => {
+    await controlPlane?.stop();
+  });
+
+  it("creates the objects, and an upgrade changing one value changes only the object that holds it", async () => {
+    // The namespace exists first (as a user creates it, or --create-namespace with createNamespace=false): the
+    // chart's own Namespace, which `helm template` renders, then stays out of the way.
+    await kubectl(["create", "namespace", "modelkeys"]);
+    await helm(["install", "modelkeys", CHART_DIR, "--namespace", "modelkeys", "--kubeconfig", kubeconfig]);
+    expect(await kubectl(["get", "crd", "providerconnections.modelkeys.dev", "-o", "name"])).toContain(
+      "providerconnections",
+    );
+    const before = await versions();
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining([
+        "Deployment/modelkeys/modelkeys-operator",
+        "ServiceAccount/modelkeys/modelkeys-operator",
+        "PodDisruptionBudget/modelkeys/modelkeys-operator",
+      ]),
+    );
+
+    await helm([
+      "upgrade",
+      "modelkeys",
+      CHART_DIR,
+      "--namespace",
+      "modelkeys",
+      "--reuse-values",
+      "--set",
+      "logLevel=debug",
+      "--kubeconfig",
+      kubeconfig,
+    ]);
+    const after = await versions();
+    const changed = Object.keys(after).filter((name) => after[name] !== before[name]);
+    expect(changed).toEqual(["Deployment/modelkeys/modelkeys-operator"]);
+    const deployment = JSON.parse(
+      await kubectl(["get", "deployment", "modelkeys-operator", "-n", "modelkeys", "-o", "json"]),
+    );
+    const env = deployment.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: "MODELKEYS_LOG_LEVEL", value: "debug" });
+  });
+});
