@@ -5,11 +5,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ANNOTATIONS } from "../../crds/index.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
-import { FINALIZER } from "../../operator/constants.ts";
+import { FINALIZER, ORGANIZATION_FINALIZER, TOKEN_FINALIZER } from "../../operator/constants.ts";
 
-/** modelkeys.dev/ names that are not annotations: the finalizer, labels, API versions. */
+/** modelkeys.dev/ names that are not annotations: the finalizers, labels, API versions. */
 const NOT_ANNOTATIONS = new Set([
   FINALIZER,
+  ORGANIZATION_FINALIZER,
+  TOKEN_FINALIZER,
   "modelkeys.dev/connection", // label on a provisioned connection's owned Secret
   "modelkeys.dev/test", // label on the tests' namespaces
 ]);
