@@ -5,6 +5,7 @@ import { type AppClient, type AppClientOptions, createAppClient } from "../app/c
 import { AppError } from "../app/errors.ts";
 import { REASON, type Reason } from "../constants.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
+import { type AppListing, createAppListing } from "./listing.ts";
 
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
@@ -12,13 +13,23 @@ export interface SessionDeps {
   /** How long a whoami answer is trusted before it is asked again. */
   whoamiTtlMs: number;
   now(): number;
+  /** How long the shared listing of an organization's records is trusted (the resync interval). */
+  listingTtlMs: number;
+  /**
+   * A Secret's resourceVersion from the Secret watch ("absent" when missing, undefined when not known): while the
+   * token's and CA's versions stay the same, the session is reused without reading them again.
+   */
+  secretVersion?(namespace: string, name: string): string | undefined;
   /** Called for every app request, for metrics. */
   onAppRequest?: AppClientOptions["metrics"];
 }
 
 interface CachedSession {
   key: string;
+  /** The spec's non-secret parts and the Secrets' resourceVersions the key was made from. */
+  versions?: string;
   client: AppClient;
+  listing: AppListing;
   session?: OrganizationSession;
   checkedAt?: number;
 }
@@ -43,6 +54,16 @@ export class OrganizationSessions {
     const { namespace, name } = organization.metadata;
     const id = `${namespace}/${name}`;
     const { spec } = organization;
+    const versions = this.#versions(organization);
+    const known = this.#cache.get(id);
+    if (
+      !refresh &&
+      versions !== undefined &&
+      known?.versions === versions &&
+      known.session &&
+      this.#fresh(known)
+    )
+      return withOrganization(known.session, organization);
     const token = await this.#deps.readSecret(namespace, spec.tokenSecretRef.name);
     if (token === undefined)
       return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
@@ -73,25 +94,71 @@ export class OrganizationSessions {
     if (!cached || cached.key !== key) {
       // The replaced client's connections would otherwise stay open until the app closes them.
       void cached?.client.close().catch(() => undefined);
-      cached = {
-        key,
-        client: createAppClient({
-          url: spec.url,
-          token: tokenValue,
-          caPem,
-          insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
-          timeoutMs: this.#deps.appTimeoutMs,
-          metrics: this.#deps.onAppRequest,
-        }),
-      };
+      const client = createAppClient({
+        url: spec.url,
+        token: tokenValue,
+        caPem,
+        insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
+        timeoutMs: this.#deps.appTimeoutMs,
+        metrics: this.#deps.onAppRequest,
+      });
+      cached = { key, client, listing: this.#listingFor(client) };
       this.#cache.set(id, cached);
     }
-    const fresh =
-      cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
-    if (!refresh && fresh && cached.session) return withOrganization(cached.session, organization);
-    cached.session = await probe(organization, cached.client);
+    cached.versions = versions;
+    if (!refresh && this.#fresh(cached) && cached.session)
+      return withOrganization(cached.session, organization);
+    cached.session = await probe(organization, cached.client, cached.listing);
     cached.checkedAt = this.#deps.now();
     return cached.session;
+  }
+
+  /**
+   * The shared listing of the Organization's app records, once a session has reached the app (for reports that
+   * read the organization's records without listing again).
+   */
+  listing(namespace: string, name: string): AppListing | undefined {
+    return this.#cache.get(`${namespace}/${name}`)?.listing;
+  }
+
+  #fresh(cached: CachedSession): boolean {
+    return cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
+  }
+
+  #listingFor(client: AppClient): AppListing {
+    return createAppListing({
+      list: () => client.listConnections(),
+      get: async (recordId) => {
+        try {
+          return await client.getConnection(recordId);
+        } catch (error) {
+          if (error instanceof AppError && error.kind === "NotFound") return undefined;
+          throw error;
+        }
+      },
+      ttlMs: this.#deps.listingTtlMs,
+      now: () => this.#deps.now(),
+    });
+  }
+
+  /** What the session depends on, without reading a Secret; undefined when a version is not known. */
+  #versions(organization: Organization): string | undefined {
+    const { namespace } = organization.metadata;
+    const { spec } = organization;
+    const version = this.#deps.secretVersion;
+    if (!version) return undefined;
+    const token = version(namespace, spec.tokenSecretRef.name);
+    const ca = spec.tls?.caSecretRef ? version(namespace, spec.tls.caSecretRef.name) : "-";
+    if (token === undefined || ca === undefined) return undefined;
+    return hash([
+      spec.url,
+      JSON.stringify(spec.tokenSecretRef),
+      JSON.stringify(spec.tls ?? {}),
+      String(spec.organizationId ?? ""),
+      String(spec.adoptExisting ?? false),
+      token,
+      ca,
+    ]);
   }
 
   /** Drops the Organization's session and closes its client. */
@@ -106,7 +173,11 @@ export class OrganizationSessions {
 }
 
 /** Asks the app who the token is, and whether it may manage connections (a list answers 403 when not). */
-async function probe(organization: Organization, client: AppClient): Promise<OrganizationSession> {
+async function probe(
+  organization: Organization,
+  client: AppClient,
+  listing: AppListing,
+): Promise<OrganizationSession> {
   let me: { id: number; active_organization: number | null };
   try {
     me = await client.whoami();
@@ -126,7 +197,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     );
   }
   try {
-    await client.listConnections();
+    listing.fill(await client.listConnections());
   } catch (error) {
     const failure = sessionFailure(error);
     if (failure) return failure;
@@ -137,7 +208,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     organization,
     organizationId: me.active_organization,
     userId: me.id,
-    app: connectionsOf(client),
+    app: connectionsOf(client, listing),
     tokenKind: client.tokenKind === "personalAccessToken" ? "PersonalAccessToken" : "Legacy",
   };
 }
@@ -156,21 +227,24 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
   return undefined;
 }
 
-function connectionsOf(client: AppClient): AppConnections {
+/** The app's connections as reconciles use them: reads from the shared listing, writes that keep it current. */
+function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
   return {
-    get: async (id) => {
-      try {
-        return await client.getConnection(id);
-      } catch (error) {
-        if (error instanceof AppError && error.kind === "NotFound") return undefined;
-        throw error;
-      }
+    get: (id) => listing.record(id),
+    list: async () => [...(await listing.records())],
+    create: async (fields) => {
+      const record = await client.createConnection(fields);
+      listing.remember(record);
+      return record;
     },
-    list: () => client.listConnections(),
-    create: (fields) => client.createConnection(fields),
-    update: (id, fields) => client.updateConnection(id, fields),
+    update: async (id, fields) => {
+      const record = await client.updateConnection(id, fields);
+      listing.remember(record);
+      return record;
+    },
     remove: async (id) => {
       await client.deleteConnection(id);
+      listing.forget(id);
     },
   };
 }

@@ -1,6 +1,7 @@
 // One ProviderConnection reconcile: observe, plan, apply, then one status write if anything changed.
 import { REASON, type Reason } from "../constants.ts";
 import { applyPlan } from "./apply.ts";
+import { connectionFinalizer } from "./finalizer.ts";
 import { observeConnection } from "./observe.ts";
 import { planConnection } from "./plan.ts";
 import type { ConnectionDeps } from "./ports.ts";
@@ -16,7 +17,8 @@ export interface Outcome {
 }
 
 /**
- * Reconciles the connection `namespace/name`. Level-based: it never asks why it runs.
+ * Reconciles the connection `namespace/name`. Level-based: it never asks why it runs. One pass: a new connection
+ * gets its finalizer first (that write must succeed before any app write) and is then synced in the same run.
  * A thrown error is transient (the queue backs off and retries); see `describeFailure` for how errors become
  * conditions.
  */
@@ -25,9 +27,14 @@ export async function reconcileConnection(
   name: string,
   deps: ConnectionDeps,
 ): Promise<Outcome> {
-  const connection = await deps.getConnection(namespace, name);
+  let connection = await deps.getConnection(namespace, name);
   if (!connection) return {};
   try {
+    if (connectionFinalizer.missing(connection)) {
+      connection = await deps.kube.patchMetadata(connection, {
+        finalizers: connectionFinalizer.added(connection),
+      });
+    }
     const { observed, session, credentials } = await observeConnection(connection, deps);
     const plan = planConnection(observed);
     const result = await applyPlan(connection, plan, session, credentials, deps);
