@@ -297,14 +297,7 @@ async function organization(cluster: BenchCluster, namespace: string, app: AppSe
 }
 
 /** A namespace with the Organization's token Secret and `n` connections, each with its own Secret. */
-async function setup(
-  cluster: BenchCluster,
-  app: AppServer,
-  n: number,
-  key: string,
-  port: string,
-  token: string,
-) {
+async function setup(cluster: BenchCluster, n: number, key: string, port: string, token: string) {
   const namespace = await cluster.createNamespace("scale-bare");
   await cluster.admin.core.createNamespacedSecret({
     namespace,
