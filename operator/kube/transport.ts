@@ -60,8 +60,9 @@ export function apiServerTransport(kc: KubeConfig, options: ApiServerTransportOp
       return true;
     };
     if (options.onConnect) base.on("connect", () => options.onConnect?.());
-    // The retry interceptor is outermost: every repeated attempt waits for its own rate-limit slot.
-    return base.compose(paced, retry);
+    // Inside out: each attempt waits for its own rate-limit slot; the retry repeats attempts; bodies are buffered
+    // first so that a repeated write can send its body again.
+    return base.compose(paced, retry, replayableBody);
   });
 }
 
@@ -75,6 +76,29 @@ export function dedicatedConnections(kc: KubeConfig, onConnect?: () => void): Ku
     return base;
   });
 }
+
+/**
+ * fetch hands request bodies to the dispatcher as a one-shot stream; the API server's bodies are small JSON, so
+ * read them into a buffer that a repeated attempt can send again.
+ */
+const replayableBody: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const body = opts.body as unknown;
+  const streamed =
+    body !== null &&
+    typeof body === "object" &&
+    !(body instanceof Uint8Array) &&
+    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+  if (!streamed) return dispatch(opts, handler);
+  (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  })().then(
+    (buffer) => dispatch({ ...opts, body: buffer }, handler),
+    (error: Error) => handler.onResponseError?.(null as never, error),
+  );
+  return true;
+};
 
 type RetryFn = NonNullable<Parameters<typeof interceptors.retry>[0]>["retry"];
 const defaultRetry: NonNullable<RetryFn> = (err, { state, opts }, callback) => {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
+import type { AppConnection } from "../app/schemas.ts";
 import { REASON, type Reason } from "../constants.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 import { type AppListing, createAppListing } from "./listing.ts";
@@ -231,22 +232,35 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
 function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
   return {
     get: (id) => listing.record(id),
-    list: async () => [...(await listing.records())],
-    create: async (fields) => {
-      const record = await client.createConnection(fields);
-      listing.remember(record);
-      return record;
+    list: async (options) => {
+      if (options?.fresh) listing.invalidate();
+      return [...(await listing.records())];
     },
-    update: async (id, fields) => {
-      const record = await client.updateConnection(id, fields);
-      listing.remember(record);
-      return record;
-    },
+    // A failed write may still have been applied (a lost answer): the next read lists the app again, so the
+    // record it may have made is adopted, not duplicated.
+    create: (fields) => rememberWrite(listing, client.createConnection(fields)),
+    update: (id, fields) => rememberWrite(listing, client.updateConnection(id, fields)),
     remove: async (id) => {
-      await client.deleteConnection(id);
+      try {
+        await client.deleteConnection(id);
+      } catch (error) {
+        listing.invalidate();
+        throw error;
+      }
       listing.forget(id);
     },
   };
+}
+
+async function rememberWrite(listing: AppListing, write: Promise<AppConnection>): Promise<AppConnection> {
+  try {
+    const record = await write;
+    listing.remember(record);
+    return record;
+  } catch (error) {
+    listing.invalidate();
+    throw error;
+  }
 }
 
 function withOrganization(session: OrganizationSession, organization: Organization): OrganizationSession {

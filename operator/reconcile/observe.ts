@@ -1,5 +1,5 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
-import type { ProviderConnection } from "../../crds/index.ts";
+import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { ANNOTATIONS, CONDITION, REASON } from "../constants.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
 import { connectionFinalizer } from "./finalizer.ts";
@@ -202,5 +202,8 @@ async function readApp(
   if (id !== undefined) return { kind: "ById", record: await session.app.get(id) };
   // A deleting connection without an id may still have a record (a create whose status write was lost).
   if (deleting && connection.spec.deletionPolicy === "Orphan") return { kind: "NotRead" };
-  return { kind: "Listed", records: await session.app.list() };
+  // The shared listing serves per-model adoption at scale; an organization-wide provider (one record per
+  // organization) and a deletion's search for a leftover read the app afresh, so a record made since is found.
+  const fresh = deleting || scopeOf(connection.spec.provider) === "Organization";
+  return { kind: "Listed", records: await session.app.list({ fresh }) };
 }

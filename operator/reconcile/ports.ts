@@ -15,7 +15,11 @@ export type AppWriteFields = Partial<ManagedFields> & {
 /** The app's connection endpoints for one organization. Errors are thrown (see operator/app). */
 export interface AppConnections {
   get(id: number): Promise<AppRecordView | undefined>;
-  list(): Promise<AppRecordView[]>;
+  /**
+   * Every record of the organization, from the shared listing (refreshed at resync, kept current by our own
+   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed).
+   */
+  list(options?: { fresh?: boolean }): Promise<AppRecordView[]>;
   create(fields: AppWriteFields): Promise<AppRecordView>;
   update(id: number, fields: AppWriteFields): Promise<AppRecordView>;
   /** Resolves when the record is gone, whether it was deleted now or before. */
