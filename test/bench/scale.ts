@@ -13,6 +13,7 @@ import {
   setHeaderOptions,
   Watch,
 } from "@kubernetes/client-node";
+import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
@@ -79,11 +80,14 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
   const port = new URL(standIn.url).port;
   const token = randomBytes(20).toString("hex");
   app.state.addUser({ role: "owner", organization: 1, legacyToken: token });
+  // The bare script works in an organization of its own: its records must not be the operator's to adopt.
+  const bareToken = randomBytes(20).toString("hex");
+  app.state.addUser({ role: "owner", organization: 2, legacyToken: bareToken });
   const processes: OperatorProcess[] = [];
   try {
     // The bare script first, on its own namespace and objects.
     const bareNs = await setup(cluster, n, key, port, token);
-    const bare = await bareScript(cluster.admin.kc, app, bareNs, token);
+    const bare = await bareScript(cluster.admin.kc, app, bareNs, bareToken);
     app.state.requests.length = 0;
 
     // Baseline: the operator with one Organization and no connection.
@@ -245,6 +249,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
 function startOperator(cluster: BenchCluster, namespace: string, identity: string): OperatorProcess {
   return startOperatorProcess({
     identity: `bench-${identity}`,
+    // The install's Node.js settings (heap cap), so RSS is what a pod would see.
+    env: { NODE_OPTIONS: OPERATOR_NODE_OPTIONS },
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
       `--namespace=${namespace}`,
