@@ -177,6 +177,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       try {
         const { requeueAfterMs } = await reconcile(parseKey(text));
         metrics.reconcileTotal.inc({ result: "success" });
+        log.debug({ event: "reconcile.done", key: text });
         const resync = config.resyncIntervalMs;
         return { requeueAfterMs: Math.min(requeueAfterMs ?? resync, resync) };
       } catch (error) {
@@ -195,6 +196,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     for (const name of names) secrets.track(namespace, name, formatKey(key));
   };
 
+  options.provisioning?.attach({
+    enqueue: (namespace, name) => enqueue({ kind: "ProviderConnection", namespace, name }),
+    connections: () => connections.list(),
+  });
+  // Every cache is filled before the first reconcile (as controller-runtime waits for its caches): a connection
+  // reconciled before its Organization was listed would report OrganizationNotFound and run again.
+  await secrets.start();
+  await Promise.all([organizations.start(), connections.start()]);
   // The wirings: each watch event, and the keys it enqueues.
   connections.on("add", (c) => {
     track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
@@ -231,13 +240,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
   });
 
-  options.provisioning?.attach({
-    enqueue: (namespace, name) => enqueue({ kind: "ProviderConnection", namespace, name }),
-    connections: () => connections.list(),
-  });
-  // Secrets first: the first reconciles then find every Secret's version in the cache.
-  await secrets.start();
-  await Promise.all([organizations.start(), connections.start()]);
+  // What the caches listed, enqueued once (the add handlers see only what comes after).
+  for (const o of organizations.list()) {
+    track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
+    enqueue(organizationKey(o));
+  }
+  for (const c of connections.list()) {
+    track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
+    enqueue(connectionKey(c));
+  }
   metrics.setConnectionsSource(() =>
     connections.list().map((c) => ({
       provider: c.spec.provider,

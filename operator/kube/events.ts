@@ -26,9 +26,9 @@ export interface EventRecorderOptions {
   core: CoreV1Api;
   /** This replica's name (the Event's source host and reporting instance). */
   host: string;
-  /** Normal Events per second on average; Warnings are never paced. @default 1 */
+  /** Normal Events per second on average; Warnings are never paced. @default 5 */
   normalPerSecond?: number;
-  /** Normal Events allowed at once above the average. @default 25 */
+  /** Normal Events allowed at once above the average. @default 50 */
   normalBurst?: number;
   /** How many distinct Events are remembered for aggregation (oldest forgotten first). @default 4096 */
   remembered?: number;
@@ -52,7 +52,7 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
  */
 export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
   const now = options.now ?? (() => new Date());
-  const paced = new TokenBucket(options.normalPerSecond ?? 1, options.normalBurst ?? 25);
+  const paced = new TokenBucket(options.normalPerSecond ?? 5, options.normalBurst ?? 50);
   const remembered = options.remembered ?? 4096;
   const recorded = new Map<string, { name: string; count: number }>();
 
