@@ -70,6 +70,9 @@ export const scale: Bench<undefined> = {
   },
 };
 
+/** One progress line on stderr (a run at N = 10,000 takes many minutes). */
+const phase = (n: number, text: string) => process.stderr.write(`[bench] scale N=${n}: ${text}\n`);
+
 async function runOne(n: number): Promise<{ measurements: Measurement[]; details: Record<string, unknown> }> {
   const auditLogPath = join(tmpdir(), `modelkeys-bench-audit-${process.pid}-${n}.log`);
   const cluster = await startBenchCluster({ auditLogPath });
@@ -86,10 +89,13 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
   const processes: OperatorProcess[] = [];
   try {
     // The bare script first, on its own namespace and objects.
+    phase(n, "creating the bare script's objects");
     const bareNs = await setup(cluster, n, key, port, token);
+    phase(n, "running the bare script");
     const bare = await bareScript(cluster.admin.kc, app, bareNs, bareToken);
     app.state.requests.length = 0;
 
+    phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
     // Baseline: the operator with one Organization and no connection.
     const opNs = await cluster.createNamespace("scale-op");
     await organization(cluster, opNs, app, token);
@@ -108,7 +114,9 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     await baseline.stop();
 
     // The fleet, then the operator from cold.
+    phase(n, "creating the operator's objects");
     await fleet(cluster, opNs, n, key, port);
+    phase(n, "operator converging");
     app.state.requests.length = 0;
     const readyAt = await watchReady(cluster.admin.kc, opNs);
     const operator = startOperator(cluster, opNs, "fleet");
@@ -138,6 +146,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const objectWrites = writes.filter((w) => w.objectRef?.resource !== "leases");
 
     // Idle.
+    phase(n, `converged in ${convergedMs} ms; idling`);
     app.state.requests.length = 0;
     const idleFrom = new Date().toISOString();
     await new Promise((r) => setTimeout(r, IDLE_MS));
@@ -147,6 +156,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const idleRss = rss(operator);
 
     // Rotation with N present: 10 Secret changes a second, each timed until the app holds the new key.
+    phase(n, "rotations");
     const rotation = await rotations(cluster, app, opNs, n, standIn.behaviour.keys);
     const metrics = await operator.metricTotals();
     readyAt.stop();
