@@ -2,7 +2,7 @@
 // and the app's contract server, next to a bare script doing only the necessary work on the same objects.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -16,6 +16,7 @@ import {
 import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
+import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { createAppClient } from "../../operator/app/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
@@ -26,8 +27,8 @@ import { type Bench, type Measurement, percentile, round } from "./measure.ts";
 
 const GROUP = { group: "modelkeys.dev", version: "v1alpha1" };
 const MiB = 1024 * 1024;
-/** The bare script's (and the operator's) reconciles at once. */
-const CONCURRENCY = 4;
+/** The bare script's and the operator's work at once (`--concurrency`): MODELKEYS_BENCH_CONCURRENCY, default 4. */
+const CONCURRENCY = Number(process.env.MODELKEYS_BENCH_CONCURRENCY ?? 4);
 const SETUP_CONCURRENCY = 32;
 const IDLE_MS = Number(process.env.MODELKEYS_BENCH_IDLE_MS ?? 120_000);
 const ROTATIONS_PER_SECOND = 10;
@@ -65,6 +66,12 @@ export const scale: Bench<undefined> = {
       const result = await runOne(n);
       measurements.push(...result.measurements);
       details[`n${n}`] = result.details;
+      // Kept as each size finishes: a long run stopped at N = 10,000 still leaves N = 1,000's figures.
+      await mkdir(join(REPO_ROOT, ".modelkeys", "bench"), { recursive: true });
+      await writeFile(
+        join(REPO_ROOT, ".modelkeys", "bench", `scale-${n}.json`),
+        `${JSON.stringify({ measurements: result.measurements, details: result.details }, null, 2)}\n`,
+      );
     }
     return { measurements, details };
   },
