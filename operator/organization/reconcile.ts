@@ -13,8 +13,8 @@ export interface OrganizationDeps {
   now(): Date;
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
-  patchStatus(organization: Organization, status: Record<string, unknown>): Promise<void>;
-  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<void>;
+  patchStatus(organization: Organization, status: Record<string, unknown>): Promise<unknown>;
+  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<unknown>;
   /** The Organizations of a namespace (from the cache). */
   organizations(namespace: string): Organization[];
   /** Adds or removes TOKEN_FINALIZER on a Secret of the namespace. */
