@@ -54,6 +54,16 @@ export const Duration = z
   .max(32)
   .meta({ description: "A duration such as 30m, 1h, 1h30m or 90d." });
 
+/**
+ * A duration without days, as Go and CEL's duration() read it: for a field the API server checks with CEL
+ * (a "1d" there would pass the pattern and then fail the rule with an evaluation error instead of a clear one).
+ */
+export const CelDuration = z
+  .string()
+  .regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/)
+  .max(32)
+  .meta({ description: "A duration such as 30m, 1h or 1h30m." });
+
 export const LocalObjectRef = z
   .object({
     name: z.string().min(1).max(253).meta({ description: "Name of the object in the same namespace." }),

@@ -1,6 +1,6 @@
 // The ProviderConnection kind: one model-provider connection of an organization, synced into the app.
 import { z } from "zod";
-import { Conditions, Duration, durationToMs, LocalObjectRef } from "./common.ts";
+import { CelDuration, Conditions, Duration, durationToMs, LocalObjectRef } from "./common.ts";
 import {
   ApiKeyBlock,
   AzureAIFoundryBlock,
@@ -71,7 +71,7 @@ export const ProviderConnectionSpec = z
       .enum(["Delete", "Orphan"])
       .default("Delete")
       .meta({ description: "Delete removes the app's record with the connection; Orphan leaves it." }),
-    refreshInterval: Duration.refine(
+    refreshInterval: CelDuration.refine(
       (text) => durationToMs(text) >= MIN_REFRESH_INTERVAL_MS,
       "refreshInterval must be at least 1m",
     )

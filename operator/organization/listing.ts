@@ -8,9 +8,9 @@ export interface AppListing {
   records(): Promise<readonly AppConnection[]>;
   /**
    * One record by id, from the listing; a record the listing lacks is asked for by id before it is called gone
-   * (it may have been made since the listing).
+   * (it may have been made since the listing). `fresh` asks the app by id first.
    */
-  record(id: number): Promise<AppConnection | undefined>;
+  record(id: number, options?: { fresh?: boolean }): Promise<AppConnection | undefined>;
   /** When the app was last listed (ms since the epoch), undefined before the first listing. */
   listedAt(): number | undefined;
   /** Records what one of our own writes returned (create or update): the listing stays current without a list. */
@@ -71,7 +71,14 @@ export function createAppListing(options: AppListingOptions): AppListing {
       await fresh();
       return [...byId.values()];
     },
-    async record(id) {
+    async record(id, how) {
+      if (how?.fresh) {
+        // Asked by id, not from the listing: a deletion must see the record as it is now (turned internal?).
+        const now = await options.get(id);
+        if (now) byId.set(now.id, now);
+        else byId.delete(id);
+        return now;
+      }
       await fresh();
       const known = byId.get(id);
       if (known) return known;

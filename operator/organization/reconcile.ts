@@ -14,7 +14,8 @@ export interface OrganizationDeps {
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
   patchStatus(organization: Organization, status: Record<string, unknown>): Promise<unknown>;
-  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<unknown>;
+  /** Patches metadata and resolves with the object the API server returned. */
+  patchMetadata(organization: Organization, metadata: Record<string, unknown>): Promise<Organization>;
   /** The Organizations of a namespace (from the cache). */
   organizations(namespace: string): Organization[];
   /** Adds or removes TOKEN_FINALIZER on a Secret of the namespace. */
@@ -55,7 +56,7 @@ export async function reconcileOrganization(
   name: string,
   deps: OrganizationDeps,
 ): Promise<OrganizationOutcome> {
-  const organization = await deps.getOrganization(namespace, name);
+  let organization = await deps.getOrganization(namespace, name);
   if (!organization) {
     deps.sessions.forget(namespace, name);
     deps.listedAt.delete(`${namespace}/${name}`);
@@ -67,9 +68,11 @@ export async function reconcileOrganization(
     return {};
   }
   if (!finalizers.includes(ORGANIZATION_FINALIZER)) {
-    // The patch triggers the next reconcile, which does the rest.
-    await deps.patchMetadata(organization, { finalizers: [...finalizers, ORGANIZATION_FINALIZER] });
-    return {};
+    // First, and in the same pass (the echo of our own write enqueues nothing): the finalizer must be on before
+    // the token Secret is protected and connections rely on the Organization's cleanup.
+    organization = await deps.patchMetadata(organization, {
+      finalizers: [...finalizers, ORGANIZATION_FINALIZER],
+    });
   }
   await deps.setTokenFinalizer(namespace, organization.spec.tokenSecretRef.name, true);
   let outcome: OrganizationOutcome = {};

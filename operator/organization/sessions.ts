@@ -260,7 +260,7 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
 /** The app's connections as reconciles use them: reads from the shared listing, writes that keep it current. */
 function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
   return {
-    get: (id) => listing.record(id),
+    get: (id, options) => listing.record(id, options),
     list: async (options) => {
       if (options?.fresh) listing.invalidate();
       return [...(await listing.records())];

@@ -241,7 +241,7 @@ async function readApp(
 ): Promise<AppView> {
   if (session?.kind !== "Ready") return { kind: "NotRead" };
   const id = connection.status?.appConnectionId;
-  if (id !== undefined) return { kind: "ById", record: await session.app.get(id) };
+  if (id !== undefined) return { kind: "ById", record: await session.app.get(id, { fresh: deleting }) };
   // A deleting connection without an id may still have a record (a create whose status write was lost).
   if (deleting && connection.spec.deletionPolicy === "Orphan") return { kind: "NotRead" };
   // The shared listing serves per-model adoption at scale; an organization-wide provider (one record per

@@ -14,7 +14,11 @@ export type AppWriteFields = Partial<ManagedFields> & {
 
 /** The app's connection endpoints for one organization. Errors are thrown (see operator/app). */
 export interface AppConnections {
-  get(id: number): Promise<AppRecordView | undefined>;
+  /**
+   * One record, from the shared listing; `fresh` asks the app by id first (a deletion must see the record as it
+   * is now: one turned internal or User-scoped since the listing is never deleted).
+   */
+  get(id: number, options?: { fresh?: boolean }): Promise<AppRecordView | undefined>;
   /**
    * Every record of the organization, from the shared listing (refreshed at resync, kept current by our own
    * writes); `fresh` lists the app first (rare paths where a record made since must not be missed).

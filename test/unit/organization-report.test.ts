@@ -45,7 +45,7 @@ function world(records: ListedRecord[]) {
       object = { ...object, status: status as OrganizationStatus };
     },
     event: async () => undefined,
-    patchMetadata: async () => undefined,
+    patchMetadata: async () => object,
     organizations: () => [object],
     setTokenFinalizer: async () => undefined,
     connections: () => [connection({ name: "a", status: { appConnectionId: 1 } })],
