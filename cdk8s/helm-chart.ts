@@ -245,7 +245,8 @@ function template(
           : `${indent}${key}: ${typeof synthesized === "string" ? `{{ ${ref} | quote }}` : `{{ ${ref} }}`}`,
     });
   }
-  let text = stringify(copy, { lineWidth: 0 });
+  // Text that is not ours to template (a PrometheusRule's {{ $labels.name }}) is printed by Helm as it is.
+  let text = stringify(copy, { lineWidth: 0 }).replace(/\{\{|\}\}/g, (braces) => `{{ "${braces}" }}`);
   for (const { token, render } of substitutions) {
     const line = new RegExp(`^( *(?:- )?)([^\\n:]+): ${token}$`, "m").exec(text);
     const optional = new RegExp(`^( *(?:- )?)${token}: true$`, "m").exec(text);
