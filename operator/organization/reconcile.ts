@@ -96,7 +96,10 @@ export async function reconcileOrganization(
       outcome = { requeueAfterMs: CACHE_WAIT_MS };
     } else if (session.kind === "Ready" && due.due) {
       const now = deps.now();
-      const app = appReport(await session.app.list(), deps.connections(namespace), namespace, name, now);
+      // Listed afresh: a report (at most once per interval, or on a sync request) must see the app as it is now;
+      // the shared listing it refreshes serves the organization's connections too.
+      const records = await session.app.list({ fresh: true });
+      const app = appReport(records, deps.connections(namespace), namespace, name, now);
       deps.listedAt.set(key, now);
       report = {
         app: keepUnchanged(current.app, app),
