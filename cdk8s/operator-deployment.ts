@@ -101,10 +101,10 @@ export interface OperatorDeploymentProps {
 }
 
 /**
- * From `npm run bench -- scale` (README "Scale"): RSS about 220 MiB with one Organization, about 400 MiB while
- * converging 10,000 connections under the heap cap of OPERATOR_NODE_OPTIONS; about half a core while
- * converging, next to nothing idle. The limit stays at 1Gi: a Pulumi update runs the engine and the
- * azure-native plugin as child processes in the same container.
+ * From `npm run bench -- scale` (README "Scale"): RSS about 200 MiB with one Organization, about 280 MiB at Ready
+ * with 1,000 connections, about 400 MiB while converging 10,000; about half a core while converging, next to
+ * nothing idle. The limit stays at 1Gi: a Pulumi update runs the engine and the azure-native plugin as child
+ * processes in the same container.
  */
 const DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },

@@ -5,12 +5,14 @@ import { provisionedSecretName } from "./azure/owned-secret.ts";
 import { CONDITION } from "./constants.ts";
 import { keyOf, type ObjectKey } from "./object-key.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
+import { connectionFinalizer } from "./reconcile/finalizer.ts";
 import { rivalsOf } from "./reconcile/one-per-organization.ts";
 
 /**
  * Whether an update of one of our objects asks for its reconcile: a spec change (generation), annotations
  * (refresh and sync requests), labels, finalizers or the deletion mark. A status-only change does not: it is
- * a reconcile's own write (or another replica's), and enqueueing it would skip the backoff of a failing key.
+ * a reconcile's own write (or another replica's), and enqueueing it would skip the backoff of a failing key;
+ * nor does our finalizer's addition alone (the reconcile that wrote it goes on in the same pass).
  */
 export function needsReconcile(
   previous: ProviderConnection | Organization | undefined,
@@ -24,7 +26,7 @@ export function needsReconcile(
     a.deletionTimestamp !== b.deletionTimestamp ||
     !sameJson(a.annotations, b.annotations) ||
     !sameJson(a.labels, b.labels) ||
-    !sameJson(a.finalizers, b.finalizers)
+    (!sameJson(a.finalizers, b.finalizers) && !connectionFinalizer.onlyAdded(previous, current))
   );
 }
 

@@ -39,6 +39,8 @@ interface CachedSession {
   listing: AppListing;
   session?: OrganizationSession;
   checkedAt?: number;
+  /** The probe under way, shared by callers that find no fresh session. */
+  probing?: Promise<OrganizationSession>;
 }
 
 /**
@@ -123,9 +125,17 @@ export class OrganizationSessions {
     cached.versions = versions;
     if (!refresh && this.#fresh(cached) && cached.session)
       return withOrganization(cached.session, organization);
-    cached.session = await probe(organization, cached.client, cached.listing);
-    cached.checkedAt = this.#deps.now();
-    return cached.session;
+    // Concurrent first reconciles of an organization's connections share one probe (whoami and a listing).
+    if (!refresh && cached.probing) return withOrganization(await cached.probing, organization);
+    const entry = cached;
+    entry.probing = probe(organization, entry.client, entry.listing);
+    try {
+      entry.session = await entry.probing;
+      entry.checkedAt = this.#deps.now();
+    } finally {
+      entry.probing = undefined;
+    }
+    return entry.session;
   }
 
   /**

@@ -44,7 +44,7 @@ export interface EgressRefused {
 export type EgressDecision = EgressAllowed | EgressRefused;
 
 /** Pinned keep-alive pools kept at once (least recently used closed first). */
-const MAX_POOLS = 256;
+const MAX_POOLS = 32;
 
 /** A fetch whose connections go only to the pinned addresses; close it when done. */
 export interface PinnedFetch {
@@ -66,7 +66,7 @@ export interface PinnedFetch {
  * - Pinned: `pin(decision).fetch` connects only to the addresses that were checked (its DNS lookup is
  *   answered from the decision, so a second resolution cannot rebind the name), follows no redirects
  *   (a 3xx is answered to the caller), and checks any other hostname anew at connect time.
- * - Kept alive: checks reaching the same host at the same addresses share one connection pool (at most 256
+ * - Kept alive: checks reaching the same host at the same addresses share one connection pool (at most 32
  *   pools, least recently used closed first).
  * Assumptions: TLS still verifies the certificate against the URL's hostname (SNI is unchanged).
  * Caveats: an HTTP proxy in between would defeat pinning; the operator uses none.

@@ -35,8 +35,24 @@ export const connectionFinalizer = {
     const finalizers = object.metadata?.finalizers ?? [];
     return finalizers.includes(FINALIZER) ? finalizers : [...finalizers, FINALIZER];
   },
+  /**
+   * Whether `current` differs from `previous` only by our finalizer having been added: the echo of the write a
+   * reconcile makes before syncing in the same pass, which needs no reconcile of its own (its watch event can
+   * arrive before the write's answer, so it is not always recognised as our own write).
+   */
+  onlyAdded(previous: WithMetadata, current: WithMetadata): boolean {
+    return (
+      !this.present(previous) &&
+      this.present(current) &&
+      sameList(this.removed(current), this.removed(previous))
+    );
+  },
   /** The finalizer list with ours removed (others kept). */
   removed(object: WithMetadata): string[] {
     return (object.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER);
   },
 };
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

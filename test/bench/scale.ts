@@ -266,8 +266,11 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
 function startOperator(cluster: BenchCluster, namespace: string, identity: string): OperatorProcess {
   return startOperatorProcess({
     identity: `bench-${identity}`,
-    // The install's Node.js settings (heap cap), so RSS is what a pod would see.
-    env: { NODE_OPTIONS: OPERATOR_NODE_OPTIONS },
+    // The install's Node.js settings (heap cap), so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
+    // more (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+    env: {
+      NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} ${process.env.MODELKEYS_BENCH_NODE_OPTIONS ?? ""}`.trim(),
+    },
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
       `--namespace=${namespace}`,
