@@ -25,8 +25,8 @@ export { ConfigError } from "./settings.ts";
 export interface Config {
   /** Path of a kubeconfig; undefined means in-cluster configuration or the default loading rules. */
   kubeconfig: string | undefined;
-  /** The one namespace to watch; undefined means all namespaces. */
-  namespace: string | undefined;
+  /** The namespaces to watch (from --namespaces, or --namespace as a one-element list); undefined means all. */
+  namespaces: readonly string[] | undefined;
   /** Reconciles running at once (1..64). */
   concurrency: number;
   /** Requests per second to the API server on average (client-side pacing, as client-go's QPS); 0: unpaced. */
@@ -84,7 +84,19 @@ export const DURATION_FLOORS_MS = {
 
 const SETTINGS = {
   kubeconfig: { schema: z.string().min(1), alsoEnv: ["KUBECONFIG"], help: "path of a kubeconfig" },
-  namespace: { schema: dnsLabel, help: "watch only this namespace (default: all)" },
+  namespace: { schema: dnsLabel, help: "watch only this namespace (default: all); same as --namespaces with one" },
+  namespaces: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(dnsLabel).min(1, "must name at least one namespace")),
+    help: "watch only these namespaces, comma-separated (default: all)",
+  },
   concurrency: { schema: int(1, 64), default: () => "4", help: "reconciles at once, 1..64" },
   resyncInterval: {
     schema: duration(DURATION_FLOORS_MS.resyncInterval),
@@ -221,7 +233,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
 function toConfig(v: Record<string, unknown>): Config {
   return {
     kubeconfig: v.kubeconfig as string | undefined,
-    namespace: v.namespace as string | undefined,
+    namespaces: watchedNamespaces(v.namespace as string | undefined, v.namespaces as string[] | undefined),
     concurrency: v.concurrency as number,
     resyncIntervalMs: v.resyncInterval as number,
     kubeQps: v.kubeQps as number,
@@ -250,6 +262,15 @@ function toConfig(v: Record<string, unknown>): Config {
 }
 
 /** The Lease timings must nest as client-go requires: retry period < renew deadline < lease duration. */
+/** --namespace is a one-element --namespaces; both at once is ambiguous. Duplicates are dropped. */
+function watchedNamespaces(one: string | undefined, many: string[] | undefined): string[] | undefined {
+  if (one !== undefined && many !== undefined) {
+    throw invalidSetting("namespaces", `give it or ${flagOf("namespace")}, not both`);
+  }
+  if (one !== undefined) return [one];
+  return many ? [...new Set(many)] : undefined;
+}
+
 function crossCheck(config: Config): Config {
   if (config.renewDeadlineMs >= config.leaseDurationMs) {
     throw invalidSetting(

@@ -11,7 +11,8 @@ import {
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { TOKEN_FINALIZER } from "./constants.ts";
-import { createInformer, type Informer, type InformerEvent } from "./kube/informer.ts";
+import type { Informer, InformerEvent } from "./kube/informer.ts";
+import { createNamespacedInformers } from "./kube/namespaced-informers.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
 import { createSecretWatch } from "./kube/secret-watch.ts";
@@ -93,7 +94,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const organizations = informerOf<Organization>(kc, ORGANIZATION_PLURAL, options);
   const secrets = createSecretWatch({
     kc,
-    namespace: config.namespace,
+    namespaces: config.namespaces,
     log,
     clock,
     onChange: (namespace, name) => {
@@ -308,7 +309,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   log.info({
     event: "controller.started",
-    namespace: config.namespace ?? "(all)",
+    namespaces: config.namespaces?.join(",") ?? "(all)",
     concurrency: config.concurrency,
   });
 
@@ -324,13 +325,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
   };
 }
 
-/** An informer of one of our kinds in the configured namespace (or all). */
+/** An informer of one of our kinds in the configured namespaces (or all). */
 function informerOf<T>(kc: KubeConfig, plural: string, options: ControllerOptions): Cache<T> {
   // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
-  return createInformer<KubernetesObject>({
+  return createNamespacedInformers<KubernetesObject>({
     kc,
     resource: { group: GROUP, version: VERSION, plural },
-    namespace: options.config.namespace,
+    namespaces: options.config.namespaces,
     name: plural,
     log: options.log,
     clock: options.clock,

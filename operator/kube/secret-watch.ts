@@ -3,7 +3,7 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
-import { createInformer } from "./informer.ts";
+import { createNamespacedInformers } from "./namespaced-informers.ts";
 import { metadataOnly } from "./metadata-only.ts";
 
 /** What the watch keeps of a Secret: its identity and resourceVersion (about 200 bytes). */
@@ -13,8 +13,8 @@ export interface SecretStub extends KubernetesObject {
 
 export interface SecretWatchOptions {
   kc: KubeConfig;
-  /** Watch one namespace; undefined means all namespaces. */
-  namespace?: string;
+  /** Watch these namespaces (one watch each); undefined means all namespaces. */
+  namespaces?: readonly string[];
   /** Called with a referenced Secret's namespace and name when it is created, changed or deleted. */
   onChange(namespace: string, name: string): void;
   log?: Logger;
@@ -71,10 +71,10 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
   const owners = new Map<string, Set<string>>(); // "ns/name" → owner keys
   const byOwner = new Map<string, Set<string>>(); // owner key → "ns/name"
   const id = (namespace: string, name: string) => `${namespace}/${name}`;
-  const informer = createInformer<SecretStub>({
+  const informer = createNamespacedInformers<SecretStub>({
     kc: metadataOnly(options.kc),
     resource: { group: "", version: "v1", plural: "secrets" },
-    namespace: options.namespace,
+    namespaces: options.namespaces,
     transform: toSecretStub,
     name: "secrets (metadata)",
     log: options.log,

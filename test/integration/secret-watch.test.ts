@@ -51,7 +51,7 @@ beforeAll(async () => {
   // The operator's identity, with the install's RBAC: proves the metadata watch needs nothing more.
   watch = createSecretWatch({
     kc: cluster.operator.kubeConfig,
-    namespace,
+    namespaces: [namespace],
     onChange: (ns, name) => changes.push(`${ns}/${name}`),
   });
   watch.track(namespace, "referenced", "ProviderConnection/a");

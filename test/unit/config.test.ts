@@ -19,7 +19,7 @@ describe("parseConfig", () => {
     const c = parse([]);
     expect(c).toMatchObject({
       kubeconfig: undefined,
-      namespace: undefined,
+      namespaces: undefined,
       concurrency: 4,
       resyncIntervalMs: 600_000,
       leaderElection: true,
@@ -74,7 +74,7 @@ describe("parseConfig", () => {
   it.each([
     [["--resync-interval=90s"], { resyncIntervalMs: 90_000 }],
     [["--resync-interval=1h30m"], { resyncIntervalMs: 5_400_000 }],
-    [["--namespace=ml-platform"], { namespace: "ml-platform" }],
+    [["--namespace=ml-platform"], { namespaces: ["ml-platform"] }],
     [["--no-leader-election"], { leaderElection: false }],
     [["--leader-election=false"], { leaderElection: false }],
     [["--local"], { local: true }],
@@ -99,6 +99,7 @@ describe("parseConfig", () => {
       },
     ],
     [["--model-check-backoff=500ms"], { modelCheckBackoffMs: 500 }],
+    [["--namespaces=team-a, team-b,team-a"], { namespaces: ["team-a", "team-b"] }],
     [
       ["--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s"],
       {
@@ -121,6 +122,9 @@ describe("parseConfig", () => {
     [["--metrics-port=70000"], "--metrics-port", "MODELKEYS_METRICS_PORT"],
     [["--log-level=loud"], "--log-level", "MODELKEYS_LOG_LEVEL"],
     [["--namespace=Not_A_Namespace"], "--namespace", "MODELKEYS_NAMESPACE"],
+    [["--namespaces=team-a,Not_A_Namespace"], "--namespaces", "MODELKEYS_NAMESPACES"],
+    [["--namespaces=,"], "--namespaces", "MODELKEYS_NAMESPACES"],
+    [["--namespace=a", "--namespaces=b,c"], "--namespaces", "MODELKEYS_NAMESPACES"],
     [["--egress-allow=10.0.0.0/33"], "--egress-allow", "MODELKEYS_EGRESS_ALLOW"],
     [["--egress-allow=http://x"], "--egress-allow", "MODELKEYS_EGRESS_ALLOW"],
     [["--catalogue-config-map=just-a-name"], "--catalogue-config-map", "MODELKEYS_CATALOGUE_CONFIG_MAP"],
