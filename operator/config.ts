@@ -36,6 +36,8 @@ export interface Config {
   /** Every object is reconciled at least this often, to catch drift in the app. */
   resyncIntervalMs: number;
   leaderElection: boolean;
+  /** Provision Azure OpenAI accounts for connections that ask; off, they get a terminal ProvisionFailed. */
+  azureProvisioning: boolean;
   leaseName: string;
   leaseNamespace: string;
   leaseDurationMs: number;
@@ -114,6 +116,12 @@ const SETTINGS = {
     help: "API server requests allowed at once above --kube-qps",
   },
   leaderElection: { schema: bool, boolean: true, default: () => "true", help: "elect a leader with a Lease" },
+  azureProvisioning: {
+    schema: bool,
+    boolean: true,
+    default: () => "true",
+    help: "provision Azure OpenAI for connections with azure.provision (off: installs without Secret writes)",
+  },
   leaseName: { schema: dnsName, default: () => "modelkeys-operator", help: "the Lease's name" },
   leaseNamespace: {
     schema: dnsLabel,
@@ -239,6 +247,7 @@ function toConfig(v: Record<string, unknown>): Config {
     kubeQps: v.kubeQps as number,
     kubeBurst: v.kubeBurst as number,
     leaderElection: v.leaderElection as boolean,
+    azureProvisioning: v.azureProvisioning as boolean,
     leaseName: v.leaseName as string,
     leaseNamespace: v.leaseNamespace as string,
     leaseDurationMs: v.leaseDuration as number,

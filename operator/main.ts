@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { LocalEnvironment } from "../local/sandbox.ts";
+import { disabledProvisioning } from "./azure/disabled.ts";
 import { lazyProvisioning } from "./azure/lazy.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
@@ -85,7 +86,9 @@ async function start(): Promise<void> {
         metrics,
         clock: systemClock,
         checkModels: checker.check,
-        provisioning: lazyProvisioning({ kc, config, log, clock: systemClock }),
+        provisioning: config.azureProvisioning
+          ? lazyProvisioning({ kc, config, log, clock: systemClock })
+          : disabledProvisioning(),
       });
       await printLocalHint();
     })();
