@@ -5,6 +5,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import packageJson from "../package.json" with { type: "json" };
 import { type InstallProps, installManifest } from "./install.ts";
 import { INSTALL } from "./names.ts";
+import { PROVISIONING_ROLE } from "./rbac.ts";
 
 /** Where `npm run synth` writes the chart. */
 export const CHART_DIR = fileURLToPath(new URL("../dist/chart/modelkeys", import.meta.url));
@@ -23,9 +24,13 @@ type K8sObject = {
   metadata: { name: string; namespace?: string };
 } & Record<string, unknown>;
 
-/** A Helm condition around whole objects; `value` (when set) is a boolean value whose default says "present by default". */
+/**
+ * A Helm condition around whole objects of `kinds` (and of `names`, when given); `value` (when set) is a boolean
+ * value whose default says "present by default". An object under several toggles needs all their conditions.
+ */
 interface Toggle {
   kinds: readonly string[];
+  names?: readonly string[];
   condition: string;
   value?: string;
 }
@@ -43,7 +48,24 @@ export const TOGGLES: readonly Toggle[] = [
   },
   // The install adds a PodDisruptionBudget only when more than one replica runs.
   { kinds: ["PodDisruptionBudget"], condition: "gt (int .Values.replicas) 1" },
+  // Secret create/update/delete and the Pulumi passphrase exist only with provisioning.
+  {
+    kinds: ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+    names: [PROVISIONING_ROLE],
+    condition: ".Values.azureProvisioning.enabled",
+    value: "azureProvisioning.enabled",
+  },
+  // Watching listed namespaces, the operator's ClusterRoles are bound there (WATCHED_BINDINGS), not cluster-wide.
+  { kinds: ["ClusterRoleBinding"], condition: "not .Values.watchNamespaces" },
 ];
+
+const togglesOf = (object: K8sObject) =>
+  TOGGLES.filter(
+    (t) => t.kinds.includes(object.kind) && (!t.names || t.names.includes(object.metadata.name)),
+  );
+
+/** The namespace the generator synthesizes the per-namespace RoleBindings in, replaced by each watched one. */
+const WATCHED = "watched-namespace-placeholder";
 
 /** One step into an object: a key, a list index, or the list element with that `name`. */
 type Step = string | number | { name: string };
@@ -57,8 +79,10 @@ type Step = string | number | { name: string };
 type Binding = { kind: string; at: Step[] } & (
   | { type: "scalar" | "block"; value: string }
   | { type: "optional"; key: string; value: string; empty: [] | Record<string, never> }
-  /** Appends `{name: item, value}` to the list at `at` only when the value is set (default ""). */
-  | { type: "optionalEnv"; item: string; value: string }
+  /** Appends `{name: item, value}` to the list at `at` only when the value is set (default `empty`, or ""). */
+  | { type: "optionalEnv"; item: string; value: string; empty?: []; format?: string }
+  /** Appends `{name: item, value: "false"}` to the list at `at` only when the boolean value is off. */
+  | { type: "offEnv"; item: string; value: string }
   | { type: "expression"; expression: string; defaults: (synthesized: string) => Record<string, string> }
 );
 
@@ -105,8 +129,17 @@ export const BINDINGS: readonly Binding[] = [
     kind: "Deployment",
     at: [...CONTAINER, "env"],
     type: "optionalEnv",
-    item: "MODELKEYS_NAMESPACE",
-    value: "watchNamespace",
+    item: "MODELKEYS_NAMESPACES",
+    value: "watchNamespaces",
+    empty: [],
+    format: 'join ","',
+  },
+  {
+    kind: "Deployment",
+    at: [...CONTAINER, "env"],
+    type: "offEnv",
+    item: "MODELKEYS_AZURE_PROVISIONING",
+    value: "azureProvisioning.enabled",
   },
   { kind: "Deployment", at: env("MODELKEYS_LOG_LEVEL"), type: "scalar", value: "logLevel" },
   { kind: "Deployment", at: env("PULUMI_BACKEND_URL"), type: "scalar", value: "pulumi.backendUrl" },
@@ -127,19 +160,25 @@ export const BINDINGS: readonly Binding[] = [
 export function helmChart(): Record<string, string> {
   const defaults = objectsOf(installManifest());
   const all = objectsOf(installManifest(ALL_ON));
+  const watched = objectsOf(installManifest({ ...ALL_ON, watchNamespaces: [WATCHED] })).filter(
+    (o) => o.kind === "RoleBinding" && o.metadata.namespace === WATCHED,
+  );
   const values: Record<string, unknown> = { createNamespace: true };
   const files: Record<string, string> = {};
   const deploymentImage = String(read(find(defaults, "Deployment"), [...CONTAINER, "image"]));
 
   for (const toggle of TOGGLES) {
     // A toggle appears once the install can make one of its objects.
-    if (toggle.value && toggle.kinds.some((kind) => find(all, kind, false))) {
+    if (toggle.value && all.some((o) => togglesOf(o).includes(toggle))) {
       setPath(
         values,
         toggle.value,
-        toggle.kinds.some((kind) => find(defaults, kind, false)),
+        defaults.some((o) => togglesOf(o).includes(toggle)),
       );
     }
+  }
+  for (const object of watched) {
+    files[`templates/watched-rolebinding-${object.metadata.name}.yaml`] = watchedTemplate(object);
   }
   for (const object of all) {
     const name = `${object.kind.toLowerCase()}-${object.metadata.name}.yaml`;
@@ -214,13 +253,25 @@ function template(
       continue;
     }
     if (binding.type === "optionalEnv") {
-      setPath(values, binding.value, "");
+      setPath(values, binding.value, binding.empty ?? "");
+      (read(copy, binding.at) as unknown[]).push({ name: token });
+      const format = binding.format ? `${binding.format} . | quote` : ". | quote";
+      substitutions.push({
+        token,
+        render: ([, indent = ""]) => {
+          const pad = " ".repeat(indent.length - 2);
+          return `{{- with .Values.${binding.value} }}\n${pad}- name: ${binding.item}\n${pad}  value: {{ ${format} }}\n{{- end }}`;
+        },
+      });
+      continue;
+    }
+    if (binding.type === "offEnv") {
       (read(copy, binding.at) as unknown[]).push({ name: token });
       substitutions.push({
         token,
         render: ([, indent = ""]) => {
           const pad = " ".repeat(indent.length - 2);
-          return `{{- with .Values.${binding.value} }}\n${pad}- name: ${binding.item}\n${pad}  value: {{ . | quote }}\n{{- end }}`;
+          return `{{- if not .Values.${binding.value} }}\n${pad}- name: ${binding.item}\n${pad}  value: "false"\n{{- end }}`;
         },
       });
       continue;
@@ -258,8 +309,27 @@ function template(
   }
   // The operator's namespace is the release's namespace (names of Secrets, ServiceAccount users, …).
   text = text.replaceAll(INSTALL.namespace, "{{ .Release.Namespace }}");
-  const toggle = TOGGLES.find((t) => t.kinds.includes(object.kind));
-  return toggle ? `{{- if ${toggle.condition} }}\n${text}{{- end }}\n` : text;
+  return guarded(object, text);
+}
+
+/** The object's text inside the conditions of its toggles, if any. */
+function guarded(object: K8sObject, text: string): string {
+  const conditions = togglesOf(object).map((t) => `(${t.condition})`);
+  if (conditions.length === 0) return text;
+  const condition = conditions.length === 1 ? conditions[0]?.slice(1, -1) : `and ${conditions.join(" ")}`;
+  return `{{- if ${condition} }}\n${text}{{- end }}\n`;
+}
+
+/** A RoleBinding made once per value of watchNamespaces; inside `range`, the release is `$.Release`. */
+function watchedTemplate(object: K8sObject): string {
+  const text = stringify(object, { lineWidth: 0 })
+    .replaceAll(INSTALL.namespace, "{{ $.Release.Namespace }}")
+    .replace(`namespace: ${WATCHED}`, "namespace: {{ $namespace | quote }}");
+  const conditions = togglesOf(object).filter((t) => t.kinds.includes("RoleBinding"));
+  const body = `{{- range $namespace := .Values.watchNamespaces }}\n---\n${text}{{- end }}\n`;
+  return conditions.length
+    ? `{{- if ${conditions.map((t) => t.condition).join(" ")} }}\n${body}{{- end }}\n`
+    : body;
 }
 
 /** A template expression as a quoted YAML string (its output is a string whatever it looks like). */

@@ -6,7 +6,7 @@ import { grafanaDashboard } from "./monitoring/dashboard.ts";
 import { Monitoring, type MonitoringProps } from "./monitoring/monitoring.ts";
 import { INSTALL } from "./names.ts";
 import { OperatorChart, type OperatorChartProps } from "./operator-chart.ts";
-import { EXPLAINED_ROLES } from "./rbac.ts";
+import { EXPLAINED_ROLES, type RbacModeProps } from "./rbac.ts";
 import { renderInstallYaml } from "./render.ts";
 
 /** The committed install manifest that `npm run synth` writes. */
@@ -16,8 +16,11 @@ export const MONITORING_YAML = fileURLToPath(new URL("../dist/monitoring.yaml", 
 /** The committed Grafana dashboard JSON, for importing by hand. */
 export const DASHBOARD_JSON = fileURLToPath(new URL("../dist/grafana-dashboard.json", import.meta.url));
 
-/** Props of {@link installManifest}. */
-export interface InstallProps {
+/**
+ * Props of {@link installManifest}. The mode (`watchNamespaces`, `azureProvisioning`) goes to both charts: the
+ * RBAC and the operator's environment always agree.
+ */
+export interface InstallProps extends RbacModeProps {
   /**
    * Props of the cluster-scoped chart.
    * @default {}
@@ -39,8 +42,12 @@ const HEADER = [
 /** The install manifest as one YAML string; the same props always give the same bytes. */
 export function installManifest(props: InstallProps = {}): string {
   const app = new App();
-  const cluster = new ClusterChart(app, "cluster", props.cluster);
-  const operator = new OperatorChart(app, "operator", props.operator);
+  const mode: RbacModeProps = {
+    ...(props.watchNamespaces ? { watchNamespaces: props.watchNamespaces } : {}),
+    ...(props.azureProvisioning !== undefined ? { azureProvisioning: props.azureProvisioning } : {}),
+  };
+  const cluster = new ClusterChart(app, "cluster", { ...props.cluster, ...mode });
+  const operator = new OperatorChart(app, "operator", { ...props.operator, ...mode });
   operator.addDependency(cluster);
   return renderInstallYaml(app, EXPLAINED_ROLES, HEADER);
 }

@@ -35,7 +35,7 @@ export class OperatorChart extends Chart {
       // Only the operator's pods mount its token (the Deployment asks for it explicitly).
       automountToken: false,
     });
-    new OperatorNamespaceRbac(this, "rbac");
+    new OperatorNamespaceRbac(this, "rbac", { azureProvisioning: props.azureProvisioning });
     const { monitoring, networkPolicy, ...deployment } = props;
     this.operator = new OperatorDeployment(this, "operator", { ...deployment, serviceAccount });
     if (monitoring) new Monitoring(this, "monitoring", monitoring);

@@ -89,10 +89,17 @@ export interface OperatorDeploymentProps {
    */
   readonly logLevel?: string;
   /**
-   * The one namespace to watch (MODELKEYS_NAMESPACE).
+   * The namespaces to watch (MODELKEYS_NAMESPACES); give the install's `watchNamespaces` instead, which also
+   * scopes the RBAC to them.
    * @default all namespaces
    */
-  readonly watchNamespace?: string;
+  readonly watchNamespaces?: readonly string[];
+  /**
+   * Azure provisioning (MODELKEYS_AZURE_PROVISIONING); give the install's `azureProvisioning` instead, which also
+   * drops the Secret write verbs.
+   * @default true
+   */
+  readonly azureProvisioning?: boolean;
   /**
    * Time for in-flight reconciles (and a running Pulumi update) to finish and the Lease to be released.
    * @default 60 seconds
@@ -182,8 +189,12 @@ export class OperatorDeployment extends Construct {
         ),
         MODELKEYS_LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
         // Unset means every namespace. (An empty value would be dropped by the API server, a diff on each apply.)
-        ...(props.watchNamespace
-          ? { MODELKEYS_NAMESPACE: kplus.EnvValue.fromValue(props.watchNamespace) }
+        ...(props.watchNamespaces?.length
+          ? { MODELKEYS_NAMESPACES: kplus.EnvValue.fromValue(props.watchNamespaces.join(",")) }
+          : {}),
+        // Set only when off, so the default install's environment stays as it was.
+        ...(props.azureProvisioning === false
+          ? { MODELKEYS_AZURE_PROVISIONING: kplus.EnvValue.fromValue("false") }
           : {}),
         // namespace/name; a missing ConfigMap means the shipped catalogue.
         MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(

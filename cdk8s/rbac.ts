@@ -15,12 +15,13 @@ export interface ExplainedRule {
 const KINDS = ["providerconnections", "organizations"];
 
 /**
- * Cluster-wide rules: ProviderConnections, Organizations and the Secrets they reference live in any
- * namespace. No create or delete of our kinds (users own them), no pods, nodes or RBAC objects.
+ * The operator's rules where it watches: ProviderConnections, Organizations and the Secrets they reference.
+ * Bound cluster-wide (all namespaces) or by a RoleBinding in each watched namespace. No create or delete of our
+ * kinds (users own them), no pods, nodes or RBAC objects, no Secret create, update or delete (see PROVISIONING_RULES).
  */
 export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
   {
-    why: "Informers cache ProviderConnections and Organizations of every namespace (list + watch; get for a fresh read before a delete).",
+    why: "Informers cache ProviderConnections and Organizations of every watched namespace (list + watch; get for a fresh read before a delete).",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["get", "list", "watch"] },
   },
   {
@@ -40,16 +41,40 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [GROUP], resources: ["providerconnections/finalizers"], verbs: ["update"] },
   },
   {
-    why: "Reads the Secrets that connections and organizations reference (API keys, tokens, CA bundles, Azure credentials, the Pulumi passphrase). It lists and watches them once, as metadata only (PartialObjectMetadata: names and resourceVersions, never values), and reads a value by name when a reconcile needs it; RBAC cannot name Secrets that users create later, so the verbs are cluster-wide.",
+    why: "Reads the Secrets that connections and organizations reference (API keys, tokens, CA bundles, Azure credentials, the Pulumi passphrase). It lists and watches them once, as metadata only (PartialObjectMetadata: names and resourceVersions, never values), and reads a value by name when a reconcile needs it; RBAC cannot name Secrets that users create later, so the verbs cover every Secret where the role is bound.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
   },
   {
-    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Patch also adds and removes the finalizer modelkeys.dev/organization-token on an Organization's token Secret, which must outlive the connections that need it to clean up the app.",
-    rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "update", "delete"] },
+    why: "Adds and removes the finalizer modelkeys.dev/organization-token on an Organization's token Secret (a merge patch of metadata.finalizers), so the token outlives the connections that need it to clean up the app. RBAC cannot name Secrets users create later; no create, update or delete here.",
+    rule: { apiGroups: [""], resources: ["secrets"], verbs: ["patch"] },
   },
   {
     why: "Records Events (created, synced, CredentialRotated, deleted, errors) on connections and organizations in their namespaces, through the core v1 API. Patch: a repeat of the same Event moves the count and lastTimestamp of the one already recorded instead of making another (as client-go's recorder does).",
     rule: { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+  },
+];
+
+/**
+ * Only with Azure provisioning on: a ClusterRole of its own, so an install without provisioning has no Secret
+ * create, update or delete anywhere. Bound like the operator's ClusterRole (cluster-wide, or per watched namespace).
+ */
+export const PROVISIONING_RULES: readonly ExplainedRule[] = [
+  {
+    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Create cannot be limited to a name.",
+    rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
+  },
+];
+
+/** Only with Azure provisioning on, in the operator's own namespace. */
+export const PROVISIONING_NAMESPACE_RULES: readonly ExplainedRule[] = [
+  {
+    why: `Reads the Pulumi passphrase, the one Secret ${INSTALL.pulumiPassphraseSecret} in the operator's namespace, when it provisions (needed when the operator does not watch its own namespace).`,
+    rule: {
+      apiGroups: [""],
+      resources: ["secrets"],
+      resourceNames: [INSTALL.pulumiPassphraseSecret],
+      verbs: ["get"],
+    },
   },
 ];
 
@@ -99,18 +124,40 @@ export const EDIT_RULES: readonly ExplainedRule[] = [
   },
 ];
 
-/** The roles this install ships, keyed "Kind/name" (ClusterRole) or "Kind/namespace/name" (Role). */
+/** The ClusterRole with {@link PROVISIONING_RULES}, and the Role with {@link PROVISIONING_NAMESPACE_RULES}. */
+export const PROVISIONING_ROLE = `${INSTALL.clusterRole}-provisioning`;
+
+/** The roles an install can ship, keyed "Kind/name" (ClusterRole) or "Kind/namespace/name" (Role). */
 export const EXPLAINED_ROLES: Readonly<Record<string, readonly ExplainedRule[]>> = {
   [`ClusterRole/${INSTALL.clusterRole}`]: OPERATOR_CLUSTER_RULES,
+  [`ClusterRole/${PROVISIONING_ROLE}`]: PROVISIONING_RULES,
   [`Role/${INSTALL.namespace}/${INSTALL.serviceAccount}`]: OPERATOR_NAMESPACE_RULES,
+  [`Role/${INSTALL.namespace}/${PROVISIONING_ROLE}`]: PROVISIONING_NAMESPACE_RULES,
   "ClusterRole/modelkeys-view": VIEW_RULES,
   "ClusterRole/modelkeys-edit": EDIT_RULES,
 };
 
+/** Where the operator's RBAC applies and whether it may write Secrets: the install's least-privilege mode. */
+export interface RbacModeProps {
+  /**
+   * Watch only these namespaces: the operator's ClusterRoles are then bound by a RoleBinding in each of them
+   * (a RoleBinding to a ClusterRole grants its rules in that namespace only), never cluster-wide. The namespaces
+   * must exist before the install is applied.
+   * @default all namespaces (ClusterRoleBindings)
+   */
+  readonly watchNamespaces?: readonly string[];
+  /**
+   * Azure provisioning; off, the install has no Secret create, update or delete verbs anywhere (patch stays,
+   * for the Organization token's finalizer) and the operator refuses `azure.provision` with ProvisionFailed.
+   * @default true
+   */
+  readonly azureProvisioning?: boolean;
+}
+
 const rules = (explained: readonly ExplainedRule[]) => explained.map((entry) => entry.rule);
 
 /** Props of {@link OperatorClusterRbac}. */
-export interface OperatorClusterRbacProps {
+export interface OperatorClusterRbacProps extends RbacModeProps {
   /**
    * Also install modelkeys-view and modelkeys-edit, aggregated into the built-in view/edit/admin roles.
    * @default true
@@ -122,15 +169,37 @@ export interface OperatorClusterRbacProps {
 export class OperatorClusterRbac extends Construct {
   constructor(scope: Construct, id: string, props: OperatorClusterRbacProps = {}) {
     super(scope, id);
+    const roles: string[] = [INSTALL.clusterRole];
     new k8s.KubeClusterRole(this, "role", {
       metadata: { name: INSTALL.clusterRole },
       rules: rules(OPERATOR_CLUSTER_RULES),
     });
-    new k8s.KubeClusterRoleBinding(this, "binding", {
-      metadata: { name: INSTALL.clusterRole },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: INSTALL.clusterRole },
-      subjects: [{ kind: "ServiceAccount", name: INSTALL.serviceAccount, namespace: INSTALL.namespace }],
-    });
+    if (props.azureProvisioning ?? true) {
+      roles.push(PROVISIONING_ROLE);
+      new k8s.KubeClusterRole(this, "provisioning", {
+        metadata: { name: PROVISIONING_ROLE },
+        rules: rules(PROVISIONING_RULES),
+      });
+    }
+    const subjects = [{ kind: "ServiceAccount", name: INSTALL.serviceAccount, namespace: INSTALL.namespace }];
+    for (const role of roles) {
+      const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role };
+      if (props.watchNamespaces === undefined) {
+        new k8s.KubeClusterRoleBinding(this, `binding-${role}`, {
+          metadata: { name: role },
+          roleRef,
+          subjects,
+        });
+        continue;
+      }
+      for (const namespace of props.watchNamespaces) {
+        new k8s.KubeRoleBinding(this, `binding-${role}-${namespace}`, {
+          metadata: { name: role, namespace },
+          roleRef,
+          subjects,
+        });
+      }
+    }
     if (props.userRoles ?? true) {
       new k8s.KubeClusterRole(this, "view", {
         metadata: {
@@ -157,17 +226,32 @@ export class OperatorClusterRbac extends Construct {
   }
 }
 
-/** The operator's Role and RoleBinding in its own namespace (leader election, catalogue ConfigMap). */
+/** Props of {@link OperatorNamespaceRbac}. */
+export interface OperatorNamespaceRbacProps {
+  /**
+   * Also the Role reading the Pulumi passphrase Secret.
+   * @default true
+   */
+  readonly azureProvisioning?: boolean;
+}
+
+/** The operator's Roles and RoleBindings in its own namespace (leader election, catalogue, Pulumi passphrase). */
 export class OperatorNamespaceRbac extends Construct {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: OperatorNamespaceRbacProps = {}) {
     super(scope, id);
-    const role = new k8s.KubeRole(this, "role", {
-      metadata: { name: INSTALL.serviceAccount, namespace: INSTALL.namespace },
-      rules: rules(OPERATOR_NAMESPACE_RULES),
+    this.role("", INSTALL.serviceAccount, OPERATOR_NAMESPACE_RULES);
+    if (props.azureProvisioning ?? true)
+      this.role("provisioning-", PROVISIONING_ROLE, PROVISIONING_NAMESPACE_RULES);
+  }
+
+  private role(prefix: string, name: string, explained: readonly ExplainedRule[]): void {
+    const role = new k8s.KubeRole(this, `${prefix}role`, {
+      metadata: { name, namespace: INSTALL.namespace },
+      rules: rules(explained),
     });
-    const binding = new k8s.KubeRoleBinding(this, "binding", {
-      metadata: { name: INSTALL.serviceAccount, namespace: INSTALL.namespace },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: INSTALL.serviceAccount },
+    const binding = new k8s.KubeRoleBinding(this, `${prefix}binding`, {
+      metadata: { name, namespace: INSTALL.namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
       subjects: [{ kind: "ServiceAccount", name: INSTALL.serviceAccount, namespace: INSTALL.namespace }],
     });
     ApiObject.of(binding).addDependency(role);

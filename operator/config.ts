@@ -86,7 +86,10 @@ export const DURATION_FLOORS_MS = {
 
 const SETTINGS = {
   kubeconfig: { schema: z.string().min(1), alsoEnv: ["KUBECONFIG"], help: "path of a kubeconfig" },
-  namespace: { schema: dnsLabel, help: "watch only this namespace (default: all); same as --namespaces with one" },
+  namespace: {
+    schema: dnsLabel,
+    help: "watch only this namespace (default: all); same as --namespaces with one",
+  },
   namespaces: {
     schema: z
       .string()

@@ -35,7 +35,8 @@ export function createNamespacedInformers<T extends KubernetesObject>(
   return {
     list: (namespace) =>
       namespace === undefined ? all.flatMap((i) => i.list()) : (byNamespace.get(namespace)?.list() ?? []),
-    get: (namespace, name) => (namespace === undefined ? undefined : byNamespace.get(namespace)?.get(namespace, name)),
+    get: (namespace, name) =>
+      namespace === undefined ? undefined : byNamespace.get(namespace)?.get(namespace, name),
     on(event, handler) {
       const offs = all.map((i) => i.on(event, handler));
       return () => {

@@ -3,8 +3,8 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
-import { createNamespacedInformers } from "./namespaced-informers.ts";
 import { metadataOnly } from "./metadata-only.ts";
+import { createNamespacedInformers } from "./namespaced-informers.ts";
 
 /** What the watch keeps of a Secret: its identity and resourceVersion (about 200 bytes). */
 export interface SecretStub extends KubernetesObject {

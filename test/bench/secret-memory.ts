@@ -76,7 +76,11 @@ export const secretMemory: Bench<BenchCluster> = {
 
     let changes = 0;
     const before = settledHeap();
-    const watch = createSecretWatch({ kc: cluster.operatorKc, namespaces: [namespace], onChange: () => void changes++ });
+    const watch = createSecretWatch({
+      kc: cluster.operatorKc,
+      namespaces: [namespace],
+      onChange: () => void changes++,
+    });
     try {
       const started = Date.now();
       for (const name of names) watch.track(namespace, name, `ProviderConnection/${namespace}/${name}`);

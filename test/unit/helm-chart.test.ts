@@ -45,7 +45,8 @@ describe("dist/chart/modelkeys", () => {
       tolerations: [],
       affinity: {},
       podAnnotations: {},
-      watchNamespace: "",
+      watchNamespaces: [],
+      azureProvisioning: { enabled: true },
       logLevel: "info",
       pulumi: {
         backendUrl: "file:///var/lib/modelkeys/pulumi",

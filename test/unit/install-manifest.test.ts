@@ -286,3 +286,41 @@ describe("install props", () => {
     expect(custom.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
   });
 });
+
+describe("install modes", () => {
+  const secretVerbs = (manifest: Manifest[]) =>
+    manifest
+      .filter((o) => o.kind === "ClusterRole" || o.kind === "Role")
+      .flatMap((o) => o.rules ?? [])
+      .filter((rule) => (rule.resources as string[]).includes("secrets"))
+      .flatMap((rule) => rule.verbs as string[]);
+  const boundCluster = (manifest: Manifest[]) =>
+    manifest.filter((o) => o.kind === "ClusterRoleBinding").map((o) => o.metadata.name);
+
+  it("namespaced: binds the operator's roles by a RoleBinding in each watched namespace, never cluster-wide", () => {
+    const namespaced = parse(installManifest({ watchNamespaces: ["team-a", "team-b"] }));
+    expect(boundCluster(namespaced)).toEqual([]);
+    const watched = namespaced.filter(
+      (o) => o.kind === "RoleBinding" && o.metadata.namespace !== INSTALL.namespace,
+    );
+    expect(watched.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      "team-a/modelkeys-operator",
+      "team-a/modelkeys-operator-provisioning",
+      "team-b/modelkeys-operator",
+      "team-b/modelkeys-operator-provisioning",
+    ]);
+    const env = namespaced.find((o) => o.kind === "Deployment")?.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: "MODELKEYS_NAMESPACES", value: "team-a,team-b" });
+  });
+
+  it("without provisioning: no Secret create, update or delete anywhere, and the operator is told", () => {
+    const off = parse(installManifest({ azureProvisioning: false }));
+    expect(new Set(secretVerbs(off))).toEqual(new Set(["get", "list", "watch", "patch"]));
+    expect(new Set(secretVerbs(objects))).toEqual(
+      new Set(["get", "list", "watch", "patch", "create", "update", "delete"]),
+    );
+    const env = off.find((o) => o.kind === "Deployment")?.spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: "MODELKEYS_AZURE_PROVISIONING", value: "false" });
+    expect(container.env.map((e: { name: string }) => e.name)).not.toContain("MODELKEYS_AZURE_PROVISIONING");
+  });
+});
