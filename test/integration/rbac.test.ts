@@ -6,6 +6,7 @@ import { ApiException } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { INSTALL } from "../../cdk8s/names.ts";
+import { PROVISIONING_ROLE } from "../../cdk8s/rbac.ts";
 import { createLeaderElector } from "../../operator/leader.ts";
 import { INSTALL_MANIFEST, TEST_NAMESPACE_LABEL, testCluster } from "../support/cluster.ts";
 import { waitFor } from "../support/wait.ts";
@@ -135,6 +136,7 @@ describe("the operator's ServiceAccount", () => {
     ["watches a Secret", ["watch", "secrets", "-n", "{other}"]],
     ["reads a Secret", ["get", "secrets", "-n", "{other}"]],
     ["creates its owned Azure Secret", ["create", "secrets", "-n", "{other}"]],
+    ["sets the Organization token's finalizer on a Secret", ["patch", "secrets", "-n", "{other}"]],
     ["deletes its owned Azure Secret", ["delete", "secrets", "-n", "{other}"]],
     ["records Events", ["create", "events", "-n", "{other}"]],
     ["aggregates a repeated Event into the one recorded (count)", ["patch", "events", "-n", "{other}"]],
@@ -184,7 +186,7 @@ describe("the operator's ServiceAccount", () => {
     expect(await operatorCan(withNamespace(args))).toBe(false);
   });
 
-  it("is bound by exactly one ClusterRoleBinding and one RoleBinding", async () => {
+  it("is bound by exactly its two ClusterRoleBindings and two RoleBindings (the second of each: provisioning)", async () => {
     const user = INSTALL.serviceAccountUser;
     const subjectIsOperator = (subjects: { kind: string; name: string; namespace?: string }[] = []) =>
       subjects.some(
@@ -195,14 +197,17 @@ describe("the operator's ServiceAccount", () => {
     const clusterBindings = (await cluster.rbac.listClusterRoleBinding()).items.filter((b) =>
       subjectIsOperator(b.subjects),
     );
-    expect(clusterBindings.map((b) => b.roleRef.name)).toEqual([INSTALL.clusterRole]);
+    expect(clusterBindings.map((b) => b.roleRef.name).sort()).toEqual([
+      INSTALL.clusterRole,
+      PROVISIONING_ROLE,
+    ]);
     // Grants a test made for itself (labelled so, e.g. replicas.test.ts's Lease names) are not the install's.
     const bindings = (await cluster.rbac.listRoleBindingForAllNamespaces()).items.filter(
       (b) => subjectIsOperator(b.subjects) && b.metadata?.labels?.[TEST_NAMESPACE_LABEL] !== "true",
     );
-    expect(bindings.map((b) => `${b.metadata?.namespace}/${b.roleRef.kind}/${b.roleRef.name}`)).toEqual([
-      `${SYSTEM}/Role/${INSTALL.serviceAccount}`,
-    ]);
+    expect(
+      bindings.map((b) => `${b.metadata?.namespace}/${b.roleRef.kind}/${b.roleRef.name}`).sort(),
+    ).toEqual([`${SYSTEM}/Role/${INSTALL.serviceAccount}`, `${SYSTEM}/Role/${PROVISIONING_ROLE}`]);
   });
 
   it("elects itself leader with the operator's own Lease code in its namespace, and nowhere else", async () => {
