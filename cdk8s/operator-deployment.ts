@@ -188,6 +188,11 @@ export class OperatorDeployment extends Construct {
           `${INSTALL.namespace}/${INSTALL.pulumiPassphraseSecret}/${props.pulumiPassphraseKey ?? "passphrase"}`,
         ),
         MODELKEYS_LOG_LEVEL: kplus.EnvValue.fromValue(props.logLevel ?? "info"),
+        // namespace/name; a missing ConfigMap means the shipped catalogue.
+        MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(
+          `${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,
+        ),
+        // Last: the Helm chart appends these when set, so both list the environment in one order.
         // Unset means every namespace. (An empty value would be dropped by the API server, a diff on each apply.)
         ...(props.watchNamespaces?.length
           ? { MODELKEYS_NAMESPACES: kplus.EnvValue.fromValue(props.watchNamespaces.join(",")) }
@@ -196,10 +201,6 @@ export class OperatorDeployment extends Construct {
         ...(props.azureProvisioning === false
           ? { MODELKEYS_AZURE_PROVISIONING: kplus.EnvValue.fromValue("false") }
           : {}),
-        // namespace/name; a missing ConfigMap means the shipped catalogue.
-        MODELKEYS_CATALOGUE_CONFIG_MAP: kplus.EnvValue.fromValue(
-          `${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,
-        ),
       },
     });
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { CHART_DIR, objectsOf } from "../../cdk8s/helm-chart.ts";
-import { INSTALL_YAML } from "../../cdk8s/install.ts";
+import { INSTALL_YAML, type InstallProps, installManifest } from "../../cdk8s/install.ts";
 import { type ControlPlane, startControlPlane } from "../../local/controlplane/controlplane.ts";
 import { runTool } from "../../local/tools/index.ts";
 
@@ -62,7 +62,8 @@ const CUSTOM = {
     },
   },
   podAnnotations: { "example.com/team": "ml" },
-  watchNamespace: "ml-platform",
+  watchNamespaces: ["ml-platform", "ml-research"],
+  azureProvisioning: { enabled: false },
   logLevel: "debug",
   pulumi: { backendUrl: "azblob://state", passphraseSecret: { name: "pp", key: "secret" } },
   networkPolicy: { enabled: true },
@@ -113,7 +114,8 @@ describe("the chart", () => {
     expect(pod.affinity).toEqual(CUSTOM.affinity);
     expect(deployment.spec.template.metadata.annotations).toEqual(CUSTOM.podAnnotations);
     expect(env).toMatchObject({
-      MODELKEYS_NAMESPACE: "ml-platform",
+      MODELKEYS_NAMESPACES: "ml-platform,ml-research",
+      MODELKEYS_AZURE_PROVISIONING: "false",
       MODELKEYS_LOG_LEVEL: "debug",
       PULUMI_BACKEND_URL: "azblob://state",
       MODELKEYS_PULUMI_PASSPHRASE_SECRET: "ops/pp/secret",
@@ -122,11 +124,51 @@ describe("the chart", () => {
     expect(kinds).toContain("NetworkPolicy");
     expect(kinds).not.toContain("PodDisruptionBudget"); // one replica
     expect(kinds).not.toContain("Namespace");
-    // The operator's ServiceAccount is bound in the release's namespace.
-    const binding = objects.find((o) => o.kind === "ClusterRoleBinding") as unknown as {
-      subjects: { namespace: string }[];
-    };
-    expect(binding.subjects[0]?.namespace).toBe("ops");
+    // Namespaced: bound in each watched namespace, never cluster-wide; the subject is in the release's namespace.
+    expect(kinds).not.toContain("ClusterRoleBinding");
+    const bindings = objects.filter(
+      (o) => o.kind === "RoleBinding" && o.metadata.namespace?.startsWith("ml-"),
+    ) as unknown as { metadata: { namespace: string }; subjects: { namespace: string }[] }[];
+    expect(bindings.map((o) => o.metadata.namespace).sort()).toEqual(["ml-platform", "ml-research"]);
+    for (const binding of bindings) expect(binding.subjects[0]?.namespace).toBe("ops");
+    // No provisioning: no Secret create, update or delete anywhere.
+    const secretVerbs = objects
+      .filter((o) => o.kind === "ClusterRole" || o.kind === "Role")
+      .flatMap((o) => (o.rules as { resources: string[]; verbs: string[] }[]) ?? [])
+      .filter((rule) => rule.resources.includes("secrets"))
+      .flatMap((rule) => rule.verbs);
+    expect(secretVerbs).not.toContain("create");
+    expect(secretVerbs).not.toContain("update");
+    expect(secretVerbs).not.toContain("delete");
+  });
+
+  it("renders each install mode as the cdk8s install in that mode renders it", async () => {
+    const modes: [Record<string, unknown>, InstallProps][] = [
+      [{ watchNamespaces: ["team-a", "team-b"] }, { watchNamespaces: ["team-a", "team-b"] }],
+      [{ azureProvisioning: { enabled: false } }, { azureProvisioning: false }],
+      [
+        { watchNamespaces: ["team-a"], azureProvisioning: { enabled: false } },
+        { watchNamespaces: ["team-a"], azureProvisioning: false },
+      ],
+    ];
+    for (const [values, props] of modes) {
+      const valuesFile = join(work, "mode.yaml");
+      writeFileSync(valuesFile, stringify(values));
+      const rendered = await helm([
+        "template",
+        "modelkeys",
+        CHART_DIR,
+        "--namespace",
+        "modelkeys-system",
+        "--include-crds",
+        "-f",
+        valuesFile,
+      ]);
+      const install = byKey(objectsOf(installManifest(props)));
+      const chart = byKey(objectsOf(rendered));
+      expect([...chart.keys()].sort(), JSON.stringify(values)).toEqual([...install.keys()].sort());
+      for (const [name, object] of install) expect(chart.get(name), name).toEqual(object);
+    }
   });
 });
 
