@@ -2,61 +2,15 @@
 // (watching two namespaces) and of an install without Azure provisioning, each bound to a ServiceAccount of its
 // own (the shared operator identity keeps the default install), checked with `kubectl auth can-i` and with
 // real requests that the API server answers 200 or 403.
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { ApiException, type CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
-import { objectsOf } from "../../cdk8s/helm-chart.ts";
-import { type InstallProps, installManifest } from "../../cdk8s/install.ts";
 import { INSTALL } from "../../cdk8s/names.ts";
 import { testCluster } from "../support/cluster.ts";
-import { serviceAccountKubeconfig } from "../support/plugin.ts";
+import { installMode, rbacOfMode, removeInstalledModes } from "../support/install-modes.ts";
 
 const cluster = testCluster();
 const PCONN = "providerconnections.modelkeys.dev";
 const ORG = "organizations.modelkeys.dev";
-const RBAC_KINDS = new Set(["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
-
-/** A mode's operator RBAC, renamed with `suffix` and bound to ServiceAccount `namespace/name` instead. */
-function rbacOfMode(props: InstallProps, suffix: string, subject: { namespace: string; name: string }) {
-  return objectsOf(installManifest(props))
-    .filter((o) => RBAC_KINDS.has(o.kind) && o.metadata.name.startsWith(INSTALL.clusterRole))
-    .map((o) => {
-      const renamed = { ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-${suffix}` } };
-      if (!o.kind.endsWith("Binding")) return renamed;
-      const roleRef = o.roleRef as { name: string };
-      return {
-        ...renamed,
-        roleRef: { ...roleRef, name: `${roleRef.name}-${suffix}` },
-        subjects: [{ kind: "ServiceAccount", ...subject }],
-      };
-    });
-}
-
-const applied: { kind: string; name: string }[] = [];
-
-/** Applies a mode's RBAC for a fresh ServiceAccount; returns its username and a kubeconfig with its token. */
-async function installMode(props: InstallProps, suffix: string, home: string) {
-  const name = `operator-${suffix}`;
-  const kubeconfig = await serviceAccountKubeconfig(home, name);
-  const objects = rbacOfMode(props, suffix, { namespace: home, name });
-  const result = await cluster.kubectl(["apply", "--server-side", "-f", "-"], {
-    input: objects.map((o) => stringify(o)).join("---\n"),
-  });
-  expect(result.code, result.stderr).toBe(0);
-  for (const o of objects) {
-    if (!o.metadata.namespace) applied.push({ kind: o.kind.toLowerCase(), name: o.metadata.name });
-  }
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return { user: `system:serviceaccount:${home}:${name}`, core: kc.makeApiClient(CoreV1Api) };
-}
-
 async function can(user: string, args: string[]): Promise<boolean> {
   const result = await cluster.kubectl(["auth", "can-i", ...args, `--as=${user}`]);
   const answer = result.stdout.trim();
@@ -94,9 +48,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  for (const { kind, name } of applied) await cluster.kubectl(["delete", kind, name, "--ignore-not-found"]);
-});
+afterAll(removeInstalledModes);
 
 describe("namespaced mode (watchNamespaces: two namespaces)", () => {
   let user: string;

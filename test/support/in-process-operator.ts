@@ -22,7 +22,8 @@ export interface InProcessOperator {
 export interface InProcessOperatorOptions {
   /** Whom the controller acts as: the operator's identity, so RBAC applies as in a cluster. */
   kc: KubeConfig;
-  namespace: string;
+  /** The namespace to watch, or several (`--namespaces`). */
+  namespace: string | readonly string[];
   /** Flags as on the command line, e.g. `--resync-interval=2s`. */
   flags?: string[];
   baseUrls?: ProviderBaseUrls;
@@ -41,7 +42,9 @@ export interface InProcessOperatorOptions {
 export async function startInProcessOperator(options: InProcessOperatorOptions): Promise<InProcessOperator> {
   const config = parseConfig(
     [
-      `--namespace=${options.namespace}`,
+      typeof options.namespace === "string"
+        ? `--namespace=${options.namespace}`
+        : `--namespaces=${options.namespace.join(",")}`,
       "--leader-election=false",
       "--metrics-port=0",
       "--health-port=0",
