@@ -18,3 +18,9 @@ export const INSTALL = {
   metricsPort: 8080,
   healthPort: 8081,
 } as const;
+
+/**
+ * The operator container's NODE_OPTIONS: a heap cap that makes V8 collect before the pod's memory limit, sized
+ * from the scale benchmark (`npm run bench -- scale`: the heap at 10,000 connections, with room for Pulumi).
+ */
+export const OPERATOR_NODE_OPTIONS = "--max-old-space-size=192";

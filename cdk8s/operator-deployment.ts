@@ -3,7 +3,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { INSTALL } from "./names.ts";
+import { INSTALL, OPERATOR_NODE_OPTIONS } from "./names.ts";
 
 /** Where the Pulumi file backend and PULUMI_HOME live inside the container. */
 export const STATE_DIR = "/var/lib/modelkeys";
@@ -156,6 +156,8 @@ export class OperatorDeployment extends Construct {
         POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE, { apiVersion: "v1" }),
         // Node, npm and the Pulumi CLI write small files under $HOME; the root filesystem is read-only.
         HOME: kplus.EnvValue.fromValue("/tmp"),
+        // The heap cap the memory limit is sized for (see README "Scale").
+        NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
         PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
         PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(props.pulumiBackendUrl ?? `file://${STATE_DIR}/pulumi`),
         // namespace/name/key: read through the API (its RBAC covers Secrets), never put in the environment.

@@ -40,7 +40,7 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [GROUP], resources: ["providerconnections/finalizers"], verbs: ["update"] },
   },
   {
-    why: "Reads the Secrets that connections and organizations reference (API keys, tokens, CA bundles, Azure credentials, the Pulumi passphrase). It watches each one by name (fieldSelector metadata.name=<name> in its namespace), caching only those, yet a watch is a list + watch request and RBAC cannot name Secrets that users create later, so the verbs are cluster-wide.",
+    why: "Reads the Secrets that connections and organizations reference (API keys, tokens, CA bundles, Azure credentials, the Pulumi passphrase). It lists and watches them once, as metadata only (PartialObjectMetadata: names and resourceVersions, never values), and reads a value by name when a reconcile needs it; RBAC cannot name Secrets that users create later, so the verbs are cluster-wide.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
   },
   {
@@ -48,8 +48,8 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "update", "delete"] },
   },
   {
-    why: "Records Events (created, synced, CredentialRotated, deleted, errors) on connections and organizations in their namespaces, through the core v1 API. Create only: the operator writes each Event once and never aggregates repeats into an existing one (which would need patch).",
-    rule: { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    why: "Records Events (created, synced, CredentialRotated, deleted, errors) on connections and organizations in their namespaces, through the core v1 API. Patch: a repeat of the same Event moves the count and lastTimestamp of the one already recorded instead of making another (as client-go's recorder does).",
+    rule: { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   },
 ];
 

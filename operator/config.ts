@@ -29,6 +29,10 @@ export interface Config {
   namespace: string | undefined;
   /** Reconciles running at once (1..64). */
   concurrency: number;
+  /** Requests per second to the API server on average (client-side pacing, as client-go's QPS); 0: unpaced. */
+  kubeQps: number;
+  /** Requests to the API server allowed at once above kubeQps. */
+  kubeBurst: number;
   /** Every object is reconciled at least this often, to catch drift in the app. */
   resyncIntervalMs: number;
   leaderElection: boolean;
@@ -86,6 +90,16 @@ const SETTINGS = {
     schema: duration(DURATION_FLOORS_MS.resyncInterval),
     default: () => "10m",
     help: "full resync period",
+  },
+  kubeQps: {
+    schema: int(0, 10_000),
+    default: () => "200",
+    help: "API server requests per second on average (0: unpaced)",
+  },
+  kubeBurst: {
+    schema: int(1, 10_000),
+    default: () => "400",
+    help: "API server requests allowed at once above --kube-qps",
   },
   leaderElection: { schema: bool, boolean: true, default: () => "true", help: "elect a leader with a Lease" },
   leaseName: { schema: dnsName, default: () => "modelkeys-operator", help: "the Lease's name" },
@@ -210,6 +224,8 @@ function toConfig(v: Record<string, unknown>): Config {
     namespace: v.namespace as string | undefined,
     concurrency: v.concurrency as number,
     resyncIntervalMs: v.resyncInterval as number,
+    kubeQps: v.kubeQps as number,
+    kubeBurst: v.kubeBurst as number,
     leaderElection: v.leaderElection as boolean,
     leaseName: v.leaseName as string,
     leaseNamespace: v.leaseNamespace as string,

@@ -6,26 +6,36 @@ import {
   type Organization,
   PROVIDER_CONNECTION_PLURAL,
   type ProviderConnection,
-  scopeOf,
   VERSION,
 } from "../crds/index.ts";
-import { provisionedSecretName } from "./azure/owned-secret.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createInformer, type Informer, type InformerEvent } from "./kube/informer.ts";
 import { KubeObjects } from "./kube/objects.ts";
+import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
 import { createSecretWatch } from "./kube/secret-watch.ts";
+import { apiServerTransport } from "./kube/transport.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
+import { formatKey, type ObjectKey, parseKey } from "./object-key.ts";
 import { reconcileOrganization } from "./organization/reconcile.ts";
 import { OrganizationSessions } from "./organization/sessions.ts";
 import { createEgressGuard } from "./providers/egress.ts";
 import type { ModelCheck, ModelCheckRequest } from "./providers/types.ts";
-import { createWorkQueue } from "./queue.ts";
-import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
+import { createWorkQueue, type WorkQueue } from "./queue.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
 import type { ConnectionDeps, Provisioning } from "./reconcile/ports.ts";
+import {
+  connectionKey,
+  connectionsOfOrganization,
+  needsReconcile,
+  organizationKey,
+  organizationReachabilityChanged,
+  rivalsToWake,
+  secretsOfConnection,
+  secretsOfOrganization,
+} from "./watches.ts";
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -51,46 +61,51 @@ export interface Controller {
 type Cache<T> = Omit<Informer<KubernetesObject>, "list" | "get" | "on"> & {
   list(namespace?: string): readonly T[];
   get(namespace: string | undefined, name: string): T | undefined;
-  on(event: InformerEvent, handler: (obj: T) => void): () => void;
+  on(event: InformerEvent, handler: (obj: T, previous?: T) => void): () => void;
 };
-
-const CONNECTION = "ProviderConnection";
-const ORGANIZATION = "Organization";
 
 /**
  * Starts the controller.
  *
- * Guarantees: one reconcile at a time per object; a Secret change enqueues exactly the objects that reference
- * it; a connection's deletion enqueues the other connections of its organization and provider (takeover); an
- * Organization's change enqueues its connections. Every object is reconciled again at the resync interval.
+ * Guarantees: one reconcile at a time per object; a change of a referenced Secret enqueues exactly the objects
+ * that reference it; a connection's deletion enqueues its rivals (takeover); an Organization's spec change or a
+ * change of its reachability enqueues its connections; status-only changes and the echoes of our own writes
+ * enqueue nothing (a failing reconcile keeps its backoff). Every object is reconciled again at the resync
+ * interval. All API server traffic but the Lease shares one paced, keep-alive connection pool.
  */
 export async function startController(options: ControllerOptions): Promise<Controller> {
-  const { kc, config, log, metrics, clock } = options;
-  const kube = new KubeObjects(kc, config.identity);
-  // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
-  const connections = createInformer<KubernetesObject>({
+  const { config, log, metrics, clock } = options;
+  const kc = apiServerTransport(options.kc, {
+    qps: config.kubeQps,
+    burst: config.kubeBurst,
+    onConnect: () => metrics.kubeConnectionsOpened.inc(),
+    onThrottled: () => metrics.kubeThrottled.inc(),
+  });
+  const kube = new KubeObjects(kc, config.identity, {
+    onDropped: (event) => metrics.eventsDropped.inc({ reason: event.reason }),
+  });
+  const ownConnectionWrites = createOwnWrites<ProviderConnection>();
+  const ownOrganizationWrites = createOwnWrites<Organization>();
+  const connections = informerOf<ProviderConnection>(kc, PROVIDER_CONNECTION_PLURAL, options);
+  const organizations = informerOf<Organization>(kc, ORGANIZATION_PLURAL, options);
+  const secrets = createSecretWatch({
     kc,
-    resource: { group: GROUP, version: VERSION, plural: PROVIDER_CONNECTION_PLURAL },
     namespace: config.namespace,
-    name: PROVIDER_CONNECTION_PLURAL,
     log,
     clock,
-  }) as unknown as Cache<ProviderConnection>;
-  const organizations = createInformer<KubernetesObject>({
-    kc,
-    resource: { group: GROUP, version: VERSION, plural: ORGANIZATION_PLURAL },
-    namespace: config.namespace,
-    name: ORGANIZATION_PLURAL,
-    log,
-    clock,
-  }) as unknown as Cache<Organization>;
+    onChange: (namespace, name) => {
+      for (const owner of secrets.referrers(namespace, name)) queue.add(owner);
+    },
+  });
 
   const egress = createEgressGuard({ allow: config.egressAllow });
   const sessions = new OrganizationSessions({
     readSecret: (ns, name) => kube.readSecret(ns, name),
+    secretVersion: (ns, name) => secrets.version(ns, name),
     appTimeoutMs: config.appTimeoutMs,
     appWriteTimeoutMs: config.appWriteTimeoutMs,
     whoamiTtlMs: config.resyncIntervalMs,
+    listingTtlMs: config.resyncIntervalMs,
     now: () => clock.now(),
     // The app's URL passes the guard's refusals; the allow list narrows provider endpoints only.
     egress: egress.connections({ enforceAllowList: false }),
@@ -102,7 +117,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   const connectionDeps: ConnectionDeps = {
     now: () => new Date(clock.now()),
-    getConnection: (ns, name) => kube.get("ProviderConnection", ns, name),
+    getConnection: async (ns, name) =>
+      ownConnectionWrites.latest(
+        formatKey({ kind: "ProviderConnection", namespace: ns, name }),
+        connections.get(ns, name),
+      ),
     connections: (ns) => [...connections.list(ns)],
     organization: (ns, name) => organizations.get(ns, name),
     session: (organization) => sessions.session(organization),
@@ -118,15 +137,42 @@ export async function startController(options: ControllerOptions): Promise<Contr
     provision: options.provisioning?.provision,
     deprovision: options.provisioning?.deprovision,
     kube: {
-      patchMetadata: (object, metadata) => kube.patchMetadata("ProviderConnection", object, metadata),
-      patchStatus: (object, status) => kube.patchStatus("ProviderConnection", object, status),
+      patchMetadata: (object, metadata) =>
+        remembered(ownConnectionWrites, kube.patchMetadata("ProviderConnection", object, metadata)),
+      patchStatus: (object, status) =>
+        remembered(ownConnectionWrites, kube.patchStatus("ProviderConnection", object, status)),
       event: (object, event) => kube.event("ProviderConnection", object, event),
     },
     log,
   };
 
   const reportsListedAt = new Map<string, Date>();
-  const queue = createWorkQueue({
+  const reconcile = async (key: ObjectKey): Promise<{ requeueAfterMs?: number }> => {
+    if (key.kind === "Organization") {
+      return reconcileOrganization(key.namespace, key.name, {
+        now: () => new Date(clock.now()),
+        getOrganization: async (ns, n) =>
+          ownOrganizationWrites.latest(
+            formatKey({ kind: "Organization", namespace: ns, name: n }),
+            organizations.get(ns, n),
+          ),
+        sessions,
+        patchStatus: (object, status) =>
+          remembered(ownOrganizationWrites, kube.patchStatus("Organization", object, status)),
+        event: (object, event) => kube.event("Organization", object, event),
+        connections: (ns) => connections.list(ns),
+        connectionsSynced: () => connections.hasSynced(),
+        reportIntervalMs: config.resyncIntervalMs,
+        listedAt: reportsListedAt,
+      });
+    }
+    const outcome = await reconcileConnection(key.namespace, key.name, connectionDeps);
+    if (outcome.recheckOrganization !== undefined)
+      enqueue({ kind: "Organization", namespace: key.namespace, name: outcome.recheckOrganization });
+    return { requeueAfterMs: outcome.requeueAfterMs };
+  };
+
+  const queue: WorkQueue = createWorkQueue({
     concurrency: config.concurrency,
     clock,
     random: Math.random,
@@ -140,31 +186,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
         retryInMs,
         error: error instanceof Error ? error.message : String(error),
       }),
-    process: async (key) => {
-      const [kind, namespace, name] = key.split("/") as [string, string, string];
+    process: async (text) => {
       const stopTimer = metrics.reconcileDuration.startTimer();
       try {
-        let requeueAfterMs: number | undefined;
-        if (kind === CONNECTION) {
-          const outcome = await reconcileConnection(namespace, name, connectionDeps);
-          requeueAfterMs = outcome.requeueAfterMs;
-          if (outcome.recheckOrganization !== undefined)
-            queue.add(`${ORGANIZATION}/${namespace}/${outcome.recheckOrganization}`);
-        } else {
-          const outcome = await reconcileOrganization(namespace, name, {
-            now: () => new Date(clock.now()),
-            getOrganization: (ns, n) => kube.get("Organization", ns, n),
-            sessions,
-            patchStatus: (object, status) => kube.patchStatus("Organization", object, status),
-            event: (object, event) => kube.event("Organization", object, event),
-            connections: (ns) => connections.list(ns),
-            connectionsSynced: () => connections.hasSynced(),
-            reportIntervalMs: config.resyncIntervalMs,
-            listedAt: reportsListedAt,
-          });
-          requeueAfterMs = outcome.requeueAfterMs;
-        }
+        const { requeueAfterMs } = await reconcile(parseKey(text));
         metrics.reconcileTotal.inc({ result: "success" });
+        log.debug({ event: "reconcile.done", key: text });
         const resync = config.resyncIntervalMs;
         return { requeueAfterMs: Math.min(requeueAfterMs ?? resync, resync) };
       } catch (error) {
@@ -175,83 +202,67 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
     },
   });
-
-  const connectionKey = (c: ProviderConnection) => `${CONNECTION}/${c.metadata.namespace}/${c.metadata.name}`;
-  const organizationKey = (o: Organization) => `${ORGANIZATION}/${o.metadata.namespace}/${o.metadata.name}`;
-
-  const secrets = createSecretWatch({
-    kc,
-    log,
-    onChange: (namespace: string, name: string) => {
-      for (const owner of secrets.referrers(namespace, name)) queue.add(owner);
-    },
-  });
-
-  const trackConnection = (c: ProviderConnection) => {
-    const names = referencedSecretNames(
-      credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined),
-    );
-    // A provisioned connection also waits on its Azure credentials Secret.
-    const azureCredentials = c.spec.azure?.provision?.account.credentialsSecretRef?.name;
-    if (azureCredentials && !names.includes(azureCredentials)) names.push(azureCredentials);
-    secrets.untrack(connectionKey(c));
-    for (const name of names) secrets.track(c.metadata.namespace, name, connectionKey(c));
+  const enqueue = (...keys: ObjectKey[]) => {
+    for (const key of keys) queue.add(formatKey(key));
   };
-  const trackOrganization = (o: Organization) => {
-    secrets.untrack(organizationKey(o));
-    secrets.track(o.metadata.namespace, o.spec.tokenSecretRef.name, organizationKey(o));
-    if (o.spec.tls?.caSecretRef)
-      secrets.track(o.metadata.namespace, o.spec.tls.caSecretRef.name, organizationKey(o));
+  const track = (key: ObjectKey, namespace: string, names: readonly string[]) => {
+    secrets.untrack(formatKey(key));
+    for (const name of names) secrets.track(namespace, name, formatKey(key));
   };
-  /** The other connections that compete for the same organization-wide provider. */
-  const rivals = (c: ProviderConnection) =>
-    scopeOf(c.spec.provider) === "Organization"
-      ? connections
-          .list()
-          .filter(
-            (o) =>
-              o.metadata.namespace === c.metadata.namespace &&
-              o.metadata.name !== c.metadata.name &&
-              o.spec.provider === c.spec.provider &&
-              o.spec.organizationRef.name === c.spec.organizationRef.name,
-          )
-      : [];
-
-  connections.on("add", (c) => {
-    trackConnection(c);
-    queue.add(connectionKey(c));
-  });
-  connections.on("update", (c) => {
-    trackConnection(c);
-    queue.add(connectionKey(c));
-    if (c.metadata.deletionTimestamp) for (const r of rivals(c)) queue.add(connectionKey(r));
-  });
-  connections.on("delete", (c) => {
-    secrets.untrack(connectionKey(c));
-    for (const r of rivals(c)) queue.add(connectionKey(r));
-  });
-  const onOrganization = (o: Organization) => {
-    trackOrganization(o);
-    queue.add(organizationKey(o));
-    for (const c of connections.list()) {
-      if (c.metadata.namespace === o.metadata.namespace && c.spec.organizationRef.name === o.metadata.name) {
-        queue.add(connectionKey(c));
-      }
-    }
-  };
-  organizations.on("add", onOrganization);
-  organizations.on("update", onOrganization);
-  organizations.on("delete", (o) => {
-    secrets.untrack(organizationKey(o));
-    sessions.forget(o.metadata.namespace, o.metadata.name);
-    onOrganization(o);
-  });
 
   options.provisioning?.attach({
-    enqueue: (namespace, name) => queue.add(`${CONNECTION}/${namespace}/${name}`),
+    enqueue: (namespace, name) => enqueue({ kind: "ProviderConnection", namespace, name }),
     connections: () => connections.list(),
   });
+  // Every cache is filled before the first reconcile (as controller-runtime waits for its caches): a connection
+  // reconciled before its Organization was listed would report OrganizationNotFound and run again.
+  await secrets.start();
   await Promise.all([organizations.start(), connections.start()]);
+  // The wirings: each watch event, and the keys it enqueues.
+  connections.on("add", (c) => {
+    track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
+    enqueue(connectionKey(c));
+  });
+  connections.on("update", (c, previous) => {
+    track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
+    const key = formatKey(connectionKey(c));
+    if (ownConnectionWrites.isEcho(key, c) || !needsReconcile(previous, c)) return;
+    enqueue(connectionKey(c));
+    if (c.metadata.deletionTimestamp) enqueue(...rivalsToWake(c, connections.list()));
+  });
+  connections.on("delete", (c) => {
+    secrets.untrack(formatKey(connectionKey(c)));
+    ownConnectionWrites.forget(formatKey(connectionKey(c)));
+    enqueue(...rivalsToWake(c, connections.list()));
+  });
+  organizations.on("add", (o) => {
+    track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
+    enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+  });
+  organizations.on("update", (o, previous) => {
+    track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
+    const own = ownOrganizationWrites.isEcho(formatKey(organizationKey(o)), o);
+    const changed = needsReconcile(previous, o);
+    if (changed && !own) enqueue(organizationKey(o));
+    if (changed || organizationReachabilityChanged(previous, o))
+      enqueue(...connectionsOfOrganization(o, connections.list()));
+  });
+  organizations.on("delete", (o) => {
+    secrets.untrack(formatKey(organizationKey(o)));
+    ownOrganizationWrites.forget(formatKey(organizationKey(o)));
+    sessions.forget(o.metadata.namespace, o.metadata.name);
+    enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+  });
+
+  // What the caches listed, enqueued once (the add handlers see only what comes after).
+  for (const o of organizations.list()) {
+    track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
+    enqueue(organizationKey(o));
+  }
+  for (const c of connections.list()) {
+    track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
+    enqueue(connectionKey(c));
+  }
   metrics.setConnectionsSource(() =>
     connections.list().map((c) => ({
       provider: c.spec.provider,
@@ -272,7 +283,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
 
   return {
-    synced: () => connections.hasSynced() && organizations.hasSynced(),
+    synced: () => connections.hasSynced() && organizations.hasSynced() && secrets.hasSynced(),
     pending: () => queue.depth() + queue.running(),
     stop: async () => {
       await Promise.all([connections.stop(), organizations.stop(), secrets.stop()]);
@@ -281,4 +292,27 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log.info({ event: "controller.stopped" });
     },
   };
+}
+
+/** An informer of one of our kinds in the configured namespace (or all). */
+function informerOf<T>(kc: KubeConfig, plural: string, options: ControllerOptions): Cache<T> {
+  // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
+  return createInformer<KubernetesObject>({
+    kc,
+    resource: { group: GROUP, version: VERSION, plural },
+    namespace: options.config.namespace,
+    name: plural,
+    log: options.log,
+    clock: options.clock,
+  }) as unknown as Cache<T>;
+}
+
+/** Records a write's answer so that the next reconcile reads it even before the cache has. */
+async function remembered<T extends ProviderConnection | Organization>(
+  writes: OwnWrites<T>,
+  write: Promise<T>,
+): Promise<T> {
+  const object = await write;
+  writes.wrote(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`, object);
+  return object;
 }

@@ -3,11 +3,12 @@
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { LocalEnvironment } from "../local/sandbox.ts";
-import { operatorProvisioning } from "./azure/engine.ts";
+import { lazyProvisioning } from "./azure/lazy.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { type Controller, startController } from "./controller.ts";
 import { type HealthServer, startHealthServer } from "./health.ts";
+import { dedicatedConnections } from "./kube/transport.ts";
 import { createLeaderElector, type LeaderElector } from "./leader.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
@@ -84,7 +85,7 @@ async function start(): Promise<void> {
         metrics,
         clock: systemClock,
         checkModels: checker.check,
-        provisioning: operatorProvisioning({ kc, config, log, clock: systemClock }),
+        provisioning: lazyProvisioning({ kc, config, log, clock: systemClock }),
       });
       await printLocalHint();
     })();
@@ -96,7 +97,8 @@ async function start(): Promise<void> {
     return;
   }
   elector = createLeaderElector({
-    kc,
+    // Connections of its own: renewals never queue behind (or get throttled with) the controller's traffic.
+    kc: dedicatedConnections(kc),
     namespace: config.leaseNamespace,
     name: config.leaseName,
     identity: config.identity,

@@ -32,6 +32,12 @@ export interface Metrics {
   connections: Gauge<"provider" | "ready">;
   /** `modelkeys_leader`: 1 on the replica that holds the Lease (or runs without election), else 0. */
   leader: Gauge;
+  /** `modelkeys_kube_connections_opened_total`: TCP connections opened to the API server (keep-alive reuses them). */
+  kubeConnectionsOpened: Counter;
+  /** `modelkeys_kube_throttled_total`: 429 answers from the API server (each request is repeated after Retry-After). */
+  kubeThrottled: Counter;
+  /** `modelkeys_events_dropped_total{reason}`: routine Normal Events left out by the Event recorder's pacing. */
+  eventsDropped: Counter<"reason">;
   /** Supplies the connections counted at each scrape (typically from the informer's cache). */
   setConnectionsSource(source: () => Iterable<ConnectionSample>): void;
   /** Supplies the objects behind the per-connection and per-organization gauges (see object-metrics.ts). */
@@ -104,6 +110,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     leader: new Gauge({
       name: "modelkeys_leader",
       help: "1 when this replica is the leader.",
+      registers: [registry],
+    }),
+    kubeConnectionsOpened: new Counter({
+      name: "modelkeys_kube_connections_opened_total",
+      help: "TCP connections opened to the Kubernetes API server.",
+      registers: [registry],
+    }),
+    kubeThrottled: new Counter({
+      name: "modelkeys_kube_throttled_total",
+      help: "429 answers from the Kubernetes API server (the request is repeated after Retry-After).",
+      registers: [registry],
+    }),
+    eventsDropped: new Counter({
+      name: "modelkeys_events_dropped_total",
+      help: "Normal Events not recorded because of the Event recorder's pacing.",
+      labelNames: ["reason"] as const,
       registers: [registry],
     }),
     setConnectionsSource(source) {

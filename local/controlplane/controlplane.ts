@@ -38,7 +38,22 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Environment read for KUBEBUILDER_ASSETS and TEST_KUBECONFIG. @default `process.env` */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Write the API server's audit log here (JSON lines, one per write request: create, update, patch, delete and
+   * deletecollection, at level Metadata), e.g. to count a client's writes by verb and resource. @default off
+   */
+  auditLogPath?: string;
 }
+
+/** Audit policy: every write at Metadata level (who, verb, resource, status); reads are left out. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
 
 /** Options of {@link ControlPlane.stop}. */
 export interface StopOptions {
@@ -122,6 +137,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return { clientUrl };
     });
 
+    const audit: string[] = [];
+    if (options.auditLogPath) {
+      const policy = join(workDir, "audit-policy.yaml");
+      await writeFile(policy, AUDIT_POLICY);
+      audit.push(
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${resolve(options.auditLogPath)}`,
+        "--audit-log-format=json",
+        "--audit-log-maxsize=0",
+      );
+    }
     const server = await withFreePorts(1, async ([securePort]) => {
       const url = `https://127.0.0.1:${securePort}`;
       const apiserver = startServerProcess(
@@ -144,6 +170,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           // No controller-manager creates the default ServiceAccount, so its admission plugin would block pods.
           "--disable-admission-plugins=ServiceAccount",
           "--allow-privileged=true",
+          ...audit,
         ],
         join(logDir, "kube-apiserver.log"),
       );

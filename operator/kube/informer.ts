@@ -40,8 +40,11 @@ export interface Informer<T extends KubernetesObject> {
   list(namespace?: string): readonly T[];
   /** One cached object; `namespace` is undefined for cluster-scoped kinds. */
   get(namespace: string | undefined, name: string): T | undefined;
-  /** Registers a handler; returns a function that removes it. A throwing handler is logged, never fatal. */
-  on(event: InformerEvent, handler: (obj: T) => void): () => void;
+  /**
+   * Registers a handler; returns a function that removes it. A throwing handler is logged, never fatal. Update
+   * handlers also get the object as cached before the event (undefined after a re-list, when it is not known).
+   */
+  on(event: InformerEvent, handler: (obj: T, previous?: T) => void): () => void;
   /** True once the first list has filled the cache. */
   hasSynced(): boolean;
   status(): InformerStatus;
@@ -121,13 +124,14 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   let failingSinceMs: number | undefined;
   let restarts = 0;
   let bookmarks = 0;
+  let previous: T | undefined;
   let restartTimer: unknown;
   let resolveStart: (() => void) | undefined;
   const whenSynced = new Promise<void>((resolve) => {
     resolveStart = resolve;
   });
   let stopped = deferred();
-  const handlers: Record<InformerEvent, Set<(obj: T) => void>> = {
+  const handlers: Record<InformerEvent, Set<(obj: T, previous?: T) => void>> = {
     add: new Set(),
     update: new Set(),
     delete: new Set(),
@@ -155,6 +159,10 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       if (type === "BOOKMARK") bookmarks++;
       healthy();
     },
+    // Called before ListWatch replaces the cached object: what an update handler compares against.
+    onObject: (obj) => {
+      previous = lw.get(obj.metadata?.name ?? "", obj.metadata?.namespace) as T | undefined;
+    },
     isStopped: () => !started,
   });
 
@@ -171,9 +179,17 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
 
   for (const event of ["add", "update", "delete"] as const) {
     lw.on(event, (obj) => {
+      // Only the watch event's own predecessor (a re-list's update has none).
+      const before =
+        event === "update" &&
+        previous?.metadata?.name === obj.metadata?.name &&
+        previous?.metadata?.namespace === obj.metadata?.namespace
+          ? previous
+          : undefined;
+      previous = undefined;
       for (const handler of handlers[event]) {
         try {
-          handler(obj);
+          handler(obj, before);
         } catch (err) {
           log?.error({ event: "informer.handler_failed", err, object: describe(obj) });
         }
@@ -251,6 +267,7 @@ interface InformerWatchOptions {
   transform: (obj: KubernetesObject) => KubernetesObject;
   onOpen: () => void;
   onEvent: (type: string) => void;
+  onObject: (obj: KubernetesObject) => void;
   /** True once the informer was stopped: a watch that opens after that is closed at once. */
   isStopped: () => boolean;
 }
@@ -288,7 +305,10 @@ class InformerWatch extends Watch {
       (phase, obj, watchObj) => {
         this.opts.onEvent(phase);
         const isObject = phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED";
-        callback(phase, isObject ? this.opts.transform(obj) : obj, watchObj);
+        if (!isObject) return callback(phase, obj, watchObj);
+        const transformed = this.opts.transform(obj);
+        this.opts.onObject(transformed);
+        callback(phase, transformed, watchObj);
       },
       done,
     );

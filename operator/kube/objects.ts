@@ -1,5 +1,4 @@
 // Reads and writes of our objects and the Secrets they reference, on the API server, with the field manager.
-import { randomBytes } from "node:crypto";
 import {
   ApiException,
   CoreV1Api,
@@ -17,9 +16,11 @@ import {
   VERSION,
 } from "../../crds/index.ts";
 import { FIELD_MANAGER } from "../constants.ts";
+import { createEventRecorder, type EventRecorder, type EventRecorderOptions } from "./events.ts";
 
 type Kind = "ProviderConnection" | "Organization";
 type Obj = ProviderConnection | Organization;
+type ObjOf<K extends Kind> = K extends "Organization" ? Organization : ProviderConnection;
 const PLURAL: Record<Kind, string> = {
   ProviderConnection: PROVIDER_CONNECTION_PLURAL,
   Organization: ORGANIZATION_PLURAL,
@@ -30,14 +31,12 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 export class KubeObjects {
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
-  readonly #component: string;
-  readonly #host: string;
+  readonly #events: EventRecorder;
 
-  constructor(kc: KubeConfig, identity: string) {
+  constructor(kc: KubeConfig, identity: string, events?: Omit<EventRecorderOptions, "core" | "host">) {
     this.#custom = kc.makeApiClient(CustomObjectsApi);
     this.#core = kc.makeApiClient(CoreV1Api);
-    this.#component = "modelkeys-operator";
-    this.#host = identity;
+    this.#events = createEventRecorder({ ...events, core: this.#core, host: identity });
   }
 
   async get<K extends Kind>(
@@ -59,9 +58,16 @@ export class KubeObjects {
     }
   }
 
-  /** Merge-patches metadata, guarded by the object's resourceVersion (a conflict throws and the queue retries). */
-  async patchMetadata(kind: Kind, object: Obj, metadata: Record<string, unknown>): Promise<void> {
-    await this.#custom.patchNamespacedCustomObject(
+  /**
+   * Merge-patches metadata, guarded by the object's resourceVersion (a conflict throws and the queue retries).
+   * Resolves with the object as the API server stored it.
+   */
+  async patchMetadata<K extends Kind>(
+    kind: K,
+    object: ObjOf<K>,
+    metadata: Record<string, unknown>,
+  ): Promise<ObjOf<K>> {
+    return (await this.#custom.patchNamespacedCustomObject(
       {
         group: GROUP,
         version: VERSION,
@@ -72,11 +78,16 @@ export class KubeObjects {
         fieldManager: FIELD_MANAGER,
       },
       mergePatch,
-    );
+    )) as ObjOf<K>;
   }
 
-  async patchStatus(kind: Kind, object: Obj, status: Record<string, unknown>): Promise<void> {
-    await this.#custom.patchNamespacedCustomObjectStatus(
+  /** Merge-patches the status subresource; resolves with the object as the API server stored it. */
+  async patchStatus<K extends Kind>(
+    kind: K,
+    object: ObjOf<K>,
+    status: Record<string, unknown>,
+  ): Promise<ObjOf<K>> {
+    return (await this.#custom.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
         version: VERSION,
@@ -87,7 +98,7 @@ export class KubeObjects {
         fieldManager: FIELD_MANAGER,
       },
       mergePatch,
-    );
+    )) as ObjOf<K>;
   }
 
   /** A Secret's data, decoded; undefined when it does not exist. Values are never cached or logged. */
@@ -105,39 +116,13 @@ export class KubeObjects {
     }
   }
 
-  /** Records a core/v1 Event on `object`. Messages must not carry secrets (callers pass fingerprints only). */
+  /** Records a core/v1 Event on `object`, aggregated and paced (see events.ts). No secrets in messages. */
   async event(
     kind: Kind,
     object: Obj,
     event: { type: "Normal" | "Warning"; reason: string; message: string },
   ): Promise<void> {
-    const now = new Date();
-    await this.#core.createNamespacedEvent({
-      namespace: object.metadata.namespace,
-      body: {
-        metadata: {
-          name: `${object.metadata.name}.${randomBytes(8).toString("hex")}`,
-          namespace: object.metadata.namespace,
-        },
-        involvedObject: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind,
-          name: object.metadata.name,
-          namespace: object.metadata.namespace,
-          uid: object.metadata.uid,
-          resourceVersion: object.metadata.resourceVersion,
-        },
-        type: event.type,
-        reason: event.reason,
-        message: event.message.slice(0, 1024),
-        source: { component: this.#component, host: this.#host },
-        reportingComponent: `${GROUP}/operator`,
-        reportingInstance: this.#host,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
+    await this.#events.record({ kind, metadata: object.metadata }, event);
   }
 }
 

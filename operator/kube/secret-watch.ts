@@ -1,21 +1,21 @@
-// Watches exactly the Secrets that connections and organizations reference, one by name, keeping a fingerprint of
-// each (never a value), and says which owners to reconcile when one changes. Values are read on demand by a GET.
-import { createHash } from "node:crypto";
+// One metadata-only watch of Secrets (names and resourceVersions, never data), and which owners to reconcile when
+// a Secret they reference changes. Values are read on demand by a GET.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
-import { createInformer, type Informer } from "./informer.ts";
+import { createInformer } from "./informer.ts";
+import { metadataOnly } from "./metadata-only.ts";
 
-/** What the watch keeps of a Secret: its identity and a fingerprint of its data. */
+/** What the watch keeps of a Secret: its identity and resourceVersion (about 200 bytes). */
 export interface SecretStub extends KubernetesObject {
-  metadata: { name: string; namespace: string; resourceVersion?: string; uid?: string };
-  /** `sha256:` and the hex digest of the Secret's data (all keys, sorted), or of nothing. */
-  fingerprint: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
 }
 
 export interface SecretWatchOptions {
   kc: KubeConfig;
-  /** Called with a Secret's namespace and name when its fingerprint changes (created, changed, deleted). */
+  /** Watch one namespace; undefined means all namespaces. */
+  namespace?: string;
+  /** Called with a referenced Secret's namespace and name when it is created, changed or deleted. */
   onChange(namespace: string, name: string): void;
   log?: Logger;
   clock?: Clock;
@@ -23,146 +23,99 @@ export interface SecretWatchOptions {
 }
 
 export interface SecretWatch {
-  /** `ownerKey` (e.g. `ProviderConnection/ns/name`) references the Secret: watch it while anyone does. */
+  /** `ownerKey` (e.g. `ProviderConnection/ns/name`) references the Secret. */
   track(namespace: string, name: string, ownerKey: string): void;
-  /** `ownerKey` references no Secret any more; watches nobody needs are stopped (after the current tick). */
+  /** `ownerKey` references no Secret any more. */
   untrack(ownerKey: string): void;
   /** The owners that reference the Secret, to enqueue on a change. */
   referrers(namespace: string, name: string): string[];
-  /** The last fingerprint seen, "absent" for a Secret that does not exist, undefined if not (yet) known. */
-  fingerprint(namespace: string, name: string): string | undefined;
-  /** True when every tracked Secret's watch has synced. */
-  hasSynced(): boolean;
-  /** The Secrets watched now, as `namespace/name`. */
+  /**
+   * The Secret's resourceVersion as last seen, "absent" when it does not exist, undefined before the first list.
+   * A changed version means "read it again"; an equal one means what was read before still holds.
+   */
+  version(namespace: string, name: string): string | undefined;
+  /** Secrets some owner references, as `namespace/name`. */
   watched(): string[];
+  hasSynced(): boolean;
+  /** Starts the list and watch; resolves once the first list is in. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** The fingerprint of a Secret's data: sha256 over its keys (sorted) and base64 values. */
-export function secretDataFingerprint(data: Record<string, string> | undefined): string {
-  const hash = createHash("sha256");
-  for (const key of Object.keys(data ?? {}).sort()) {
-    hash
-      .update(key)
-      .update("\0")
-      .update((data as Record<string, string>)[key] ?? "")
-      .update("\0");
-  }
-  return `sha256:${hash.digest("hex")}`;
-}
-
-/** Reduces a Secret to a stub: the data is hashed and dropped here, before anything caches the object. */
+/** Reduces a Secret (or its PartialObjectMetadata) to a stub: nothing of its data, labels or managed fields. */
 export function toSecretStub(obj: KubernetesObject): SecretStub {
-  const secret = obj as KubernetesObject & { data?: Record<string, string> };
   return {
-    apiVersion: "v1",
-    kind: "Secret",
     metadata: {
-      name: secret.metadata?.name ?? "",
-      namespace: secret.metadata?.namespace ?? "",
-      resourceVersion: secret.metadata?.resourceVersion,
-      uid: secret.metadata?.uid,
+      name: obj.metadata?.name ?? "",
+      namespace: obj.metadata?.namespace ?? "",
+      resourceVersion: obj.metadata?.resourceVersion,
     },
-    fingerprint: secretDataFingerprint(secret.data),
   };
 }
 
 const ABSENT = "absent";
 
 /**
- * Creates a watch over referenced Secrets.
+ * Creates the Secret watch.
  *
- * Guarantees: only referenced Secrets are watched (one list+watch per Secret, `fieldSelector=metadata.name=<name>`
- * in its namespace); the cache holds {@link SecretStub}s, never data. onChange fires when a watched Secret is
- * created, deleted, or its data changes (not for label or annotation edits), and once when a watch first syncs, so
- * a change between a reconcile's read and the start of the watch is never lost. A Secret shared by several owners
- * is watched once. untrack followed by track in the same tick keeps the watch running (no re-list).
- * Assumptions: the caller reads Secret values on demand (a GET during reconcile) and compares its own per-key
- * fingerprint with what it pushed; onChange only says "look again". Owners' Secrets live in the owner's namespace.
- * Caveats: one watch connection per referenced Secret; at thousands of Secrets a per-namespace watch would use
- * fewer connections, at the price of streaming every Secret of the namespace through the operator.
+ * Guarantees: one list+watch, whatever the number of Secrets, asking the API server for metadata only
+ * (`PartialObjectMetadata`), so no Secret value ever reaches the operator through it; the cache keeps a stub per
+ * Secret of the namespace(s). onChange fires for a referenced Secret on every create, delete and resourceVersion
+ * change (a label edit too: the reconcile it triggers reads the value, finds the same fingerprint and writes
+ * nothing). Tracking needs no new request: a Secret referenced after the first list is already in the cache.
+ * Assumptions: the caller reads values on demand (a GET during reconcile) and compares its own fingerprint with
+ * what it pushed; onChange only says "look again". Owners' Secrets live in the owner's namespace.
+ * Caveats: every Secret of the watched namespace(s) costs a stub (~200 bytes) whether referenced or not.
  */
 export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
   const owners = new Map<string, Set<string>>(); // "ns/name" → owner keys
   const byOwner = new Map<string, Set<string>>(); // owner key → "ns/name"
-  const watches = new Map<string, Informer<SecretStub>>();
-  const fingerprints = new Map<string, string>();
-  const log = options.log;
-  let stopped = false;
-
   const id = (namespace: string, name: string) => `${namespace}/${name}`;
-
-  const changed = (namespace: string, name: string, fingerprint: string) => {
-    const key = id(namespace, name);
-    const before = fingerprints.get(key);
-    fingerprints.set(key, fingerprint);
-    if (before !== undefined && before !== fingerprint && watches.has(key)) {
-      log?.info({ event: "secret.changed", secret: key, deleted: fingerprint === ABSENT });
-      options.onChange(namespace, name);
-    }
+  const informer = createInformer<SecretStub>({
+    kc: metadataOnly(options.kc),
+    resource: { group: "", version: "v1", plural: "secrets" },
+    namespace: options.namespace,
+    transform: toSecretStub,
+    name: "secrets (metadata)",
+    log: options.log,
+    clock: options.clock,
+    random: options.random,
+  });
+  const changed = (s: SecretStub) => {
+    const key = id(s.metadata.namespace, s.metadata.name);
+    if (!owners.get(key)?.size) return;
+    options.log?.debug({ event: "secret.changed", secret: key });
+    options.onChange(s.metadata.namespace, s.metadata.name);
   };
-
-  const startWatch = (namespace: string, name: string) => {
-    const key = id(namespace, name);
-    const informer = createInformer<SecretStub>({
-      kc: options.kc,
-      resource: { group: "", version: "v1", plural: "secrets" },
-      namespace,
-      fieldSelector: `metadata.name=${name}`,
-      transform: toSecretStub,
-      name: `secret ${key}`,
-      log: options.log,
-      clock: options.clock,
-      random: options.random,
-    });
-    informer.on("add", (s) => informer.hasSynced() && changed(namespace, name, s.fingerprint));
-    informer.on("update", (s) => changed(namespace, name, s.fingerprint));
-    informer.on("delete", () => changed(namespace, name, ABSENT));
-    watches.set(key, informer);
-    void informer.start().then(() => {
-      if (watches.get(key) !== informer || !informer.hasSynced()) return;
-      fingerprints.set(key, informer.get(namespace, name)?.fingerprint ?? ABSENT);
-      options.onChange(namespace, name);
-    });
-  };
-
-  const stopIfUnreferenced = (key: string) => {
-    queueMicrotask(() => {
-      if ((owners.get(key)?.size ?? 0) > 0) return;
-      owners.delete(key);
-      const informer = watches.get(key);
-      watches.delete(key);
-      fingerprints.delete(key);
-      void informer?.stop();
-    });
-  };
+  // Adds during the first list are the cache filling, not changes: reconciles that follow read the values anyway.
+  informer.on("add", (s) => informer.hasSynced() && changed(s));
+  informer.on("update", changed);
+  informer.on("delete", changed);
 
   return {
     track(namespace, name, ownerKey) {
-      if (stopped) return;
       const key = id(namespace, name);
       const set = owners.get(key) ?? new Set<string>();
       owners.set(key, set.add(ownerKey));
       const mine = byOwner.get(ownerKey) ?? new Set<string>();
       byOwner.set(ownerKey, mine.add(key));
-      if (!watches.has(key)) startWatch(namespace, name);
     },
     untrack(ownerKey) {
       for (const key of byOwner.get(ownerKey) ?? []) {
-        owners.get(key)?.delete(ownerKey);
-        stopIfUnreferenced(key);
+        const set = owners.get(key);
+        set?.delete(ownerKey);
+        if (set?.size === 0) owners.delete(key);
       }
       byOwner.delete(ownerKey);
     },
     referrers: (namespace, name) => [...(owners.get(id(namespace, name)) ?? [])],
-    fingerprint: (namespace, name) => fingerprints.get(id(namespace, name)),
-    hasSynced: () => [...watches.values()].every((w) => w.hasSynced()),
-    watched: () => [...watches.keys()],
-    async stop() {
-      stopped = true;
-      const all = [...watches.values()];
-      watches.clear();
-      await Promise.all(all.map((w) => w.stop()));
+    version(namespace, name) {
+      if (!informer.hasSynced()) return undefined;
+      return informer.get(namespace, name)?.metadata.resourceVersion ?? ABSENT;
     },
+    watched: () => [...owners.keys()],
+    hasSynced: () => informer.hasSynced(),
+    start: () => informer.start(),
+    stop: () => informer.stop(),
   };
 }

@@ -11,7 +11,7 @@ export interface OrganizationDeps {
   now(): Date;
   getOrganization(namespace: string, name: string): Promise<Organization | undefined>;
   sessions: OrganizationSessions;
-  patchStatus(organization: Organization, status: Record<string, unknown>): Promise<void>;
+  patchStatus(organization: Organization, status: Record<string, unknown>): Promise<unknown>;
   event(
     organization: Organization,
     event: { type: "Normal" | "Warning"; reason: string; message: string },

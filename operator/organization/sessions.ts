@@ -3,11 +3,12 @@ import { createHash } from "node:crypto";
 import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
-import { type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
+import { type AppConnection, type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
 import { REASON, type Reason } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 import { checkSecretValue } from "../reconcile/secret-values.ts";
+import { type AppListing, createAppListing } from "./listing.ts";
 
 export interface SessionDeps {
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
@@ -17,6 +18,13 @@ export interface SessionDeps {
   /** How long a whoami answer is trusted before it is asked again. */
   whoamiTtlMs: number;
   now(): number;
+  /** How long the shared listing of an organization's records is trusted (the resync interval). */
+  listingTtlMs: number;
+  /**
+   * A Secret's resourceVersion from the Secret watch ("absent" when missing, undefined when not known): while the
+   * token's and CA's versions stay the same, the session is reused without reading them again.
+   */
+  secretVersion?(namespace: string, name: string): string | undefined;
   /** Called for every app request, for metrics. */
   onAppRequest?: AppClientOptions["metrics"];
   /** The egress guard's hooks for the app's URL (no metadata or link-local address, in any spelling). */
@@ -25,7 +33,10 @@ export interface SessionDeps {
 
 interface CachedSession {
   key: string;
+  /** The spec's non-secret parts and the Secrets' resourceVersions the key was made from. */
+  versions?: string;
   client: AppClient;
+  listing: AppListing;
   session?: OrganizationSession;
   checkedAt?: number;
 }
@@ -50,6 +61,16 @@ export class OrganizationSessions {
     const { namespace, name } = organization.metadata;
     const id = `${namespace}/${name}`;
     const { spec } = organization;
+    const versions = this.#versions(organization);
+    const known = this.#cache.get(id);
+    if (
+      !refresh &&
+      versions !== undefined &&
+      known?.versions === versions &&
+      known.session &&
+      this.#fresh(known)
+    )
+      return withOrganization(known.session, organization);
     const token = await this.#deps.readSecret(namespace, spec.tokenSecretRef.name);
     if (token === undefined)
       return notReady(REASON.SecretNotFound, `token Secret ${spec.tokenSecretRef.name} not found`);
@@ -86,27 +107,73 @@ export class OrganizationSessions {
     if (!cached || cached.key !== key) {
       // The replaced client's connections would otherwise stay open until the app closes them.
       void cached?.client.close().catch(() => undefined);
-      cached = {
-        key,
-        client: createAppClient({
-          url: spec.url,
-          token: tokenValue,
-          caPem,
-          insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
-          timeoutMs: this.#deps.appTimeoutMs,
-          writeTimeoutMs: this.#deps.appWriteTimeoutMs,
-          metrics: this.#deps.onAppRequest,
-          egress: this.#deps.egress,
-        }),
-      };
+      const client = createAppClient({
+        url: spec.url,
+        token: tokenValue,
+        caPem,
+        insecureSkipVerify: spec.tls?.insecureSkipVerify ?? false,
+        timeoutMs: this.#deps.appTimeoutMs,
+        writeTimeoutMs: this.#deps.appWriteTimeoutMs,
+        metrics: this.#deps.onAppRequest,
+        egress: this.#deps.egress,
+      });
+      cached = { key, client, listing: this.#listingFor(client) };
       this.#cache.set(id, cached);
     }
-    const fresh =
-      cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
-    if (!refresh && fresh && cached.session) return withOrganization(cached.session, organization);
-    cached.session = await probe(organization, cached.client);
+    cached.versions = versions;
+    if (!refresh && this.#fresh(cached) && cached.session)
+      return withOrganization(cached.session, organization);
+    cached.session = await probe(organization, cached.client, cached.listing);
     cached.checkedAt = this.#deps.now();
     return cached.session;
+  }
+
+  /**
+   * The shared listing of the Organization's app records, once a session has reached the app (for reports that
+   * read the organization's records without listing again).
+   */
+  listing(namespace: string, name: string): AppListing | undefined {
+    return this.#cache.get(`${namespace}/${name}`)?.listing;
+  }
+
+  #fresh(cached: CachedSession): boolean {
+    return cached.checkedAt !== undefined && this.#deps.now() - cached.checkedAt < this.#deps.whoamiTtlMs;
+  }
+
+  #listingFor(client: AppClient): AppListing {
+    return createAppListing({
+      list: () => client.listConnections(),
+      get: async (recordId) => {
+        try {
+          return await client.getConnection(recordId);
+        } catch (error) {
+          if (error instanceof AppError && error.kind === "NotFound") return undefined;
+          throw error;
+        }
+      },
+      ttlMs: this.#deps.listingTtlMs,
+      now: () => this.#deps.now(),
+    });
+  }
+
+  /** What the session depends on, without reading a Secret; undefined when a version is not known. */
+  #versions(organization: Organization): string | undefined {
+    const { namespace } = organization.metadata;
+    const { spec } = organization;
+    const version = this.#deps.secretVersion;
+    if (!version) return undefined;
+    const token = version(namespace, spec.tokenSecretRef.name);
+    const ca = spec.tls?.caSecretRef ? version(namespace, spec.tls.caSecretRef.name) : "-";
+    if (token === undefined || ca === undefined) return undefined;
+    return hash([
+      spec.url,
+      JSON.stringify(spec.tokenSecretRef),
+      JSON.stringify(spec.tls ?? {}),
+      String(spec.organizationId ?? ""),
+      String(spec.adoptExisting ?? false),
+      token,
+      ca,
+    ]);
   }
 
   /** Drops the Organization's session and closes its client. */
@@ -124,7 +191,11 @@ export class OrganizationSessions {
  * Asks the app who the token is, and whether it may manage connections: from whoami's
  * `organization_membership.role` when the app gives it (before any other call), else from a list answering 403.
  */
-async function probe(organization: Organization, client: AppClient): Promise<OrganizationSession> {
+async function probe(
+  organization: Organization,
+  client: AppClient,
+  listing: AppListing,
+): Promise<OrganizationSession> {
   let me: AppWhoami;
   try {
     me = await client.whoami();
@@ -160,7 +231,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
   // One read either way: it proves the connection endpoints answer this token, and for an app that does not say
   // the role (or says one we do not know) its 403 is how the role is learnt.
   try {
-    await client.listConnections();
+    listing.fill(await client.listConnections());
   } catch (error) {
     const failure = sessionFailure(error);
     if (failure) return failure;
@@ -171,7 +242,7 @@ async function probe(organization: Organization, client: AppClient): Promise<Org
     organization,
     organizationId: active,
     userId: me.id,
-    app: connectionsOf(client),
+    app: connectionsOf(client, listing),
     tokenKind: client.tokenKind === "personalAccessToken" ? "PersonalAccessToken" : "Legacy",
   };
 }
@@ -186,23 +257,39 @@ function sessionFailure(error: unknown): OrganizationSession | undefined {
   return rejected ? notReady(verdict.reason, verdict.message) : undefined;
 }
 
-function connectionsOf(client: AppClient): AppConnections {
+/** The app's connections as reconciles use them: reads from the shared listing, writes that keep it current. */
+function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
   return {
-    get: async (id) => {
+    get: (id) => listing.record(id),
+    list: async (options) => {
+      if (options?.fresh) listing.invalidate();
+      return [...(await listing.records())];
+    },
+    // A failed write may still have been applied (a lost answer): the next read lists the app again, so the
+    // record it may have made is adopted, not duplicated.
+    create: (fields) => rememberWrite(listing, client.createConnection(fields)),
+    update: (id, fields) => rememberWrite(listing, client.updateConnection(id, fields)),
+    remove: async (id) => {
       try {
-        return await client.getConnection(id);
+        await client.deleteConnection(id);
       } catch (error) {
-        if (error instanceof AppError && error.kind === "NotFound") return undefined;
+        listing.invalidate();
         throw error;
       }
-    },
-    list: () => client.listConnections(),
-    create: (fields) => client.createConnection(fields),
-    update: (id, fields) => client.updateConnection(id, fields),
-    remove: async (id) => {
-      await client.deleteConnection(id);
+      listing.forget(id);
     },
   };
+}
+
+async function rememberWrite(listing: AppListing, write: Promise<AppConnection>): Promise<AppConnection> {
+  try {
+    const record = await write;
+    listing.remember(record);
+    return record;
+  } catch (error) {
+    listing.invalidate();
+    throw error;
+  }
 }
 
 function withOrganization(session: OrganizationSession, organization: Organization): OrganizationSession {

@@ -43,6 +43,9 @@ export interface EgressRefused {
 }
 export type EgressDecision = EgressAllowed | EgressRefused;
 
+/** Pinned keep-alive pools kept at once (least recently used closed first). */
+const MAX_POOLS = 256;
+
 /** A fetch whose connections go only to the pinned addresses; close it when done. */
 export interface PinnedFetch {
   fetch: typeof fetch;
@@ -63,6 +66,8 @@ export interface PinnedFetch {
  * - Pinned: `pin(decision).fetch` connects only to the addresses that were checked (its DNS lookup is
  *   answered from the decision, so a second resolution cannot rebind the name), follows no redirects
  *   (a 3xx is answered to the caller), and checks any other hostname anew at connect time.
+ * - Kept alive: checks reaching the same host at the same addresses share one connection pool (at most 256
+ *   pools, least recently used closed first).
  * Assumptions: TLS still verifies the certificate against the URL's hostname (SNI is unchanged).
  * Caveats: an HTTP proxy in between would defeat pinning; the operator uses none.
  */
@@ -214,7 +219,34 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
     return { allowed: true, url, hostname, addresses };
   };
 
+  // One keep-alive pool per pinned host and address set, reused by every check that reaches it (a thousand checks
+  // of one server open a few sockets, not a thousand); a changed DNS answer is a new key, so pinning still holds.
+  const pools = new Map<string, PinnedFetch>();
   const pin: EgressGuard["pin"] = (decision, opts = {}) => {
+    const key = JSON.stringify([decision.hostname, opts.enforceAllowList ?? true, decision.addresses]);
+    const known = pools.get(key);
+    if (known) {
+      pools.delete(key);
+      pools.set(key, known);
+      return known;
+    }
+    const made = pinnedFetch(decision, opts);
+    pools.set(key, made);
+    if (pools.size > MAX_POOLS) {
+      const [oldest, pool] = pools.entries().next().value as [
+        string,
+        PinnedFetch & { destroy(): Promise<void> },
+      ];
+      pools.delete(oldest);
+      void pool.destroy();
+    }
+    return made;
+  };
+
+  const pinnedFetch = (
+    decision: EgressAllowed,
+    opts: { enforceAllowList?: boolean },
+  ): PinnedFetch & { destroy(): Promise<void> } => {
     const lookup = (
       hostname: string,
       options: { family?: number | string; all?: boolean },
@@ -247,7 +279,8 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
         input as never,
         { ...(init as object), redirect: "manual", dispatcher: agent } as never,
       )) as unknown as typeof fetch;
-    return { fetch: pinned, close: () => agent.close() };
+    // close() leaves the pool open for the next check of this host; it is closed when evicted.
+    return { fetch: pinned, close: async () => undefined, destroy: () => agent.close() };
   };
 
   const connections: EgressGuard["connections"] = (opts = {}) => ({

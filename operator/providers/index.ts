@@ -2,15 +2,8 @@
 // the options, and makes sure no message carries a secret.
 import type { Provider } from "../../crds/providerconnection.ts";
 import { scrubMessage as scrub } from "../scrub.ts";
-import { checkAnthropic } from "./anthropic.ts";
-import { checkAzureFoundry } from "./azure-foundry.ts";
-import { checkAzureOpenAI } from "./azure-openai.ts";
-import { checkCustom } from "./custom.ts";
 import { createEgressGuard } from "./egress.ts";
-import { checkGemini } from "./gemini.ts";
-import { checkOpenAI } from "./openai.ts";
 import type { ModelCheck, ModelCheckOptions, ModelCheckRequest, ProviderContext } from "./types.ts";
-import { checkVertex } from "./vertex.ts";
 
 export type { Catalogue } from "./catalogue.ts";
 export { CatalogueError, loadCatalogue, SHIPPED_CATALOGUE, supportedModels } from "./catalogue.ts";
@@ -30,14 +23,18 @@ export { MODEL_REASON, OUTCOMES } from "./types.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-const CHECKERS: Record<Provider, (ctx: ProviderContext) => Promise<ModelCheck>> = {
-  OpenAI: checkOpenAI,
-  Gemini: checkGemini,
-  VertexAI: checkVertex,
-  Anthropic: checkAnthropic,
-  AzureOpenAI: checkAzureOpenAI,
-  AzureAIFoundry: checkAzureFoundry,
-  Custom: checkCustom,
+type Checker = (ctx: ProviderContext) => Promise<ModelCheck>;
+
+// Each provider's module (and its SDK: openai, google-auth-library) is loaded at its first check, so a process
+// pays the memory only for the providers its connections use.
+const CHECKERS: Record<Provider, () => Promise<Checker>> = {
+  OpenAI: async () => (await import("./openai.ts")).checkOpenAI,
+  Gemini: async () => (await import("./gemini.ts")).checkGemini,
+  VertexAI: async () => (await import("./vertex.ts")).checkVertex,
+  Anthropic: async () => (await import("./anthropic.ts")).checkAnthropic,
+  AzureOpenAI: async () => (await import("./azure-openai.ts")).checkAzureOpenAI,
+  AzureAIFoundry: async () => (await import("./azure-foundry.ts")).checkAzureFoundry,
+  Custom: async () => (await import("./custom.ts")).checkCustom,
 };
 
 const defaultGuard = createEgressGuard();
@@ -71,7 +68,8 @@ export async function checkModels(
     // Vertex adds its private key and access token once parsed.
     secrets: [apiKey, authToken].filter((s): s is string => typeof s === "string" && s !== ""),
   };
-  const check = await CHECKERS[request.provider](ctx);
+  const checker = await CHECKERS[request.provider]();
+  const check = await checker(ctx);
   options.signal?.throwIfAborted();
   return { ...check, message: scrub(check.message, ctx.secrets) };
 }

@@ -1,8 +1,8 @@
 // Carries out a plan: the finalizer, the app write, events. Each effect is idempotent and safe to repeat.
 import type { ProviderConnection } from "../../crds/index.ts";
-import { FINALIZER } from "../constants.ts";
 import type { AppRecordView } from "./app-fields.ts";
 import type { Credentials } from "./credentials.ts";
+import { connectionFinalizer } from "./finalizer.ts";
 import type { AppWriteFields, ConnectionDeps, OrganizationSession } from "./ports.ts";
 import type { ConnectionPlan } from "./types.ts";
 
@@ -26,9 +26,8 @@ export async function applyPlan(
   credentials: Credentials,
   deps: ConnectionDeps,
 ): Promise<ApplyResult> {
-  const finalizers = connection.metadata.finalizers ?? [];
   if (plan.finalizer === "add") {
-    await deps.kube.patchMetadata(connection, { finalizers: [...finalizers, FINALIZER] });
+    await deps.kube.patchMetadata(connection, { finalizers: connectionFinalizer.added(connection) });
     return { wroteApp: false, removedFinalizer: false, addedFinalizer: true };
   }
   const result: ApplyResult = { wroteApp: false, removedFinalizer: false, addedFinalizer: false };
@@ -53,7 +52,7 @@ export async function applyPlan(
     result.wroteApp = true;
   }
   if (plan.finalizer === "remove") {
-    await deps.kube.patchMetadata(connection, { finalizers: finalizers.filter((f) => f !== FINALIZER) });
+    await deps.kube.patchMetadata(connection, { finalizers: connectionFinalizer.removed(connection) });
     result.removedFinalizer = true;
   }
   for (const event of plan.events) await deps.kube.event(connection, event);

@@ -2,6 +2,7 @@
 import { REASON } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import { applyPlan } from "./apply.ts";
+import { connectionFinalizer } from "./finalizer.ts";
 import { observeConnection } from "./observe.ts";
 import { planConnection } from "./plan.ts";
 import type { ConnectionDeps } from "./ports.ts";
@@ -17,7 +18,8 @@ export interface Outcome {
 }
 
 /**
- * Reconciles the connection `namespace/name`. Level-based: it never asks why it runs.
+ * Reconciles the connection `namespace/name`. Level-based: it never asks why it runs. One pass: a new connection
+ * gets its finalizer first (that write must succeed before any app write) and is then synced in the same run.
  * A failure becomes Ready=False with the reason {@link errorPolicy} gives; a transient one is thrown again (the
  * queue backs off and retries), a terminal one returns and waits for a change.
  */
@@ -26,9 +28,14 @@ export async function reconcileConnection(
   name: string,
   deps: ConnectionDeps,
 ): Promise<Outcome> {
-  const connection = await deps.getConnection(namespace, name);
+  let connection = await deps.getConnection(namespace, name);
   if (!connection) return {};
   try {
+    if (connectionFinalizer.missing(connection)) {
+      connection = await deps.kube.patchMetadata(connection, {
+        finalizers: connectionFinalizer.added(connection),
+      });
+    }
     const { observed, session, credentials } = await observeConnection(connection, deps);
     const plan = planConnection(observed);
     const result = await applyPlan(connection, plan, session, credentials, deps);

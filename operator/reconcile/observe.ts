@@ -1,14 +1,15 @@
 // Reads everything a connection's plan needs: caches, its Secret (as a fingerprint), the app, the provider.
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
-import { ANNOTATIONS, CONDITION, FINALIZER, REASON } from "../constants.ts";
+import { ANNOTATIONS, CONDITION, REASON } from "../constants.ts";
 import { desiredFields } from "./app-fields.ts";
 import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts";
+import { connectionFinalizer } from "./finalizer.ts";
 import { modelCheckRequest } from "./model-check-request.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
-import { oneConnectionWinner } from "./plan.ts";
+import { claimedIdsOf, siblingsOf, winnerOf } from "./one-per-organization.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
 import { checkSecretValue, type SecretValueKind } from "./secret-values.ts";
-import type { AppView, CredentialView, ObservedConnection, Sibling } from "./types.ts";
+import type { AppView, CredentialView, ObservedConnection } from "./types.ts";
 
 /** What observing yields: the plan's input, plus what `apply` needs and the plan must not see. */
 export interface Observation {
@@ -48,13 +49,11 @@ export async function observeConnection(
         message: `Organization ${connection.spec.organizationRef.name} not found in namespace ${namespace}`,
       };
 
-  const deleting = connection.metadata.deletionTimestamp !== undefined;
+  const deleting = connectionFinalizer.deleting(connection);
+  const hasFinalizer = connectionFinalizer.present(connection);
   // Only once the finalizer is on: what provisioning makes must always be removed by the deletion path.
   const provision =
-    !deleting &&
-    connection.spec.azure?.provision &&
-    deps.provision &&
-    connection.metadata.finalizers?.includes(FINALIZER)
+    !deleting && connection.spec.azure?.provision && deps.provision && hasFinalizer
       ? await deps.provision(connection)
       : undefined;
   const provisioned =
@@ -77,20 +76,19 @@ export async function observeConnection(
     deleting &&
     connection.spec.azure?.provision &&
     deps.deprovision &&
-    connection.metadata.finalizers?.includes(FINALIZER) &&
+    hasFinalizer &&
     connection.metadata.annotations?.[ANNOTATIONS.releaseFinalizer] !== "true"
       ? await deps.deprovision(connection)
       : undefined;
 
+  const cached = deps.connections(namespace);
+  const siblings = siblingsOf(connection, cached);
   const egressDenied = deleting ? undefined : await endpointRefusal(connection, provisioned, deps);
-  const siblings = siblingsOf(connection, deps);
   // A connection that loses the one-per-organization rule, or whose endpoint the guard refuses, neither reads
   // the app nor checks the provider.
   const idle =
-    (!deleting && oneConnectionWinner(connection, siblings) !== connection.metadata.name) ||
-    egressDenied !== undefined;
+    (!deleting && winnerOf(connection, siblings) !== connection.metadata.name) || egressDenied !== undefined;
   const app = idle ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
-  const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
 
   let modelCheck: ObservedConnection["modelCheck"];
   let nextModelCheckInMs: number | undefined;
@@ -142,7 +140,7 @@ export async function observeConnection(
       organization,
       credential,
       siblings,
-      claimedIds: claimedIdsOf(connection, deps),
+      claimedIds: claimedIdsOf(connection, cached),
       app,
       modelCheck,
       provisioned,
@@ -246,33 +244,8 @@ async function readApp(
   if (id !== undefined) return { kind: "ById", record: await session.app.get(id) };
   // A deleting connection without an id may still have a record (a create whose status write was lost).
   if (deleting && connection.spec.deletionPolicy === "Orphan") return { kind: "NotRead" };
-  return { kind: "Listed", records: await session.app.list() };
-}
-
-function siblingsOf(connection: ProviderConnection, deps: ConnectionDeps): Sibling[] {
-  if (scopeOf(connection.spec.provider) !== "Organization") return [];
-  return deps
-    .connections(connection.metadata.namespace)
-    .filter(
-      (other) =>
-        other.metadata.name !== connection.metadata.name &&
-        other.spec.provider === connection.spec.provider &&
-        other.spec.organizationRef.name === connection.spec.organizationRef.name,
-    )
-    .map((other) => ({
-      name: other.metadata.name,
-      creationTimestamp: other.metadata.creationTimestamp ?? "",
-    }));
-}
-
-/** The app record ids other connections of the same Organization hold (from the cache). */
-function claimedIdsOf(connection: ProviderConnection, deps: ConnectionDeps): number[] {
-  return deps
-    .connections(connection.metadata.namespace)
-    .filter(
-      (other) =>
-        other.metadata.name !== connection.metadata.name &&
-        other.spec.organizationRef.name === connection.spec.organizationRef.name,
-    )
-    .flatMap((other) => (other.status?.appConnectionId === undefined ? [] : [other.status.appConnectionId]));
+  // The shared listing serves per-model adoption at scale; an organization-wide provider (one record per
+  // organization) and a deletion's search for a leftover read the app afresh, so a record made since is found.
+  const fresh = deleting || scopeOf(connection.spec.provider) === "Organization";
+  return { kind: "Listed", records: await session.app.list({ fresh }) };
 }

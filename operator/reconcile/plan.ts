@@ -1,13 +1,14 @@
 // The rules of a ProviderConnection: a pure function from what was observed to what to do.
-import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import { isOffLimits, offLimitsReason } from "../app/off-limits.ts";
-import { ANNOTATIONS, CONDITION, FINALIZER, REASON, type Reason } from "../constants.ts";
+import { ANNOTATIONS, CONDITION, REASON, type Reason } from "../constants.ts";
 import { desiredFields, recordMatches } from "./app-fields.ts";
 import { applyConditions, type ConditionIntent } from "./conditions.ts";
+import { connectionFinalizer } from "./finalizer.ts";
 import { planKeyAge } from "./key-age.ts";
 import { modelConditions } from "./model-conditions.ts";
+import { winnerOf } from "./one-per-organization.ts";
 import { planRecordSync, type RecordSync } from "./record-sync.ts";
-import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibling } from "./types.ts";
+import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent } from "./types.ts";
 
 /**
  * Decides finalizer, app action, conditions, status fields and events for one connection.
@@ -17,8 +18,8 @@ import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent, Sibli
  */
 export function planConnection(observed: ObservedConnection): ConnectionPlan {
   const { connection } = observed;
-  const hasFinalizer = connection.metadata.finalizers?.includes(FINALIZER) ?? false;
-  if (connection.metadata.deletionTimestamp)
+  const hasFinalizer = connectionFinalizer.present(connection);
+  if (connectionFinalizer.deleting(connection))
     return hasFinalizer ? holdForDeprovision(observed, planDeletion(observed)) : idle();
   if (!hasFinalizer) return { ...idle(), finalizer: "add" };
   const plan = planLive(observed);
@@ -50,7 +51,7 @@ function planLive(observed: ObservedConnection): ConnectionPlan {
   if (observed.egressDenied !== undefined)
     return blocked(observed, REASON.EgressDenied, observed.egressDenied);
 
-  const winner = oneConnectionWinner(connection, observed.siblings);
+  const winner = winnerOf(connection, observed.siblings);
   if (winner !== connection.metadata.name) {
     return blocked(
       observed,
@@ -63,19 +64,6 @@ function planLive(observed: ObservedConnection): ConnectionPlan {
 
 function idle(): ConnectionPlan {
   return { finalizer: "keep", app: { kind: "none" }, conditions: [], status: {}, events: [] };
-}
-
-/** The oldest connection of an organization-wide provider wins; per-model providers have no such rule. */
-export function oneConnectionWinner(connection: ProviderConnection, siblings: readonly Sibling[]): string {
-  if (scopeOf(connection.spec.provider) !== "Organization") return connection.metadata.name;
-  const contenders = [
-    { name: connection.metadata.name, creationTimestamp: connection.metadata.creationTimestamp ?? "" },
-    ...siblings,
-  ];
-  contenders.sort(
-    (a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name),
-  );
-  return contenders[0]?.name ?? connection.metadata.name;
 }
 
 function planDeletion(observed: ObservedConnection): ConnectionPlan {

@@ -15,7 +15,11 @@ export type AppWriteFields = Partial<ManagedFields> & {
 /** The app's connection endpoints for one organization. Errors are thrown (see operator/app). */
 export interface AppConnections {
   get(id: number): Promise<AppRecordView | undefined>;
-  list(): Promise<AppRecordView[]>;
+  /**
+   * Every record of the organization, from the shared listing (refreshed at resync, kept current by our own
+   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed).
+   */
+  list(options?: { fresh?: boolean }): Promise<AppRecordView[]>;
   create(fields: AppWriteFields): Promise<AppRecordView>;
   update(id: number, fields: AppWriteFields): Promise<AppRecordView>;
   /** Resolves when the record is gone, whether it was deleted now or before. */
@@ -34,7 +38,10 @@ export type OrganizationSession =
 /** Everything a connection reconcile reads or does, injected so tests control time and the world. */
 export interface ConnectionDeps {
   now(): Date;
-  /** Read live from the API server, so a reconcile never acts on a status older than its own last write. */
+  /**
+   * From the informer cache, or the object our own last write returned when the cache has not seen it yet: a
+   * reconcile never acts on a status older than its own last write, and costs no request.
+   */
   getConnection(namespace: string, name: string): Promise<ProviderConnection | undefined>;
   /** From the informer cache (for the one-per-organization rule). */
   connections(namespace: string): ProviderConnection[];
@@ -61,10 +68,13 @@ export interface ConnectionDeps {
    */
   deprovision?(connection: ProviderConnection): Promise<DeprovisionView>;
   kube: {
-    /** JSON merge patch of metadata (finalizers), guarded by resourceVersion. */
-    patchMetadata(connection: ProviderConnection, metadata: Record<string, unknown>): Promise<void>;
-    /** Merge patch of the status subresource. */
-    patchStatus(connection: ProviderConnection, status: Record<string, unknown>): Promise<void>;
+    /** JSON merge patch of metadata (finalizers), guarded by resourceVersion; resolves with the stored object. */
+    patchMetadata(
+      connection: ProviderConnection,
+      metadata: Record<string, unknown>,
+    ): Promise<ProviderConnection>;
+    /** Merge patch of the status subresource; resolves with the stored object. */
+    patchStatus(connection: ProviderConnection, status: Record<string, unknown>): Promise<ProviderConnection>;
     event(connection: ProviderConnection, event: PlannedEvent): Promise<void>;
   };
   log: {

@@ -16,6 +16,8 @@ export interface BenchCluster {
   admin: { kc: KubeConfig; core: CoreV1Api; custom: CustomObjectsApi };
   /** The operator's identity, under the install's RBAC. */
   operatorKc: KubeConfig;
+  /** The file `operatorKc` was loaded from (for an operator process). */
+  operatorKubeconfigPath: string;
   /** Milliseconds from start to a ready API server with the install applied. */
   startupMs: number;
   /** Creates a namespace `<prefix>-<random>` and returns its name. */
@@ -29,8 +31,11 @@ function kubeConfig(path: string): KubeConfig {
   return kc;
 }
 
-/** Starts etcd and kube-apiserver with state under a new temporary directory and applies dist/install.yaml. */
-export async function startBenchCluster(): Promise<BenchCluster> {
+/**
+ * Starts etcd and kube-apiserver with state under a new temporary directory and applies dist/install.yaml; with
+ * `auditLogPath`, the API server also writes an audit line per write request there.
+ */
+export async function startBenchCluster(options: { auditLogPath?: string } = {}): Promise<BenchCluster> {
   if (!existsSync(INSTALL_MANIFEST)) {
     throw new Error(`${INSTALL_MANIFEST} does not exist: run \`npm run synth\` to generate it`);
   }
@@ -42,6 +47,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
     operatorKubeconfigPath: join(dir, "operator.kubeconfig"),
     logDir: join(dir, "logs"),
     env,
+    ...(options.auditLogPath ? { auditLogPath: options.auditLogPath } : {}),
   });
   const stop = async () => {
     await controlPlane.stop();
@@ -60,6 +66,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   return {
     admin: { kc: adminKc, core, custom: adminKc.makeApiClient(CustomObjectsApi) },
     operatorKc: kubeConfig(controlPlane.operatorKubeconfigPath),
+    operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
     startupMs: Date.now() - started,
     async createNamespace(prefix) {
       const name = `${prefix}-${randomBytes(4).toString("hex")}`;

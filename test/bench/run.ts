@@ -17,6 +17,7 @@ import {
   round,
 } from "./measure.ts";
 import { planThroughput } from "./plan-throughput.ts";
+import { scale } from "./scale.ts";
 import { secretMemory } from "./secret-memory.ts";
 
 const RESULTS = join(REPO_ROOT, ".modelkeys", "bench", "latest.json");
@@ -31,6 +32,8 @@ const ENTRIES: Entry[] = [
   { bench: connectionsReady, needsCluster: true },
   { bench: secretMemory, needsCluster: true },
   { bench: auditAllNamespaces, needsCluster: true },
+  // Its own control plane (with the audit log), after the shared one is stopped.
+  { bench: scale, needsCluster: false },
 ];
 
 interface Result extends BenchOutput {

@@ -130,10 +130,14 @@ it("leaves an unchanged record alone across resyncs (reads, no writes)", async (
   );
   const resourceVersion = (await getConnection(namespace, "llm"))?.metadata.resourceVersion;
   world.app.state.clearRequests();
-  // Three resyncs have happened once the record was read three times.
+  // Three resyncs have happened once the organization's records were listed three times (the shared listing
+  // is refreshed at each resync, and serves every connection's drift check).
   await waitFor(
-    () => world.app.state.requests.filter((r) => r.method === "GET" && r.path === recordPath(id)).length >= 3,
-    { timeoutMs: 20_000, description: "three resync reads of the record" },
+    () =>
+      world.app.state.requests.filter(
+        (r) => r.method === "GET" && r.path === "/api/model-provider-connections/",
+      ).length >= 3,
+    { timeoutMs: 20_000, description: "three resync listings of the records" },
   );
   expect(writes()).toEqual([]);
   // Quiet for GitOps tools too: no status write while nothing changed.

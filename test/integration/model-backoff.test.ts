@@ -55,17 +55,19 @@ function requestsSeen(key: string, count: number, since: number, timeoutMs: numb
 const gaps = (requests: readonly RecordedRequest[]) =>
   requests.slice(1).map((r, i) => r.at - (requests[i] as RecordedRequest).at);
 
-/** The app's reads of a connection's record: each reconcile of a synced connection makes one. */
-function recordReads(c: ProviderConnection | undefined): number {
-  const path = `/api/model-provider-connections/${c?.status?.appConnectionId}/`;
-  return w.world.app.state.requests.filter((r) => r.method === "GET" && r.path === path).length;
+/** Reconciles of a connection so far, from the operator's `reconcile.done` debug events. */
+function reconcileCount(name: string): number {
+  const key = `"key":"ProviderConnection/${w.namespace}/${name}"`;
+  return w.operator
+    .logs()
+    .split("\n")
+    .filter((line) => line.includes('"event":"reconcile.done"') && line.includes(key)).length;
 }
 
-/** Waits until the operator has reconciled `name` `n` more times (seen as reads of its app record). */
+/** Waits until the operator has reconciled `name` `n` more times. */
 async function reconciles(name: string, n: number): Promise<void> {
-  const c = await getConnection(w.namespace, name);
-  const before = recordReads(c);
-  await waitFor(() => recordReads(c) >= before + n, {
+  const before = reconcileCount(name);
+  await waitFor(() => reconcileCount(name) >= before + n, {
     timeoutMs: 30_000,
     description: `${n} reconciles of ${name}`,
   });

@@ -153,13 +153,14 @@ describe("model refresh", () => {
     });
     expect(appRecord(refreshed)?.cached_available_models).toContain("gpt-5");
 
-    // The same annotation value again is not a new request: a reconcile (proved by its read of the app
-    // record) checks nothing.
-    const id = refreshed.status?.appConnectionId;
+    // The same annotation value again is not a new request: a reconcile (proved by its reconcile.done event)
+    // checks nothing.
+    const logKey = `"key":"ProviderConnection/${w.namespace}/openai-refresh"`;
     const reads = () =>
-      w.world.app.state.requests.filter(
-        (r) => r.method === "GET" && r.path === `/api/model-provider-connections/${id}/`,
-      ).length;
+      w.operator
+        .logs()
+        .split("\n")
+        .filter((line) => line.includes('"event":"reconcile.done"') && line.includes(logKey)).length;
     const before = reads();
     await patchConnection(w.namespace, "openai-refresh", { metadata: { labels: { touched: "yes" } } });
     await waitFor(() => reads() > before, { description: "a reconcile after the label change" });

@@ -12,8 +12,8 @@ export interface FaultProxy {
   kubeConfig: KubeConfig;
   /** Every request seen, as `METHOD path?query`. */
   requests: string[];
-  /** Answers the next `times` requests whose URL matches with `status` (and a Status body). */
-  fail(match: (url: URL) => boolean, status: number, times?: number): void;
+  /** Answers the next `times` requests whose URL matches with `status` (and a Status body), plus `headers`. */
+  fail(match: (url: URL) => boolean, status: number, times?: number, headers?: Record<string, string>): void;
   /** While true, watch streams stay open but deliver nothing (events are missed, as in a network partition). */
   swallowWatchEvents(on: boolean): void;
   /** Ends every open watch with an ERROR event carrying 410 Gone, as when its resourceVersion was compacted. */
@@ -41,7 +41,12 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
   const cluster = upstream.getCurrentCluster();
   if (!cluster) throw new Error("upstream kubeconfig has no current cluster");
   const requests: string[] = [];
-  const faults: { match: (url: URL) => boolean; status: number; left: number }[] = [];
+  const faults: {
+    match: (url: URL) => boolean;
+    status: number;
+    left: number;
+    headers?: Record<string, string>;
+  }[] = [];
   const openWatches = new Set<{ res: ServerResponse; abort: AbortController }>();
   let swallow = false;
 
@@ -51,7 +56,7 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
     const fault = faults.find((f) => f.left > 0 && f.match(url));
     if (fault) {
       fault.left--;
-      res.writeHead(fault.status, { "content-type": "application/json" });
+      res.writeHead(fault.status, { ...fault.headers, "content-type": "application/json" });
       res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: fault.status }));
       return;
     }
@@ -119,8 +124,8 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
   return {
     kubeConfig,
     requests,
-    fail: (match, status, times = 1) => {
-      faults.push({ match, status, left: times });
+    fail: (match, status, times = 1, headers) => {
+      faults.push({ match, status, left: times, headers });
     },
     swallowWatchEvents: (on) => {
       swallow = on;

@@ -6,7 +6,8 @@ import { type AppRecordView, desiredFields } from "../../operator/reconcile/app-
 import { findCondition } from "../../operator/reconcile/conditions.ts";
 import { modelConditions } from "../../operator/reconcile/model-conditions.ts";
 import { modelCheckDue } from "../../operator/reconcile/model-schedule.ts";
-import { oneConnectionWinner, planConnection } from "../../operator/reconcile/plan.ts";
+import { winnerOf as oneConnectionWinner } from "../../operator/reconcile/one-per-organization.ts";
+import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus, statusChanged } from "../../operator/reconcile/status.ts";
 import type { AppView, ConnectionPlan, ObservedConnection } from "../../operator/reconcile/types.ts";
 import {

@@ -1,0 +1,176 @@
+// How the operator reaches the API server: one keep-alive connection pool per client instead of client-node's
+// new undici Agent (and TLS handshake) per request, a client-side rate limit, and 429 Retry-After honoured.
+import type { Cluster, KubeConfig } from "@kubernetes/client-node";
+import { Agent, type Dispatcher, interceptors } from "undici";
+
+/** How requests to the API server are paced and counted. */
+export interface ApiServerTransportOptions {
+  /** Requests per second on average (a token bucket's refill rate); 0 turns pacing off. */
+  qps: number;
+  /** Requests allowed at once above the average (the bucket's size). */
+  burst: number;
+  /** How often one request is repeated after a 429 before its answer is handed back. @default 5 */
+  maxThrottledRetries?: number;
+  /** Called for every new TCP connection to the API server (for metrics and the socket test). */
+  onConnect?: () => void;
+  /** Called when the API server answers 429 (before the request is repeated). */
+  onThrottled?: () => void;
+}
+
+const MARK = Symbol("modelkeys.apiServerTransport");
+const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"] as const;
+
+/**
+ * A KubeConfig whose every request (typed clients, watches, our own lists) goes through one pooled dispatcher.
+ *
+ * Guarantees: connections are kept alive and reused (a handful of sockets for any number of calls; each open
+ * watch holds one). Requests start no faster than `qps` on average with bursts of `burst`, so the operator is not
+ * what makes the API server throttle. A 429 is repeated after the server's Retry-After (1s without one, doubling,
+ * at most 30s) up to `maxThrottledRetries` times, for every verb: a 429 means the request was not processed.
+ * Assumptions: the kubeconfig's TLS material (CA, client certificate) does not change for the process's life;
+ * bearer tokens do (they travel per request in headers, which this leaves to client-node).
+ * Caveats: the dispatcher is made from the first request's TLS options; a proxy or SOCKS cluster keeps
+ * client-node's own dispatcher (made once and reused). Aborting a request that waits for a rate-limit slot takes
+ * effect when it is sent.
+ */
+export function apiServerTransport(kc: KubeConfig, options: ApiServerTransportOptions): KubeConfig {
+  if ((kc as unknown as Record<symbol, unknown>)[MARK]) return kc;
+  const bucket = options.qps > 0 ? new TokenBucket(options.qps, Math.max(1, options.burst)) : undefined;
+  return withDispatcher(kc, (base) => {
+    const retry = interceptors.retry({
+      statusCodes: [429],
+      errorCodes: [],
+      methods: [...ALL_METHODS],
+      maxRetries: options.maxThrottledRetries ?? 5,
+      minTimeout: 1000,
+      maxTimeout: 30_000,
+      timeoutFactor: 2,
+      retryAfter: true,
+      // Hand the last 429 back as an answer (an ApiException the queue backs off on), not as a network error.
+      throwOnError: false,
+      retry: (err, context, callback) => {
+        if ((err as { statusCode?: number }).statusCode === 429) options.onThrottled?.();
+        return defaultRetry(err, context, callback);
+      },
+    });
+    const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+      const waitMs = bucket?.take() ?? 0;
+      if (waitMs <= 0) return dispatch(opts, handler);
+      setTimeout(() => dispatch(opts, handler), waitMs);
+      return true;
+    };
+    if (options.onConnect) base.on("connect", () => options.onConnect?.());
+    // Inside out: each attempt waits for its own rate-limit slot; the retry repeats attempts; bodies are buffered
+    // first so that a repeated write can send its body again.
+    return base.compose(paced, retry, replayableBody);
+  });
+}
+
+/**
+ * A KubeConfig with connections of its own, unpaced, for traffic that must not queue behind the rest: the
+ * leader's Lease renewals (a renewal stuck behind a throttled list would cost the leadership).
+ */
+export function dedicatedConnections(kc: KubeConfig, onConnect?: () => void): KubeConfig {
+  return withDispatcher(kc, (base) => {
+    if (onConnect) base.on("connect", () => onConnect());
+    return base;
+  });
+}
+
+/**
+ * fetch hands request bodies to the dispatcher as a one-shot stream; the API server's bodies are small JSON, so
+ * read them into a buffer that a repeated attempt can send again.
+ */
+const replayableBody: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+  const body = opts.body as unknown;
+  const streamed =
+    body !== null &&
+    typeof body === "object" &&
+    !(body instanceof Uint8Array) &&
+    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+  if (!streamed) return dispatch(opts, handler);
+  (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks);
+  })().then(
+    (buffer) => dispatch({ ...opts, body: buffer }, handler),
+    (error: Error) => handler.onResponseError?.(null as never, error),
+  );
+  return true;
+};
+
+type RetryFn = NonNullable<Parameters<typeof interceptors.retry>[0]>["retry"];
+const defaultRetry: NonNullable<RetryFn> = (err, { state, opts }, callback) => {
+  const retryOptions = opts.retryOptions ?? {};
+  const { statusCode, headers } = err as { statusCode?: number; headers?: Record<string, string | string[]> };
+  if (statusCode !== 429 || state.counter > (retryOptions.maxRetries ?? 5)) return void callback(err);
+  const header = headers?.["retry-after"];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  const backoff =
+    (retryOptions.minTimeout ?? 1000) * (retryOptions.timeoutFactor ?? 2) ** (state.counter - 1);
+  const delay = Math.min(
+    Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : backoff,
+    retryOptions.maxTimeout ?? 30_000,
+  );
+  return setTimeout(() => callback(null), delay) as unknown as undefined;
+};
+
+interface DispatcherFactory {
+  createDispatcher(cluster: Cluster | null, agentOptions: unknown): Dispatcher | undefined;
+}
+
+/** A copy of `kc` (same clusters, users, contexts) whose requests use one dispatcher built by `build`. */
+function withDispatcher(kc: KubeConfig, build: (base: Agent) => Dispatcher): KubeConfig {
+  const copy = Object.create(kc) as KubeConfig & Record<symbol, unknown>;
+  // createDispatcher is private in client-node's typings but is the one seam every request goes through.
+  const original = kc as unknown as DispatcherFactory;
+  let dispatcher: Dispatcher | undefined;
+  (copy as unknown as DispatcherFactory).createDispatcher = (cluster, agentOptions) => {
+    if (dispatcher) return dispatcher;
+    const opts = kc.createDispatcherOptions(cluster, agentOptions as never);
+    dispatcher =
+      opts.type === "agent"
+        ? build(new Agent({ connect: opts.connect, keepAliveTimeout: 30_000 }))
+        : original.createDispatcher.call(kc, cluster, agentOptions);
+    return dispatcher;
+  };
+  copy[MARK] = true;
+  return copy;
+}
+
+/** A token bucket: `take()` reserves a slot and says how long to wait for it (0 when one is free now). */
+export class TokenBucket {
+  #tokens: number;
+  #last: number;
+
+  constructor(
+    readonly ratePerSecond: number,
+    readonly size: number,
+    readonly now: () => number = () => performance.now(),
+  ) {
+    this.#tokens = size;
+    this.#last = now();
+  }
+
+  take(): number {
+    this.#refill();
+    this.#tokens -= 1;
+    // Negative tokens are slots reserved ahead: the wait until the bucket refills to zero.
+    return this.#tokens >= 0 ? 0 : (-this.#tokens * 1000) / this.ratePerSecond;
+  }
+
+  /** Takes a slot only if one is free now. */
+  tryTake(): boolean {
+    this.#refill();
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #refill(): void {
+    const now = this.now();
+    this.#tokens = Math.min(this.size, this.#tokens + ((now - this.#last) * this.ratePerSecond) / 1000);
+    this.#last = now;
+  }
+}

@@ -1,0 +1,89 @@
+// Which watch event enqueues which reconciles (controller-runtime's EnqueueRequestsFromMapFunc, kube-rs's
+// .watches()): named mappings from a changed object to the keys to reconcile.
+import type { Organization, ProviderConnection } from "../crds/index.ts";
+import { provisionedSecretName } from "./azure/owned-secret.ts";
+import { CONDITION } from "./constants.ts";
+import { keyOf, type ObjectKey } from "./object-key.ts";
+import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
+import { rivalsOf } from "./reconcile/one-per-organization.ts";
+
+/**
+ * Whether an update of one of our objects asks for its reconcile: a spec change (generation), annotations
+ * (refresh and sync requests), labels, finalizers or the deletion mark. A status-only change does not: it is
+ * a reconcile's own write (or another replica's), and enqueueing it would skip the backoff of a failing key.
+ */
+export function needsReconcile(
+  previous: ProviderConnection | Organization | undefined,
+  current: ProviderConnection | Organization,
+): boolean {
+  if (!previous) return true;
+  const a = previous.metadata;
+  const b = current.metadata;
+  return (
+    a.generation !== b.generation ||
+    a.deletionTimestamp !== b.deletionTimestamp ||
+    !sameJson(a.annotations, b.annotations) ||
+    !sameJson(a.labels, b.labels) ||
+    !sameJson(a.finalizers, b.finalizers)
+  );
+}
+
+/** A connection's own key. */
+export const connectionKey = (c: ProviderConnection): ObjectKey => keyOf("ProviderConnection", c);
+/** An Organization's own key. */
+export const organizationKey = (o: Organization): ObjectKey => keyOf("Organization", o);
+
+/**
+ * A connection deleted or being deleted: the rivals of its organization-wide provider, one of which takes over.
+ */
+export function rivalsToWake(c: ProviderConnection, all: readonly ProviderConnection[]): ObjectKey[] {
+  return rivalsOf(c, all).map(connectionKey);
+}
+
+/** An Organization changed in a way its connections see (spec, deletion, reachability): its connections. */
+export function connectionsOfOrganization(o: Organization, all: readonly ProviderConnection[]): ObjectKey[] {
+  return all
+    .filter(
+      (c) => c.metadata.namespace === o.metadata.namespace && c.spec.organizationRef.name === o.metadata.name,
+    )
+    .map(connectionKey);
+}
+
+/** Whether an Organization's status change matters to its connections: Ready flipped or the organization id moved. */
+export function organizationReachabilityChanged(
+  previous: Organization | undefined,
+  current: Organization,
+): boolean {
+  if (!previous) return true;
+  const ready = (o: Organization) => o.status?.conditions?.find((c) => c.type === CONDITION.Ready);
+  const a = ready(previous);
+  const b = ready(current);
+  return (
+    a?.status !== b?.status ||
+    a?.reason !== b?.reason ||
+    previous.status?.organizationId !== current.status?.organizationId
+  );
+}
+
+/** The Secrets a connection reads (credentials, its provisioned Secret, Azure credentials), by name. */
+export function secretsOfConnection(c: ProviderConnection): string[] {
+  const names = referencedSecretNames(
+    credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined),
+  );
+  // A provisioned connection also waits on its Azure credentials Secret.
+  const azureCredentials = c.spec.azure?.provision?.account.credentialsSecretRef?.name;
+  if (azureCredentials && !names.includes(azureCredentials)) names.push(azureCredentials);
+  return names;
+}
+
+/** The Secrets an Organization reads: its token, and its CA bundle when it names one. */
+export function secretsOfOrganization(o: Organization): string[] {
+  const names = [o.spec.tokenSecretRef.name];
+  if (o.spec.tls?.caSecretRef && !names.includes(o.spec.tls.caSecretRef.name))
+    names.push(o.spec.tls.caSecretRef.name);
+  return names;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}

@@ -1,0 +1,522 @@
+// Benchmark (d): the operator at fleet scale, as its own process against the local control plane (audit log on)
+// and the app's contract server, next to a bare script doing only the necessary work on the same objects.
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+} from "@kubernetes/client-node";
+import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
+import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import { type AppServer, startAppServer } from "../../local/app/server.ts";
+import { startOpenAIStandIn } from "../../local/providers/index.ts";
+import { createAppClient } from "../../operator/app/client.ts";
+import { apiServerTransport } from "../../operator/kube/transport.ts";
+import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
+import { waitFor } from "../support/wait.ts";
+import { type BenchCluster, startBenchCluster } from "./cluster.ts";
+import { type Bench, type Measurement, percentile, round } from "./measure.ts";
+
+const GROUP = { group: "modelkeys.dev", version: "v1alpha1" };
+const MiB = 1024 * 1024;
+/** The bare script's (and the operator's) reconciles at once. */
+const CONCURRENCY = 4;
+const SETUP_CONCURRENCY = 32;
+const IDLE_MS = Number(process.env.MODELKEYS_BENCH_IDLE_MS ?? 120_000);
+const ROTATIONS_PER_SECOND = 10;
+const ROTATION_SECONDS = 20;
+/** Endpoints spread over loopback addresses × model names: every connection has its own (endpoint, model). */
+const HOSTS = 250;
+
+/** The fleet sizes to run: MODELKEYS_BENCH_SCALE=1000,10000 (default 1000 for a quick run). */
+export function scaleSizes(): number[] {
+  const text = process.env.MODELKEYS_BENCH_SCALE ?? "1000";
+  const sizes = text.split(",").map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad MODELKEYS_BENCH_SCALE: ${text}`);
+  return sizes;
+}
+
+type Conditions = { conditions?: { type: string; status: string }[] } | undefined;
+const isReady = (status: Conditions) =>
+  status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+
+interface AuditLine {
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string };
+  stageTimestamp: string;
+  responseStatus?: { code?: number };
+}
+
+export const scale: Bench<undefined> = {
+  name: "scale",
+  description: `the operator process at N = ${scaleSizes().join(", ")} Custom connections vs a bare script (MODELKEYS_BENCH_SCALE)`,
+  async run() {
+    const measurements: Measurement[] = [];
+    const details: Record<string, unknown> = {};
+    for (const n of scaleSizes()) {
+      const result = await runOne(n);
+      measurements.push(...result.measurements);
+      details[`n${n}`] = result.details;
+    }
+    return { measurements, details };
+  },
+};
+
+/** One progress line on stderr (a run at N = 10,000 takes many minutes). */
+const phase = (n: number, text: string) => process.stderr.write(`[bench] scale N=${n}: ${text}\n`);
+
+async function runOne(n: number): Promise<{ measurements: Measurement[]; details: Record<string, unknown> }> {
+  const auditLogPath = join(tmpdir(), `modelkeys-bench-audit-${process.pid}-${n}.log`);
+  const cluster = await startBenchCluster({ auditLogPath });
+  const app = await startAppServer({ host: "127.0.0.1" });
+  const key = `bench-key-${randomBytes(8).toString("hex")}`;
+  const models = Array.from({ length: Math.ceil(n / HOSTS) }, (_, i) => `m-${i}`);
+  const standIn = await startOpenAIStandIn({ host: "0.0.0.0" }, { keys: [key], models });
+  const port = new URL(standIn.url).port;
+  const token = randomBytes(20).toString("hex");
+  app.state.addUser({ role: "owner", organization: 1, legacyToken: token });
+  // The bare script works in an organization of its own: its records must not be the operator's to adopt.
+  const bareToken = randomBytes(20).toString("hex");
+  app.state.addUser({ role: "owner", organization: 2, legacyToken: bareToken });
+  const processes: OperatorProcess[] = [];
+  try {
+    // The bare script first, on its own namespace and objects.
+    phase(n, "creating the bare script's objects");
+    const bareNs = await setup(cluster, n, key, port, token);
+    phase(n, "running the bare script");
+    const bare = await bareScript(cluster.admin.kc, app, bareNs, bareToken);
+    app.state.requests.length = 0;
+
+    phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
+    // Baseline: the operator with one Organization and no connection.
+    const opNs = await cluster.createNamespace("scale-op");
+    await organization(cluster, opNs, app, token);
+    const baseline = startOperator(cluster, opNs, "baseline");
+    processes.push(baseline);
+    await waitFor(() => baseline.events("controller.started").length > 0, {
+      timeoutMs: 60_000,
+      description: "the baseline operator started",
+    });
+    await waitFor(async () => isReady((await getOrganization(cluster, opNs)).status), {
+      timeoutMs: 60_000,
+      description: "the Organization Ready",
+    });
+    await new Promise((r) => setTimeout(r, 5000)); // settle: the measurement is RSS at rest
+    const rssBaseline = rss(baseline);
+    await baseline.stop();
+
+    // The fleet, then the operator from cold.
+    phase(n, "creating the operator's objects");
+    await fleet(cluster, opNs, n, key, port);
+    phase(n, "operator converging");
+    app.state.requests.length = 0;
+    const readyAt = await watchReady(cluster.admin.kc, opNs);
+    const operator = startOperator(cluster, opNs, "fleet");
+    processes.push(operator);
+    await waitFor(() => operator.logs().length > 0, {
+      timeoutMs: 60_000,
+      description: "the operator's first log",
+    });
+    const started = operator.logs()[0]?.time ?? Date.now();
+    const auditFrom = new Date(started).toISOString();
+    await waitFor(() => readyAt.ready.size >= n, {
+      timeoutMs: Math.max(600_000, n * 200),
+      intervalMs: 100,
+      description: `${n} connections Ready`,
+    });
+    const convergedMs = Math.max(...readyAt.ready.values()) - started;
+    const readyRss = rss(operator);
+    const appRequests = app.state.requests.length;
+    const appByRoute = countBy(
+      app.state.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, "{id}")}`),
+    );
+    // Writes by verb and resource, from the audit log, while converging (the Lease's apart).
+    await new Promise((r) => setTimeout(r, 2000)); // the audit log's last lines
+    const convergeEnd = new Date().toISOString();
+    const writes = await auditWrites(auditLogPath, auditFrom, convergeEnd);
+    const writesByKind = countBy(writes.filter((w) => w.objectRef?.resource !== "leases").map(describeWrite));
+    const objectWrites = writes.filter((w) => w.objectRef?.resource !== "leases");
+
+    // Idle.
+    phase(n, `converged in ${convergedMs} ms; idling`);
+    app.state.requests.length = 0;
+    const idleFrom = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const idleTo = new Date().toISOString();
+    const idleWrites = await auditWrites(auditLogPath, idleFrom, idleTo);
+    const idleAppRequests = app.state.requests.length;
+    const idleRss = rss(operator);
+
+    // Rotation with N present: 10 Secret changes a second, each timed until the app holds the new key.
+    phase(n, "rotations");
+    const rotation = await rotations(cluster, app, opNs, n, standIn.behaviour.keys);
+    const metrics = await operator.metricTotals();
+    readyAt.stop();
+    const exited = !operator.running();
+    await operator.stop();
+
+    const restarts = operator.events("informer.restarting").length;
+    const lostLease = operator.events("leader.lost").length;
+    const ratio = convergedMs / bare.ms;
+    const p = (name: string) => `N=${n}: ${name}`;
+    const measurements: Measurement[] = [
+      { name: p("operator: all Ready"), value: round(convergedMs / 1000), unit: "s" },
+      { name: p("bare script: all Ready"), value: round(bare.ms / 1000), unit: "s" },
+      { name: p("ratio operator / bare"), value: round(ratio), unit: "×", target: { atMost: 2 } },
+      {
+        name: p("API writes per object (Events apart)"),
+        value: round(objectWrites.filter((w) => w.objectRef?.resource !== "events").length / n),
+        unit: "writes",
+        target: { atMost: 2 },
+      },
+      {
+        name: p("Event writes per object"),
+        value: round(objectWrites.filter((w) => w.objectRef?.resource === "events").length / n),
+        unit: "writes",
+        target: { atMost: 1 },
+      },
+      {
+        name: p("app requests per object"),
+        value: round(appRequests / n),
+        unit: "req",
+        target: { atMost: 2 },
+      },
+      {
+        name: p("idle writes in 2 min (Lease apart)"),
+        value: idleWrites.filter((w) => w.objectRef?.resource !== "leases").length,
+        unit: "writes",
+        target: { atMost: 0 },
+      },
+      { name: p("idle app requests"), value: idleAppRequests, unit: "req", target: { atMost: 0 } },
+      { name: p("rotation p50"), value: round(rotation.p50), unit: "ms" },
+      { name: p("rotation p99"), value: round(rotation.p99), unit: "ms", target: { atMost: 2000 } },
+      { name: p("RSS at baseline"), value: round(rssBaseline / MiB), unit: "MiB", target: { atMost: 120 } },
+      {
+        name: p("RSS at Ready"),
+        value: round(readyRss / MiB),
+        unit: "MiB",
+        ...(n >= 10_000 ? { target: { atMost: 256 } } : {}),
+      },
+      {
+        name: p("RSS after idling"),
+        value: round(idleRss / MiB),
+        unit: "MiB",
+        ...(n >= 10_000 ? { target: { atMost: 256 } } : {}),
+      },
+      {
+        name: p("sockets opened to the API server"),
+        value: metrics.get("modelkeys_kube_connections_opened_total") ?? Number.NaN,
+        unit: "sockets",
+      },
+      { name: p("informer restarts"), value: restarts, unit: "restarts", target: { atMost: 0 } },
+      { name: p("leases lost, exits"), value: lostLease + (exited ? 1 : 0), unit: "", target: { atMost: 0 } },
+    ];
+    return {
+      measurements,
+      details: {
+        n,
+        concurrency: CONCURRENCY,
+        bare,
+        convergedMs,
+        writesByKind,
+        appByRoute,
+        idleWrites: countBy(idleWrites.map(describeWrite)),
+        rotation,
+        rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
+        throttled: metrics.get("modelkeys_kube_throttled_total"),
+        eventsDropped: metrics.get("modelkeys_events_dropped_total"),
+        reconciles: metrics.get("modelkeys_reconcile_total"),
+      },
+    };
+  } catch (error) {
+    for (const p of processes) {
+      const tail = p
+        .logs()
+        .filter((l) => l.level >= 40)
+        .slice(-5)
+        .map((l) => JSON.stringify(l))
+        .join("\n");
+      if (tail)
+        process.stderr.write(`[bench] ${p.identity} warnings:\n${tail}\n${p.otherOutput().slice(-2000)}\n`);
+    }
+    throw error;
+  } finally {
+    for (const p of processes) await p.stop();
+    await standIn.stop();
+    await app.stop();
+    await cluster.stop();
+  }
+}
+
+function startOperator(cluster: BenchCluster, namespace: string, identity: string): OperatorProcess {
+  return startOperatorProcess({
+    identity: `bench-${identity}`,
+    // The install's Node.js settings (heap cap), so RSS is what a pod would see.
+    env: { NODE_OPTIONS: OPERATOR_NODE_OPTIONS },
+    flags: [
+      `--kubeconfig=${cluster.operatorKubeconfigPath}`,
+      `--namespace=${namespace}`,
+      `--concurrency=${CONCURRENCY}`,
+      "--metrics-port=0",
+      "--health-port=0",
+      "--egress-allow=127.0.0.0/8",
+      "--log-level=info",
+    ],
+  });
+}
+
+/** The operator's resident set size now (Linux: /proc/<pid>/status). */
+function rss(p: OperatorProcess): number {
+  const pid = p.child.pid;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    return kb * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function getOrganization(cluster: BenchCluster, namespace: string) {
+  return (await cluster.admin.custom.getNamespacedCustomObject({
+    ...GROUP,
+    namespace,
+    plural: "organizations",
+    name: "acme",
+  })) as { status?: Conditions };
+}
+
+async function organization(cluster: BenchCluster, namespace: string, app: AppServer, token: string) {
+  await cluster.admin.core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: "ls" }, stringData: { token } },
+  });
+  await cluster.admin.custom.createNamespacedCustomObject({
+    ...GROUP,
+    namespace,
+    plural: "organizations",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "Organization",
+      metadata: { name: "acme", namespace },
+      spec: { url: app.url, tokenSecretRef: { name: "ls", key: "token" } },
+    },
+  });
+}
+
+/** A namespace with the Organization's token Secret and `n` connections, each with its own Secret. */
+async function setup(cluster: BenchCluster, n: number, key: string, port: string, token: string) {
+  const namespace = await cluster.createNamespace("scale-bare");
+  await cluster.admin.core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: "ls" }, stringData: { token } },
+  });
+  await fleet(cluster, namespace, n, key, port);
+  return namespace;
+}
+
+/** `n` Secrets and `n` Custom connections, each with its own endpoint host and model. */
+async function fleet(cluster: BenchCluster, namespace: string, n: number, key: string, port: string) {
+  const { core, custom } = cluster.admin;
+  await inParallel(n, SETUP_CONCURRENCY, async (i) => {
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: `llm-${i}` }, stringData: { key } },
+    });
+    await custom.createNamespacedCustomObject({
+      ...GROUP,
+      namespace,
+      plural: "providerconnections",
+      body: {
+        apiVersion: API_VERSION,
+        kind: "ProviderConnection",
+        metadata: { name: `llm-${i}`, namespace },
+        spec: {
+          organizationRef: { name: "acme" },
+          provider: "Custom",
+          custom: {
+            name: `m-${Math.floor(i / HOSTS)}`,
+            endpoint: `http://127.0.0.${1 + (i % HOSTS)}:${port}/v1`,
+            apiKeySecretRef: { name: `llm-${i}`, key: "key" },
+          },
+        },
+      },
+    });
+  });
+}
+
+/**
+ * The bare script: for each connection, read its Secret, create the app record, write status once; 4 at a
+ * time, over one keep-alive connection pool, with nothing else (no finalizer, no model check, no watch).
+ */
+async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, token: string) {
+  const pooled = apiServerTransport(kc, { qps: 0, burst: 1 });
+  const core = pooled.makeApiClient(CoreV1Api);
+  const custom = pooled.makeApiClient(CustomObjectsApi);
+  const client = createAppClient({ url: app.url, token });
+  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  const started = Date.now();
+  try {
+    const list = (await custom.listNamespacedCustomObject({
+      ...GROUP,
+      namespace,
+      plural: "providerconnections",
+    })) as {
+      items: ProviderConnection[];
+    };
+    await inParallel(list.items.length, CONCURRENCY, async (i) => {
+      const c = list.items[i] as ProviderConnection;
+      const secret = await core.readNamespacedSecret({
+        namespace,
+        name: c.spec.custom?.apiKeySecretRef?.name ?? "",
+      });
+      const apiKey = Buffer.from(secret.data?.key ?? "", "base64").toString("utf8");
+      const record = await client.createConnection({
+        provider: "Custom",
+        scope: "Model",
+        deployment_name: c.spec.custom?.name ?? "",
+        endpoint: c.spec.custom?.endpoint ?? "",
+        api_key: apiKey,
+      });
+      await custom.patchNamespacedCustomObjectStatus(
+        {
+          ...GROUP,
+          namespace,
+          plural: "providerconnections",
+          name: c.metadata.name,
+          body: {
+            status: {
+              appConnectionId: record.id,
+              conditions: [
+                {
+                  type: "Ready",
+                  status: "True",
+                  reason: "Synced",
+                  message: "bare",
+                  lastTransitionTime: new Date().toISOString(),
+                },
+              ],
+            },
+          },
+        },
+        mergePatch,
+      );
+    });
+    return { ms: Date.now() - started, objects: list.items.length };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Watches the namespace's connections and notes when each is first seen Ready. */
+async function watchReady(kc: KubeConfig, namespace: string) {
+  const ready = new Map<string, number>();
+  const watch = new Watch(kc);
+  const abort = await watch.watch(
+    `/apis/modelkeys.dev/v1alpha1/namespaces/${namespace}/providerconnections`,
+    {},
+    (_type, c: ProviderConnection) => {
+      if (isReady(c.status) && !ready.has(c.metadata.name)) ready.set(c.metadata.name, Date.now());
+    },
+    () => undefined,
+  );
+  return { ready, stop: () => abort.abort() };
+}
+
+/** Changes one connection's Secret 10 times a second and times each until the app holds the new key. */
+async function rotations(
+  cluster: BenchCluster,
+  app: AppServer,
+  namespace: string,
+  n: number,
+  keys: string[],
+) {
+  const pending = new Map<number, { value: string; at: number; id: number }>();
+  const latencies: number[] = [];
+  const ids = new Map<string, number>();
+  const list = (await cluster.admin.custom.listNamespacedCustomObject({
+    ...GROUP,
+    namespace,
+    plural: "providerconnections",
+  })) as { items: ProviderConnection[] };
+  for (const c of list.items) ids.set(c.metadata.name, c.status?.appConnectionId as number);
+  const total = ROTATIONS_PER_SECOND * ROTATION_SECONDS;
+  const poll = setInterval(() => {
+    for (const [i, r] of pending) {
+      if (app.state.getConnection(r.id)?.secrets.api_key === r.value) {
+        latencies.push(Date.now() - r.at);
+        pending.delete(i);
+      }
+    }
+  }, 10);
+  try {
+    for (let k = 0; k < total; k++) {
+      const i = Math.floor((k * 7919) % n);
+      if (pending.has(i)) continue;
+      const value = `rotated-${k}-${randomBytes(6).toString("hex")}`;
+      keys.push(value);
+      const at = Date.now();
+      pending.set(i, { value, at, id: ids.get(`llm-${i}`) as number });
+      void cluster.admin.core.replaceNamespacedSecret({
+        name: `llm-${i}`,
+        namespace,
+        body: { metadata: { name: `llm-${i}` }, stringData: { key: value } },
+      });
+      await new Promise((r) => setTimeout(r, 1000 / ROTATIONS_PER_SECOND));
+    }
+    await waitFor(() => pending.size === 0, {
+      timeoutMs: 120_000,
+      intervalMs: 50,
+      description: "every rotation in the app",
+    });
+  } finally {
+    clearInterval(poll);
+  }
+  return {
+    count: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: Math.max(...latencies),
+  };
+}
+
+async function auditWrites(path: string, from: string, to: string): Promise<AuditLine[]> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  const lines: AuditLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const entry = JSON.parse(line) as AuditLine;
+    if (!entry.user.username.includes("modelkeys-operator")) continue;
+    if (entry.stageTimestamp < from || entry.stageTimestamp > to) continue;
+    lines.push(entry);
+  }
+  return lines;
+}
+
+function describeWrite(w: AuditLine): string {
+  const resource = w.objectRef?.resource ?? "?";
+  return `${w.verb} ${resource}${w.objectRef?.subresource ? `/${w.objectRef.subresource}` : ""} ${w.responseStatus?.code ?? ""}`.trim();
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+async function inParallel(n: number, concurrency: number, work: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}

@@ -1,0 +1,125 @@
+// How the operator reaches the API server: a few kept-alive sockets for any number of calls, 429s repeated after
+// their Retry-After (writes too), and Lease renewals that no throttling of the rest can starve.
+import { CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiServerTransport, dedicatedConnections } from "../../operator/kube/transport.ts";
+import { createLeaderElector } from "../../operator/leader.ts";
+import { testCluster } from "../support/cluster.ts";
+import { type FaultProxy, startFaultProxy } from "../support/kube-fault-proxy.ts";
+import { waitFor } from "../support/wait.ts";
+
+let namespace: string;
+let proxy: FaultProxy;
+
+beforeAll(async () => {
+  namespace = await testCluster().createTestNamespace("transport");
+  proxy = await startFaultProxy(testCluster().kubeConfig);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+});
+
+describe("the API server transport", () => {
+  it("opens at most 10 sockets for 1,000 API calls", async () => {
+    let sockets = 0;
+    const kc = apiServerTransport(testCluster().kubeConfig, { qps: 0, burst: 1, onConnect: () => sockets++ });
+    const core = kc.makeApiClient(CoreV1Api);
+    let calls = 0;
+    // Four at a time, as the operator's default concurrency.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (calls < 1000) {
+          calls++;
+          await core.readNamespace({ name: namespace });
+        }
+      }),
+    );
+    expect(calls).toBeGreaterThanOrEqual(1000);
+    expect(sockets).toBeGreaterThan(0);
+    expect(sockets).toBeLessThanOrEqual(10);
+  });
+
+  it("repeats a throttled write after the server's Retry-After, and it lands once", async () => {
+    let throttled = 0;
+    const kc = apiServerTransport(proxy.kubeConfig, { qps: 0, burst: 1, onThrottled: () => throttled++ });
+    const core = kc.makeApiClient(CoreV1Api);
+    const isCreate = (url: URL) => url.pathname === `/api/v1/namespaces/${namespace}/configmaps`;
+    proxy.fail(isCreate, 429, 2, { "retry-after": "1" });
+    const started = Date.now();
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: "throttled" }, data: { a: "b" } },
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(throttled).toBe(2);
+    expect(
+      proxy.requests.filter((r) => r.startsWith(`POST /api/v1/namespaces/${namespace}/configmaps`)),
+    ).toHaveLength(3);
+    const stored = await testCluster().core.readNamespacedConfigMap({ name: "throttled", namespace });
+    expect(stored.data).toEqual({ a: "b" });
+  });
+
+  it("hands the last 429 back as an API error once its repeats are spent", async () => {
+    const kc = apiServerTransport(proxy.kubeConfig, { qps: 0, burst: 1, maxThrottledRetries: 1 });
+    const core = kc.makeApiClient(CoreV1Api);
+    proxy.fail((url) => url.pathname === `/api/v1/namespaces/${namespace}/configmaps/spent`, 429, 5, {
+      "retry-after": "0",
+    });
+    await expect(core.readNamespacedConfigMap({ name: "spent", namespace })).rejects.toMatchObject({
+      code: 429,
+    });
+  });
+
+  it("keeps the Lease while every other request is throttled and the shared pool is saturated", async () => {
+    const isLease = (url: URL) => url.pathname.includes("/leases");
+    // The API server sheds everything but Lease traffic, as under a storm of list/watch requests.
+    proxy.fail((url) => !isLease(url), 429, Number.POSITIVE_INFINITY, { "retry-after": "1" });
+    const shared = apiServerTransport(proxy.kubeConfig, { qps: 2, burst: 1 });
+    const core = shared.makeApiClient(CoreV1Api);
+    // A backlog in the shared pool's rate limiter that would hold a renewal far past its deadline.
+    const backlog = Array.from({ length: 40 }, () =>
+      core.listNamespacedSecret({ namespace }).catch(() => undefined),
+    );
+    const elector = createLeaderElector({
+      kc: dedicatedConnections(proxy.kubeConfig),
+      namespace,
+      name: "throttled-leader",
+      identity: "me",
+      leaseDurationMs: 3000,
+      renewDeadlineMs: 2000,
+      retryPeriodMs: 400,
+    });
+    let stopped = 0;
+    let started = 0;
+    const stop = new AbortController();
+    const running = elector.run(stop.signal, {
+      onStartedLeading: () => void started++,
+      onStoppedLeading: () => void stopped++,
+    });
+    try {
+      await waitFor(() => elector.isLeader(), { description: "leadership" });
+      const renewTimes = new Set<string>();
+      await waitFor(
+        async () => {
+          const lease = await testCluster().coordination.readNamespacedLease({
+            name: "throttled-leader",
+            namespace,
+          });
+          renewTimes.add(String(lease.spec?.renewTime));
+          return renewTimes.size >= 15;
+        },
+        { timeoutMs: 30_000, intervalMs: 200, description: "15 renewals under throttling" },
+      );
+      expect(elector.isLeader()).toBe(true);
+      expect([started, stopped]).toEqual([1, 0]);
+    } finally {
+      stop.abort();
+      await running;
+      proxy.fail(() => false, 429, 0);
+      await proxy.close();
+      proxy = await startFaultProxy(testCluster().kubeConfig);
+      await Promise.all(backlog);
+    }
+  }, 60_000);
+});
