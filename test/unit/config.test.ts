@@ -36,6 +36,7 @@ describe("parseConfig", () => {
       appTimeoutMs: 10_000,
       appWriteTimeoutMs: 30_000,
       providerTimeoutMs: 15_000,
+      appProbeIntervalMs: 5_000,
       modelCheckBackoffMs: 5_000,
       egressAllow: [],
       catalogueConfigMap: undefined,
