@@ -44,7 +44,9 @@ export interface AppBreaker {
  * Assumptions: callers record only outcomes of requests that reached the network: a refused address or a request
  * never sent is neither an answer nor an outage. Any HTTP answer, an error status below 500 too, is an answer.
  * Caveats: a probe reads one route (whoami); an app that answers it but fails the connection routes with 5xx
- * opens the breaker again after `failuresToOpen` more failures.
+ * (or one record that always gets a 500) opens the breaker again after `failuresToOpen` more failures, and each
+ * closing wakes all of the organization's connections: a cycle per probe interval, not a storm. Outcomes are
+ * counted per Organization, not per route.
  */
 export function createAppBreaker(options: AppBreakerOptions): AppBreaker {
   const { clock, probeIntervalMs } = options;
