@@ -71,6 +71,12 @@ export const ProviderConnectionSpec = z
       .enum(["Delete", "Orphan"])
       .default("Delete")
       .meta({ description: "Delete removes the app's record with the connection; Orphan leaves it." }),
+    rotationPolicy: z.enum(["Verify", "Immediate"]).optional().meta({
+      // The API server fills it in; optional in the type so objects built in code need not (read with rotationPolicyOf).
+      default: "Verify",
+      description:
+        "Verify checks a changed key with the provider before pushing it, and holds a key the provider rejects while the app's current key works (CredentialsValid=False, RotationHeld); a provider that cannot answer never holds it. Immediate pushes first and checks after.",
+    }),
     refreshInterval: CelDuration.refine(
       (text) => durationToMs(text) >= MIN_REFRESH_INTERVAL_MS,
       "refreshInterval must be at least 1m",
@@ -144,6 +150,10 @@ export const ProviderConnectionStatus = z
       .optional()
       .meta({ description: "sha256: and 12 hex characters of the pushed credential; never the value." }),
     credentialRotatedTime: z.string().optional().meta({ format: "date-time" }),
+    heldCredentialFingerprint: z.string().optional().meta({
+      description:
+        "The fingerprint of a changed credential the provider rejected and the operator did not push (rotationPolicy Verify).",
+    }),
     lastSyncTime: z.string().optional().meta({ format: "date-time" }),
     appUpdatedTime: z.string().optional().meta({
       description:

@@ -56,6 +56,8 @@ export interface Config {
   /** Timeout of one write to the app (create, update, delete): some apps check the key with the provider first. */
   appWriteTimeoutMs: number;
   providerTimeoutMs: number;
+  /** While an Organization's app is down, how often it is probed (one request per interval for the organization). */
+  appProbeIntervalMs: number;
   /** The first wait after a failed model check (rate limited, provider down); it doubles per failure. */
   modelCheckBackoffMs: number;
   /** Hosts (optionally `*.domain`), IP addresses and CIDRs that provider checks may reach. */
@@ -81,6 +83,7 @@ export const DURATION_FLOORS_MS = {
   appTimeout: 1_000,
   appWriteTimeout: 1_000,
   providerTimeout: 1_000,
+  appProbeInterval: 1_000,
   modelCheckBackoff: 100,
 } as const;
 
@@ -180,6 +183,11 @@ const SETTINGS = {
     default: () => "15s",
     help: "timeout of one request to a model provider",
   },
+  appProbeInterval: {
+    schema: duration(DURATION_FLOORS_MS.appProbeInterval),
+    default: () => "5s",
+    help: "while an Organization's app is down, one probe per interval instead of a request per connection",
+  },
   modelCheckBackoff: {
     schema: duration(DURATION_FLOORS_MS.modelCheckBackoff),
     default: () => "5s",
@@ -264,6 +272,7 @@ function toConfig(v: Record<string, unknown>): Config {
     appTimeoutMs: v.appTimeout as number,
     appWriteTimeoutMs: v.appWriteTimeout as number,
     providerTimeoutMs: v.providerTimeout as number,
+    appProbeIntervalMs: v.appProbeInterval as number,
     modelCheckBackoffMs: v.modelCheckBackoff as number,
     egressAllow: v.egressAllow as string[],
     catalogueConfigMap: v.catalogueConfigMap as Config["catalogueConfigMap"],

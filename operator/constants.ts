@@ -46,6 +46,7 @@ export const REASON = {
   Adopted: "Adopted",
   Valid: "Valid",
   InvalidCredentials: "InvalidCredentials",
+  RotationHeld: "RotationHeld",
   RateLimited: "RateLimited",
   ProviderUnavailable: "ProviderUnavailable",
   NetworkRestricted: "NetworkRestricted",

@@ -113,6 +113,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     now: () => clock.now(),
     // The app's URL passes the guard's refusals; the allow list narrows provider endpoints only.
     egress: egress.connections({ enforceAllowList: false }),
+    // While an Organization's app is down one probe stands in for its connections; its return wakes them all.
+    breaker: {
+      clock,
+      probeIntervalMs: config.appProbeIntervalMs,
+      onAppBack: (namespace, name) => {
+        const o = organizations.get(namespace, name);
+        if (o) enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+      },
+    },
     onAppRequest: ({ method, route, status, seconds }) => {
       metrics.appRequestsTotal.inc({ method, route, code: status });
       metrics.appRequestDuration.observe({ method, route }, seconds);
@@ -206,7 +215,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     concurrency: config.concurrency,
     clock,
     random: Math.random,
-    baseDelayMs: 500,
+    baseDelayMs: 1_000,
     maxDelayMs: 5 * 60_000,
     onDepth: (depth) => metrics.queueDepth.set(depth),
     onFailure: (key, error, retryInMs) =>

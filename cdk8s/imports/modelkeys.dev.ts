@@ -440,6 +440,13 @@ export interface ProviderConnectionSpec {
   readonly deletionPolicy?: ProviderConnectionSpecDeletionPolicy;
 
   /**
+   * Verify checks a changed key with the provider before pushing it, and holds a key the provider rejects while the app's current key works (CredentialsValid=False, RotationHeld); a provider that cannot answer never holds it. Immediate pushes first and checks after.
+   *
+   * @schema ProviderConnectionSpec#rotationPolicy
+   */
+  readonly rotationPolicy?: ProviderConnectionSpecRotationPolicy;
+
+  /**
    * How often the models are checked again; at least 1m.
    *
    * @schema ProviderConnectionSpec#refreshInterval
@@ -472,6 +479,7 @@ export function toJson_ProviderConnectionSpec(obj: ProviderConnectionSpec | unde
     'custom': toJson_ProviderConnectionSpecCustom(obj.custom),
     'models': obj.models?.map(y => y),
     'deletionPolicy': obj.deletionPolicy,
+    'rotationPolicy': obj.rotationPolicy,
     'refreshInterval': obj.refreshInterval,
     'maxKeyAge': obj.maxKeyAge,
   };
@@ -816,6 +824,18 @@ export enum ProviderConnectionSpecDeletionPolicy {
   DELETE = "Delete",
   /** Orphan */
   ORPHAN = "Orphan",
+}
+
+/**
+ * Verify checks a changed key with the provider before pushing it, and holds a key the provider rejects while the app's current key works (CredentialsValid=False, RotationHeld); a provider that cannot answer never holds it. Immediate pushes first and checks after.
+ *
+ * @schema ProviderConnectionSpecRotationPolicy
+ */
+export enum ProviderConnectionSpecRotationPolicy {
+  /** Verify */
+  VERIFY = "Verify",
+  /** Immediate */
+  IMMEDIATE = "Immediate",
 }
 
 /**

@@ -8,7 +8,7 @@ require_version() { grep -oP -m1 "^\s*(require\s+)?\Q$1\E\s+\Kv\S+" "$here/go.mo
 helm_version=$(require_version helm.sh/helm/v3)
 client_go_version=$(require_version k8s.io/client-go)
 [[ -n "$helm_version" && -n "$client_go_version" ]] || { echo "build.sh: cannot read pinned versions from go.mod" >&2; exit 1; }
-key=$(cat "$here/go.mod" "$here/go.sum" "$here"/*/main.go | sha256sum | cut -c1-12)
+key=$( (cat "$here/go.mod" "$here/go.sum"; find "$here" -name "*.go" -print0 | sort -z | xargs -0 cat) | sha256sum | cut -c1-12)
 out="${MODELKEYS_CACHE:-$HOME/.cache/modelkeys}/tools/helm-$helm_version-$key"
 built() { [[ -x "$out/helm" && -x "$out/kstatus" && -x "$out/argo-health" && -x "$out/promrules" ]]; }
 if built; then echo "$out"; exit 0; fi

@@ -4,10 +4,12 @@ import type { Organization } from "../../crds/index.ts";
 import { type AppClient, type AppClientOptions, createAppClient } from "../app/client.ts";
 import { AppError } from "../app/errors.ts";
 import { type AppConnection, type AppWhoami, roleManagesConnections } from "../app/schemas.ts";
+import type { Clock } from "../clock.ts";
 import { REASON, type Reason } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import type { AppConnections, OrganizationSession } from "../reconcile/ports.ts";
 import { checkSecretValue } from "../reconcile/secret-values.ts";
+import { type AppBreaker, createAppBreaker, outcomeOfError, throughBreaker } from "./breaker.ts";
 import { type AppListing, createAppListing } from "./listing.ts";
 
 export interface SessionDeps {
@@ -29,6 +31,11 @@ export interface SessionDeps {
   onAppRequest?: AppClientOptions["metrics"];
   /** The egress guard's hooks for the app's URL (no metadata or link-local address, in any spelling). */
   egress?: AppClientOptions["egress"];
+  /**
+   * The circuit breaker per Organization: while its app is down, one probe per `probeIntervalMs` instead of a
+   * request per connection; `onAppBack` is called when it answers again (wake the connections that waited).
+   */
+  breaker?: { clock: Clock; probeIntervalMs: number; onAppBack(namespace: string, name: string): void };
 }
 
 interface CachedSession {
@@ -37,6 +44,7 @@ interface CachedSession {
   versions?: string;
   client: AppClient;
   listing: AppListing;
+  breaker?: AppBreaker;
   session?: OrganizationSession;
   checkedAt?: number;
   /** The probe under way, shared by callers that find no fresh session. */
@@ -109,7 +117,8 @@ export class OrganizationSessions {
     if (!cached || cached.key !== key) {
       // The replaced client's connections would otherwise stay open until the app closes them.
       void cached?.client.close().catch(() => undefined);
-      const client = createAppClient({
+      cached?.breaker?.stop();
+      const direct = createAppClient({
         url: spec.url,
         token: tokenValue,
         caPem,
@@ -119,7 +128,9 @@ export class OrganizationSessions {
         metrics: this.#deps.onAppRequest,
         egress: this.#deps.egress,
       });
-      cached = { key, client, listing: this.#listingFor(client) };
+      const breaker = this.#breakerFor(namespace, name, direct);
+      const client = breaker ? behindBreaker(direct, breaker) : direct;
+      cached = { key, client, breaker, listing: this.#listingFor(client) };
       this.#cache.set(id, cached);
     }
     cached.versions = versions;
@@ -144,6 +155,25 @@ export class OrganizationSessions {
    */
   listing(namespace: string, name: string): AppListing | undefined {
     return this.#cache.get(`${namespace}/${name}`)?.listing;
+  }
+
+  #breakerFor(namespace: string, name: string, client: AppClient): AppBreaker | undefined {
+    const options = this.#deps.breaker;
+    if (!options) return undefined;
+    return createAppBreaker({
+      organization: `${namespace}/${name}`,
+      clock: options.clock,
+      probeIntervalMs: options.probeIntervalMs,
+      probe: async () => {
+        try {
+          await client.whoami();
+          return "answered";
+        } catch (error) {
+          return outcomeOfError(error) ?? "answered";
+        }
+      },
+      onClose: () => options.onAppBack(namespace, name),
+    });
   }
 
   #fresh(cached: CachedSession): boolean {
@@ -189,10 +219,9 @@ export class OrganizationSessions {
   /** Drops the Organization's session and closes its client. */
   forget(namespace: string, name: string): void {
     const id = `${namespace}/${name}`;
-    void this.#cache
-      .get(id)
-      ?.client.close()
-      .catch(() => undefined);
+    const cached = this.#cache.get(id);
+    cached?.breaker?.stop();
+    void cached?.client.close().catch(() => undefined);
     this.#cache.delete(id);
   }
 }
@@ -300,6 +329,36 @@ async function rememberWrite(listing: AppListing, write: Promise<AppConnection>)
     listing.invalidate();
     throw error;
   }
+}
+
+/** `client` with every request through the Organization's breaker (refused, unsent, while its app is down). */
+function behindBreaker(client: AppClient, breaker: AppBreaker): AppClient {
+  const connections = "/api/model-provider-connections/";
+  const connection = "/api/model-provider-connections/{id}/";
+  return {
+    get tokenKind() {
+      return client.tokenKind;
+    },
+    whoami: () =>
+      throughBreaker(breaker, { method: "GET", route: "/api/current-user/whoami" }, () => client.whoami()),
+    listConnections: (options) =>
+      throughBreaker(breaker, { method: "GET", route: connections }, () => client.listConnections(options)),
+    getConnection: (id) =>
+      throughBreaker(breaker, { method: "GET", route: connection }, () => client.getConnection(id)),
+    createConnection: (fields) =>
+      throughBreaker(breaker, { method: "POST", route: connections }, () => client.createConnection(fields)),
+    updateConnection: (id, fields) =>
+      throughBreaker(breaker, { method: "PATCH", route: connection }, () =>
+        client.updateConnection(id, fields),
+      ),
+    deleteConnection: (id) =>
+      throughBreaker(breaker, { method: "DELETE", route: connection }, () => client.deleteConnection(id)),
+    providerChoices: () =>
+      throughBreaker(breaker, { method: "GET", route: `${connections}provider-choices` }, () =>
+        client.providerChoices(),
+      ),
+    close: () => client.close(),
+  };
 }
 
 function withOrganization(session: OrganizationSession, organization: Organization): OrganizationSession {

@@ -8,6 +8,7 @@ import { modelCheckRequest } from "./model-check-request.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
 import { claimedIdsOf, siblingsOf, winnerOf } from "./one-per-organization.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
+import { isRotation, rotationPolicyOf, withinRotationWait } from "./rotation.ts";
 import { checkSecretValue, type SecretValueKind } from "./secret-values.ts";
 import type { AppView, CredentialView, ObservedConnection } from "./types.ts";
 
@@ -94,24 +95,31 @@ export async function observeConnection(
   let nextModelCheckInMs: number | undefined;
   if (!deleting && !idle && hasFinalizer && credential.kind === "Ready" && organization.kind === "Ready") {
     const uid = connection.metadata.uid ?? `${namespace}/${connection.metadata.name}`;
-    const due = modelCheckDue(
+    const scheduled = modelCheckDue(
       connection,
       credential.fingerprint,
       now,
       deps.checkFailures.get(uid),
       deps.checkBackoff,
     );
-    // A rotated key goes to the app first and is checked in the very next reconcile (due as "rotated"): a slow
-    // provider must not hold a rotation back, and the models still follow the new key.
-    const rotation =
-      due.due &&
-      due.why === "credential" &&
-      connection.status?.credentialFingerprint !== undefined &&
-      connection.status.appConnectionId !== undefined;
-    if (rotation) {
+    // A hold that no longer applies (the Secret went back to the app's key) needs a fresh check to clear it.
+    const held = connection.status?.heldCredentialFingerprint;
+    const due =
+      !scheduled.due && held !== undefined && held !== credential.fingerprint
+        ? ({ due: true, why: "released" } as const)
+        : scheduled;
+    const rotation = due.due && due.why === "credential" && isRotation(connection, credential.fingerprint);
+    if (rotation && rotationPolicyOf(connection) === "Immediate") {
+      // Immediate: the key goes to the app first and is checked in the very next reconcile (due as "rotated").
       nextModelCheckInMs = 0;
+    } else if (rotation && held === credential.fingerprint) {
+      // Verify, and this key was already rejected: it waits on a person (a new value, a refresh request, or
+      // Immediate), not on the provider; the plan keeps holding it without asking again.
     } else if (due.due) {
-      modelCheck = await deps.checkModels(modelCheckRequest(connection, credentials, provisioned));
+      // Verify checks a rotation here, before the plan may push it (a rejected key is held there); a provider
+      // slower than ROTATION_CHECK_WAIT_MS counts as one that cannot answer, and never holds the push.
+      const check = deps.checkModels(modelCheckRequest(connection, credentials, provisioned));
+      modelCheck = rotation ? await withinRotationWait(check) : await check;
       if (modelCheck.outcome === "RateLimited" || modelCheck.outcome === "Unavailable") {
         const previous = deps.checkFailures.get(uid);
         deps.checkFailures.set(uid, {

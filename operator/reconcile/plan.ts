@@ -9,6 +9,7 @@ import { modelConditions } from "./model-conditions.ts";
 import { winnerOf } from "./one-per-organization.ts";
 import { eventTypeFor } from "./progress.ts";
 import { planRecordSync, type RecordSync } from "./record-sync.ts";
+import { heldRotation } from "./rotation.ts";
 import type { AppAction, ConnectionPlan, ObservedConnection, PlannedEvent } from "./types.ts";
 
 /**
@@ -170,10 +171,18 @@ function planSync(
 ): ConnectionPlan {
   const { connection, credential, app, modelCheck, now } = observed;
   const status = connection.status ?? {};
-  const fingerprint = credential.kind === "Ready" ? credential.fingerprint : "";
+  const current = credential.kind === "Ready" ? credential.fingerprint : "";
+  // A rotation the provider rejected stays out of the app (rotationPolicy Verify): the plan goes on with the
+  // credential the app holds. A record to create, or a key re-pushed on request, takes the current one.
+  const syncRequest = connection.metadata.annotations?.[ANNOTATIONS.syncRequestedAt];
+  const syncRequested = syncRequest !== undefined && syncRequest !== status.syncRequestedAt;
+  const holding =
+    app.kind === "ById" && app.record !== undefined && !isOffLimits(app.record) && !syncRequested;
+  const held = holding ? heldRotation(connection, current, modelCheck) : undefined;
+  const fingerprint = held ? (status.credentialFingerprint ?? current) : current;
   const transient = modelCheck?.outcome === "RateLimited" || modelCheck?.outcome === "Unavailable";
-  // A provider that is down says nothing about the models: the last known result stays.
-  const models = modelCheck && !transient ? modelCheck.models : status.models;
+  // A provider that is down says nothing about the models: the last known result stays; so does a held key's.
+  const models = modelCheck && !transient && !held ? modelCheck.models : status.models;
   const availableNames = models?.filter((m) => m.available).map((m) => m.name);
   const desired = desiredFields(connection.spec, observed.provisioned, availableNames);
   const rotated = status.credentialFingerprint !== undefined && status.credentialFingerprint !== fingerprint;
@@ -183,7 +192,8 @@ function planSync(
   let recordStatus: RecordSync["status"] = {};
   if (app.kind === "ById") {
     const sync = planRecordSync(desired, app.record, status, fingerprint);
-    action = sync.action;
+    // A restore of a record changed in the app cannot push the held key's predecessor (it is not in the Secret).
+    action = held && sync.action.kind === "update" ? { ...sync.action, pushSecrets: false } : sync.action;
     events.push(...sync.events);
     recordStatus = sync.status;
   } else if (app.kind === "Listed") {
@@ -214,8 +224,6 @@ function planSync(
   }
   // An on-demand sync writes the record and its key again, even when nothing seems to differ (a key replaced in
   // the app cannot be read back, and an updated_at the app did not move would hide it).
-  const syncRequest = connection.metadata.annotations?.[ANNOTATIONS.syncRequestedAt];
-  const syncRequested = syncRequest !== undefined && syncRequest !== status.syncRequestedAt;
   if (
     syncRequested &&
     app.kind === "ById" &&
@@ -241,9 +249,11 @@ function planSync(
     );
   }
 
-  const checkConditions = modelCheck
-    ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models)
-    : [];
+  const checkConditions = held
+    ? [held]
+    : modelCheck
+      ? modelConditions(connection.spec.provider === "Custom", modelCheck, connection.spec.models)
+      : [];
   // One message whether or not this reconcile wrote: a message that says "just wrote" would change status
   // again on the next, idle reconcile (a second write, and a watch event, after every sync).
   const syncedMessage = "the app's connection matches the spec";
@@ -294,7 +304,7 @@ function planSync(
   if (keyAge.event) events.push(keyAge.event);
 
   const annotation = connection.metadata.annotations?.[ANNOTATIONS.refreshRequestedAt];
-  const successfulCheck = modelCheck !== undefined && !transient;
+  const successfulCheck = modelCheck !== undefined && !transient && !held;
   return {
     finalizer: "keep",
     app: action,
@@ -305,6 +315,7 @@ function planSync(
         observed.organization.kind === "Ready" ? observed.organization.organizationId : undefined,
       credentialFingerprint: fingerprint,
       credentialRotatedTime: rotatedTime,
+      heldCredentialFingerprint: held ? current : undefined,
       ...(models ? { models, availableModels: models.filter((m) => m.available).length } : {}),
       ...(successfulCheck ? { modelsCheckedTime: now.toISOString() } : {}),
       // Any check, a transient failure too, was made for this generation (its retries follow the backoff).

@@ -42,6 +42,8 @@ export const REASON_PROGRESS: Record<Reason, Progress> = {
   [REASON.DuplicateProvider]: "Stalled",
   [REASON.ExistsInApp]: "Stalled",
   [REASON.InvalidCredentials]: "Stalled",
+  // A rotated key the provider rejected: the app keeps its working key until a person fixes the Secret.
+  [REASON.RotationHeld]: "Stalled",
   [REASON.NetworkRestricted]: "Stalled",
   [REASON.NoModelsAvailable]: "Stalled",
   [REASON.JSONModeUnsupported]: "Stalled",

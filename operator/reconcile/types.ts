@@ -84,6 +84,7 @@ export interface ConnectionPlan {
     organizationId?: number;
     credentialFingerprint?: string;
     credentialRotatedTime?: string;
+    heldCredentialFingerprint?: string | undefined;
     models?: ModelStatus[];
     availableModels?: number;
     modelsCheckedTime?: string;

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
+import { appOutage } from "./app-outage.ts";
 import { auditAllNamespaces } from "./audit-all-namespaces.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { connectionsReady } from "./connections-ready.ts";
@@ -32,6 +33,7 @@ const ENTRIES: Entry[] = [
   { bench: connectionsReady, needsCluster: true },
   { bench: secretMemory, needsCluster: true },
   { bench: auditAllNamespaces, needsCluster: true },
+  { bench: appOutage, needsCluster: true },
   // Its own control plane (with the audit log), after the shared one is stopped.
   { bench: scale, needsCluster: false },
 ];

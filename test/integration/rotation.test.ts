@@ -1,5 +1,6 @@
 // Rotation: a new value in the Secret reaches the app (PATCH with the new key) within 5 seconds, status shows the
-// new fingerprint and rotation time, and an Event says CredentialRotated.
+// new fingerprint and rotation time, and an Event says CredentialRotated. Under rotationPolicy Verify (the default)
+// a key the provider rejects is held while the app's key works; a provider outage never holds it; Immediate pushes.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { expectNoLeaks, findLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";
@@ -22,6 +23,10 @@ const SECOND_KEY = "canary-rotation-second-a27d03";
 const THIRD_KEY = "canary-rotation-third-d90f6b";
 const FOURTH_KEY = "canary-rotation-fourth-71c5aa";
 const FIFTH_KEY = "canary-rotation-fifth-0b93e4";
+/** The provider stand-in rejects these keys (401) or cannot answer for them (503). */
+const REJECTED_KEY = "canary-rotation-rejected-5e02c7";
+const REJECTED_AGAIN_KEY = "canary-rotation-rejected-again-c4f18a";
+const OUTAGE_KEY = "canary-rotation-outage-93ad51";
 const ROTATION_DEADLINE_MS = 5_000;
 
 let world: AppWithOwner;
@@ -53,6 +58,14 @@ beforeAll(async () => {
         gate.started = true;
         await gate.opened;
       }
+      if (credentials.apiKey === REJECTED_KEY || credentials.apiKey === REJECTED_AGAIN_KEY)
+        return {
+          outcome: "InvalidCredentials",
+          message: "Incorrect API key provided (HTTP 401)",
+          models: [],
+        };
+      if (credentials.apiKey === OUTAGE_KEY)
+        return { outcome: "Unavailable", message: "the provider answered HTTP 503", models: [] };
       const model = credentials.apiKey === THIRD_KEY ? "gpt-4.1" : "gpt-4o";
       return { outcome: "Valid", message: "checked", models: [{ name: model, available: true }] };
     },
@@ -67,7 +80,17 @@ afterAll(async () => {
       await expectNoLeaks({
         namespace,
         operator,
-        secrets: [FIRST_KEY, SECOND_KEY, THIRD_KEY, FOURTH_KEY, FIFTH_KEY, world.token],
+        secrets: [
+          FIRST_KEY,
+          SECOND_KEY,
+          THIRD_KEY,
+          FOURTH_KEY,
+          FIFTH_KEY,
+          REJECTED_KEY,
+          REJECTED_AGAIN_KEY,
+          OUTAGE_KEY,
+          world.token,
+        ],
       });
   } finally {
     await operator?.stop();
@@ -230,4 +253,77 @@ it("pushes the key of another Secret when the connection is pointed at it, and f
   expect(
     world.app.state.requests.some((r) => (r.body as { api_key?: string } | undefined)?.api_key === FIRST_KEY),
   ).toBe(false);
+});
+
+const pushedKeys = () =>
+  world.app.state.requests
+    .filter((r) => r.method === "PATCH")
+    .map((r) => (r.body as { api_key?: string } | undefined)?.api_key);
+const rotationHeldWarnings = async () =>
+  (await eventsFor(namespace, "openai")).filter((line) => line.startsWith("Warning RotationHeld:"));
+
+it("Verify holds a rotated key the provider rejects: the app keeps its working key, RotationHeld, one Warning", async () => {
+  const before = await waitForCondition(namespace, "openai", "Ready", "True");
+  const id = before.status?.appConnectionId as number;
+  expect(before.spec.rotationPolicy).toBe("Verify");
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(SECOND_KEY);
+  world.app.state.clearRequests();
+
+  await putSecret(namespace, "openai-next", { token: REJECTED_KEY });
+  const held = await waitForCondition(namespace, "openai", "CredentialsValid", "False", "RotationHeld");
+  expect(held.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+    status: "False",
+    reason: "RotationHeld",
+  });
+  expect(held.status?.credentialFingerprint).toBe(before.status?.credentialFingerprint);
+  expect(held.status?.heldCredentialFingerprint).toMatch(/^sha256:[0-9a-f]{12}$/);
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(SECOND_KEY);
+  expect(pushedKeys()).not.toContain(REJECTED_KEY);
+  await waitFor(async () => ((await rotationHeldWarnings()).length > 0 ? true : undefined), {
+    description: "a RotationHeld Warning",
+  });
+
+  // Another rejected key is held too; the hold says so once per change of reason, not per key or reconcile.
+  await putSecret(namespace, "openai-next", { token: REJECTED_AGAIN_KEY });
+  await waitFor(
+    async () => {
+      const c = await getConnection(namespace, "openai");
+      return c?.status?.heldCredentialFingerprint !== held.status?.heldCredentialFingerprint ? c : undefined;
+    },
+    { description: "the second rejected key held" },
+  );
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(SECOND_KEY);
+  expect(pushedKeys()).not.toContain(REJECTED_AGAIN_KEY);
+  expect(await rotationHeldWarnings()).toHaveLength(1);
+});
+
+it("Verify does not hold a rotation while the provider cannot answer (rotation never waits on an outage)", async () => {
+  const before = await getConnection(namespace, "openai");
+  const id = before?.status?.appConnectionId as number;
+  world.app.state.clearRequests();
+  const rotatedAt = Date.now();
+  await putSecret(namespace, "openai-next", { token: OUTAGE_KEY });
+  expect(await pushedWithin(OUTAGE_KEY, rotatedAt)).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  expect(world.app.state.getConnection(id)?.secrets.api_key).toBe(OUTAGE_KEY);
+  const after = await waitForCondition(
+    namespace,
+    "openai",
+    "CredentialsValid",
+    "Unknown",
+    "ProviderUnavailable",
+  );
+  expect(after.status?.heldCredentialFingerprint).toBeUndefined();
+  expect(await rotationHeldWarnings()).toHaveLength(1);
+});
+
+it("Immediate pushes a rejected key first and reports it invalid after", async () => {
+  await patchConnection(namespace, "openai", { spec: { rotationPolicy: "Immediate" } });
+  await putSecret(namespace, "openai-next", { token: FIFTH_KEY });
+  await waitForCondition(namespace, "openai", "CredentialsValid", "True");
+  world.app.state.clearRequests();
+  const rotatedAt = Date.now();
+  await putSecret(namespace, "openai-next", { token: REJECTED_KEY });
+  expect(await pushedWithin(REJECTED_KEY, rotatedAt)).toBeLessThanOrEqual(ROTATION_DEADLINE_MS);
+  await waitForCondition(namespace, "openai", "CredentialsValid", "False", "InvalidCredentials");
+  expect(await rotationHeldWarnings()).toHaveLength(1);
 });

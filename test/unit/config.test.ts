@@ -36,6 +36,7 @@ describe("parseConfig", () => {
       appTimeoutMs: 10_000,
       appWriteTimeoutMs: 30_000,
       providerTimeoutMs: 15_000,
+      appProbeIntervalMs: 5_000,
       modelCheckBackoffMs: 5_000,
       egressAllow: [],
       catalogueConfigMap: undefined,
@@ -100,6 +101,7 @@ describe("parseConfig", () => {
     ],
     [["--model-check-backoff=500ms"], { modelCheckBackoffMs: 500 }],
     [["--namespaces=team-a, team-b,team-a"], { namespaces: ["team-a", "team-b"] }],
+    [["--app-probe-interval=30s"], { appProbeIntervalMs: 30_000 }],
     [
       ["--lease-duration=30s", "--renew-deadline=20s", "--retry-period=5s"],
       {
@@ -146,6 +148,7 @@ describe("parseConfig", () => {
     [["--app-timeout=1ms"], "--app-timeout", "MODELKEYS_APP_TIMEOUT"],
     [["--provider-timeout=10ms"], "--provider-timeout", "MODELKEYS_PROVIDER_TIMEOUT"],
     [["--model-check-backoff=1ms"], "--model-check-backoff", "MODELKEYS_MODEL_CHECK_BACKOFF"],
+    [["--app-probe-interval=100ms"], "--app-probe-interval", "MODELKEYS_APP_PROBE_INTERVAL"],
     [
       ["--retry-period=10ms", "--renew-deadline=1s", "--lease-duration=2s"],
       "--retry-period",

@@ -8,18 +8,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"modelkeys.dev/local/tools/internal/cli"
 )
 
 type health struct {
@@ -37,39 +33,36 @@ var validStatus = map[string]bool{
 
 func main() {
 	if len(os.Args) < 2 || len(os.Args) > 3 {
-		fail(errors.New("usage: argo-health HEALTH_LUA [FILE]"))
+		cli.Fail("argo-health", errors.New("usage: argo-health HEALTH_LUA [FILE]"))
 	}
 	script, err := os.ReadFile(os.Args[1])
 	if err != nil {
-		fail(err)
+		cli.Fail("argo-health", err)
 	}
-	in := io.Reader(os.Stdin)
-	if len(os.Args) == 3 && os.Args[2] != "-" {
-		f, err := os.Open(os.Args[2])
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		in = f
+	file := ""
+	if len(os.Args) == 3 {
+		file = os.Args[2]
 	}
-	objects, err := readObjects(in)
+	in, err := cli.Input(file)
 	if err != nil {
-		fail(err)
+		cli.Fail("argo-health", err)
+	}
+	defer in.Close()
+	objects, err := cli.Objects(in)
+	if err != nil {
+		cli.Fail("argo-health", err)
 	}
 	results := make([]health, 0, len(objects))
 	for _, obj := range objects {
 		h, err := run(string(script), obj.Object)
 		if err != nil {
-			fail(fmt.Errorf("%s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err))
+			cli.Fail("argo-health", fmt.Errorf("%s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err))
 		}
 		h.Kind, h.Namespace, h.Name = obj.GetKind(), obj.GetNamespace(), obj.GetName()
 		results = append(results, h)
 	}
-	out := json.NewEncoder(os.Stdout)
-	out.SetIndent("", "  ")
-	out.SetEscapeHTML(false)
-	if err := out.Encode(results); err != nil {
-		fail(err)
+	if err := cli.PrintJSON(results); err != nil {
+		cli.Fail("argo-health", err)
 	}
 }
 
@@ -128,47 +121,4 @@ func toLua(l *lua.LState, value any) lua.LValue {
 		return table
 	}
 	return lua.LNil
-}
-
-// readObjects decodes every document of the stream; a List contributes its items.
-func readObjects(in io.Reader) ([]*unstructured.Unstructured, error) {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bufio.NewReader(in), 4096)
-	var objects []*unstructured.Unstructured
-	for {
-		var doc map[string]any
-		if err := decoder.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objects, nil
-			}
-			return nil, err
-		}
-		if doc == nil {
-			continue
-		}
-		// Round-trip through the unstructured JSON codec so integers are int64, as on a live object.
-		data, err := json.Marshal(doc)
-		if err != nil {
-			return nil, err
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(data); err != nil {
-			return nil, err
-		}
-		if u.IsList() {
-			list, err := u.ToList()
-			if err != nil {
-				return nil, err
-			}
-			for i := range list.Items {
-				objects = append(objects, &list.Items[i])
-			}
-			continue
-		}
-		objects = append(objects, u)
-	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "argo-health:", err)
-	os.Exit(1)
 }

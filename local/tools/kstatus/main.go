@@ -6,15 +6,11 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"modelkeys.dev/local/tools/internal/cli"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
@@ -28,80 +24,38 @@ type verdict struct {
 }
 
 func main() {
-	in := io.Reader(os.Stdin)
 	if len(os.Args) > 2 {
-		fail(errors.New("usage: kstatus [FILE]"))
+		cli.Fail("kstatus", errors.New("usage: kstatus [FILE]"))
 	}
-	if len(os.Args) == 2 && os.Args[1] != "-" {
-		f, err := os.Open(os.Args[1])
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		in = f
-	}
-	objects, err := readObjects(in)
+	in, err := cli.Input(argument(1))
 	if err != nil {
-		fail(err)
+		cli.Fail("kstatus", err)
+	}
+	defer in.Close()
+	objects, err := cli.Objects(in)
+	if err != nil {
+		cli.Fail("kstatus", err)
 	}
 	verdicts := make([]verdict, 0, len(objects))
 	for _, u := range objects {
 		res, err := status.Compute(u)
 		if err != nil {
-			fail(fmt.Errorf("%s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err))
+			cli.Fail("kstatus", fmt.Errorf("%s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err))
 		}
 		verdicts = append(verdicts, verdict{
 			APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
 			Status: res.Status.String(), Message: res.Message,
 		})
 	}
-	out := json.NewEncoder(os.Stdout)
-	out.SetIndent("", "  ")
-	out.SetEscapeHTML(false)
-	if err := out.Encode(verdicts); err != nil {
-		fail(err)
+	if err := cli.PrintJSON(verdicts); err != nil {
+		cli.Fail("kstatus", err)
 	}
 }
 
-// readObjects decodes every document of the stream; a List contributes its items.
-func readObjects(in io.Reader) ([]*unstructured.Unstructured, error) {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bufio.NewReader(in), 4096)
-	var objects []*unstructured.Unstructured
-	for {
-		var doc map[string]any
-		if err := decoder.Decode(&doc); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objects, nil
-			}
-			return nil, err
-		}
-		if doc == nil {
-			continue // an empty YAML document
-		}
-		// Round-trip through the unstructured JSON codec so integers are int64, as on a live object.
-		data, err := json.Marshal(doc)
-		if err != nil {
-			return nil, err
-		}
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(data); err != nil {
-			return nil, err
-		}
-		if u.IsList() {
-			list, err := u.ToList()
-			if err != nil {
-				return nil, err
-			}
-			for i := range list.Items {
-				objects = append(objects, &list.Items[i])
-			}
-			continue
-		}
-		objects = append(objects, u)
+// argument is os.Args[i], or "" when absent.
+func argument(i int) string {
+	if len(os.Args) > i {
+		return os.Args[i]
 	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "kstatus:", err)
-	os.Exit(1)
+	return ""
 }

@@ -8,9 +8,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
+	"modelkeys.dev/local/tools/internal/cli"
 	"sigs.k8s.io/yaml"
 )
 
@@ -41,18 +40,18 @@ type report struct {
 }
 
 func main() {
-	in := io.Reader(os.Stdin)
 	if len(os.Args) > 2 {
 		fail(errors.New("usage: promrules [FILE]"))
 	}
-	if len(os.Args) == 2 && os.Args[1] != "-" {
-		f, err := os.Open(os.Args[1])
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		in = f
+	file := ""
+	if len(os.Args) == 2 {
+		file = os.Args[1]
 	}
+	in, err := cli.Input(file)
+	if err != nil {
+		fail(err)
+	}
+	defer in.Close()
 	content, err := io.ReadAll(in)
 	if err != nil {
 		fail(err)
@@ -122,15 +121,9 @@ func metricNames(expr parser.Expr) []string {
 }
 
 func print(v any) {
-	out := json.NewEncoder(os.Stdout)
-	out.SetIndent("", "  ")
-	out.SetEscapeHTML(false)
-	if err := out.Encode(v); err != nil {
+	if err := cli.PrintJSON(v); err != nil {
 		fail(err)
 	}
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "promrules:", err)
-	os.Exit(1)
-}
+func fail(err error) { cli.Fail("promrules", err) }
