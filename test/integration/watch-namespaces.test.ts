@@ -19,7 +19,8 @@ import {
 } from "../support/world.ts";
 
 const KEYS: Record<string, string> = {};
-let world: AppWithOwner;
+// One app per namespace: an organization holds one OpenAI record, so two namespaces sharing one would compete.
+const APPS: Record<string, AppWithOwner> = {};
 let operator: TestOperator;
 let watched: string[];
 let ignored: string;
@@ -40,10 +41,11 @@ beforeAll(async () => {
   ]);
   watched = [a, b];
   ignored = c;
-  world = await startAppWithOwner();
   // The ignored namespace's connection exists first: an operator that saw it would reach it first.
   for (const namespace of [c, a, b]) {
     KEYS[namespace] = `canary-watch-key-${Math.random().toString(36).slice(2)}`;
+    const world = await startAppWithOwner();
+    APPS[namespace] = world;
     await createOrganization(namespace, "acme", world.app.url, world.token);
     await putSecret(namespace, "openai", { "api-key": KEYS[namespace] });
     await createConnection(namespace, "openai", spec);
@@ -61,12 +63,13 @@ afterAll(async () => {
   try {
     if (operator) {
       for (const namespace of [...watched, ignored]) {
-        await expectNoLeaks({ namespace, operator, secrets: [...Object.values(KEYS), world.token] });
+        const tokens = Object.values(APPS).map((world) => world.token);
+        await expectNoLeaks({ namespace, operator, secrets: [...Object.values(KEYS), ...tokens] });
       }
     }
   } finally {
     await operator?.stop();
-    await world?.app.stop();
+    for (const world of Object.values(APPS)) await world.app.stop();
     await removeInstalledModes();
   }
 });
@@ -74,7 +77,7 @@ afterAll(async () => {
 it("reconciles the connections of both watched namespaces, each with its own key in the app", async () => {
   for (const namespace of watched) {
     const ready = await waitForCondition(namespace, "openai", "Ready", "True");
-    const record = world.app.state.getConnection(ready.status?.appConnectionId as number);
+    const record = APPS[namespace]?.app.state.getConnection(ready.status?.appConnectionId as number);
     expect(record?.secrets.api_key).toBe(KEYS[namespace]);
   }
 });
@@ -86,7 +89,11 @@ it("leaves the third namespace alone: no status written, no finalizer, no record
   expect(untouched?.status?.observedGeneration).toBeUndefined();
   expect(untouched?.status?.conditions?.map((c) => c.reason)).toEqual(["Reconciling"]);
   expect(untouched?.metadata.finalizers ?? []).toEqual([]);
-  const keys = world.app.state.listConnections().map((r) => r.secrets.api_key);
-  expect(keys.sort()).toEqual(watched.map((namespace) => KEYS[namespace]).sort());
+  for (const namespace of watched) {
+    expect(APPS[namespace]?.app.state.listConnections().map((r) => r.secrets.api_key)).toEqual([
+      KEYS[namespace],
+    ]);
+  }
+  expect(APPS[ignored]?.app.state.listConnections()).toEqual([]);
   expect(operator.logs()).not.toContain(`"${ignored}`);
 });
