@@ -293,6 +293,8 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
       "--health-port=0",
       "--egress-allow=127.0.0.0/8",
       "--log-level=info",
+      // More flags for an experiment (e.g. "--kube-qps=1000 --kube-burst=2000"); the figures are for defaults.
+      ...(process.env.MODELKEYS_BENCH_OPERATOR_FLAGS ?? "").split(" ").filter(Boolean),
     ],
   });
 }
