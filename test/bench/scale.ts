@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CoreV1Api,
@@ -134,11 +134,25 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     });
     const started = operator.logs()[0]?.time ?? Date.now();
     const auditFrom = new Date(started).toISOString();
-    await waitFor(() => readyAt.ready.size >= n, {
-      timeoutMs: Math.max(600_000, n * 200),
-      intervalMs: 100,
-      description: `${n} connections Ready`,
-    });
+    // How far it got, every 30 s: a run that does not finish still says where it stood.
+    const progress = setInterval(
+      () =>
+        phase(
+          n,
+          `${readyAt.ready.size} of ${n} Ready after ${Math.round((Date.now() - started) / 1000)} s, ` +
+            `operator RSS ${Math.round(rss(operator) / MiB)} MiB, load ${loadavg()[0]?.toFixed(1)}`,
+        ),
+      30_000,
+    );
+    try {
+      await waitFor(() => readyAt.ready.size >= n, {
+        timeoutMs: Math.max(600_000, n * 200),
+        intervalMs: 100,
+        description: `${n} connections Ready`,
+      });
+    } finally {
+      clearInterval(progress);
+    }
     const convergedMs = Math.max(...readyAt.ready.values()) - started;
     const readyRss = rss(operator);
     const appRequests = app.state.requests.length;
@@ -279,6 +293,8 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
       "--health-port=0",
       "--egress-allow=127.0.0.0/8",
       "--log-level=info",
+      // More flags for an experiment (e.g. "--kube-qps=1000 --kube-burst=2000"); the figures are for defaults.
+      ...(process.env.MODELKEYS_BENCH_OPERATOR_FLAGS ?? "").split(" ").filter(Boolean),
     ],
   });
 }
