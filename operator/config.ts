@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   bool,
   ConfigError,
+  commaList,
   dnsLabel,
   dnsName,
   duration,
@@ -94,15 +95,7 @@ const SETTINGS = {
     help: "watch only this namespace (default: all); same as --namespaces with one",
   },
   namespaces: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(dnsLabel).min(1, "must name at least one namespace")),
+    schema: commaList(dnsLabel).refine((names) => names.length >= 1, "must name at least one namespace"),
     help: "watch only these namespaces, comma-separated (default: all)",
   },
   concurrency: { schema: int(1, 64), default: () => "4", help: "reconciles at once, 1..64" },
@@ -194,15 +187,7 @@ const SETTINGS = {
     help: "first wait after a failed model check; doubles per failure up to 30m",
   },
   egressAllow: {
-    schema: z
-      .string()
-      .transform((s) =>
-        s
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(hostOrCidr)),
+    schema: commaList(hostOrCidr),
     default: () => "",
     help: "comma-separated hosts, *.domains, IPs or CIDRs provider checks may reach",
   },

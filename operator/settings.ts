@@ -183,6 +183,17 @@ export const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 /** true/false, 1/0, yes/no. */
+/** A comma-separated list (blanks and surrounding spaces dropped), each item validated by `item`. */
+export const commaList = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
 export const bool = z
   .string()
   .transform((s) => s.toLowerCase())
