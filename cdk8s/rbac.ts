@@ -60,8 +60,20 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
  */
 export const PROVISIONING_RULES: readonly ExplainedRule[] = [
   {
-    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Create cannot be limited to a name.",
+    why: "Azure provisioning writes a Secret it owns for each AzureOpenAIAccount (ownerReference to the account) holding the endpoint and the active key, rewrites it on key rotation, and deletes it with the account. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
+  },
+  {
+    why: "The account reconciler caches AzureOpenAIAccounts (list + watch), adds and removes its finalizer modelkeys.dev/azure-account (a merge patch guarded by resourceVersion) and writes their status. Never create or delete: users own them.",
+    rule: {
+      apiGroups: [GROUP],
+      resources: ["azureopenaiaccounts", "azureopenaiaccounts/status"],
+      verbs: ["get", "list", "watch", "patch", "update"],
+    },
+  },
+  {
+    why: "The account's key Secret names its AzureOpenAIAccount with blockOwnerDeletion; the OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift) allows that only with update on the owner's finalizers subresource.",
+    rule: { apiGroups: [GROUP], resources: ["azureopenaiaccounts/finalizers"], verbs: ["update"] },
   },
 ];
 

@@ -1,7 +1,6 @@
 // The spec block of each provider: the Secret references and the non-secret fields one provider's connection
 // needs (Azure OpenAI's with its provisioning variant). providerconnection.ts puts them together.
 import { z } from "zod";
-import { APP_ADDRESSES } from "../labelstudio/app-addresses.ts";
 import { LocalObjectRef, SecretKeyRef } from "./common.ts";
 
 const httpsUrl = (description: string) =>
@@ -37,51 +36,15 @@ const deploymentName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
   .meta({ description: "The deployment name (not the model name); the app calls the deployment by it." });
 
-const ipOrCidr = z
-  .string()
-  .max(43)
-  .meta({
-    description: "An IPv4 address or CIDR range.",
-    "x-kubernetes-validations": [
-      {
-        rule: "(isIP(self) && ip(self).family() == 4) || (isCIDR(self) && cidr(self).ip().family() == 4)",
-        message: "must be an IPv4 address or CIDR range, e.g. 203.0.113.7 or 203.0.113.0/24",
-      },
-    ],
-  });
-
-/** Reserved for the provisioning path: the operator creates the Azure OpenAI account and deployment. */
+/**
+ * The provisioned connection's block: the AzureOpenAIAccount (same namespace) that holds its deployment, and the
+ * deployment. The account's own reconciler makes the deployment; the connection reads the account's status.
+ */
 export const AzureProvision = z
   .object({
-    account: z
-      .object({
-        name: z
-          .string()
-          .min(2)
-          .max(64)
-          .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]$/)
-          .meta({
-            description: "The Cognitive Services account; connections naming the same account share it.",
-          }),
-        resourceGroup: z.string().min(1).max(90).meta({ description: "The Azure resource group." }),
-        createResourceGroup: z.boolean().default(false).meta({ description: "Create the resource group." }),
-        location: z.string().min(1).max(64).meta({ description: "Azure region, e.g. eastus." }),
-        customSubDomainName: z
-          .string()
-          .min(2)
-          .max(64)
-          .regex(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/)
-          .optional()
-          .meta({ description: "Subdomain of https://<name>.openai.azure.com/. @default the account name" }),
-        publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
-        sku: z.string().default("S0"),
-        subscriptionId: z.string().max(64).optional(),
-        credentialsSecretRef: LocalObjectRef.optional().meta({
-          description:
-            "A Secret with a service principal (clientId, clientSecret, tenantId, subscriptionId). @default the operator's workload identity",
-        }),
-      })
-      .strict(),
+    accountRef: LocalObjectRef.meta({
+      description: "The AzureOpenAIAccount (same namespace) that holds this connection's deployment.",
+    }),
     deployment: z
       .object({
         // Azure caps deployment names at 64 characters (the app's field allows 512).
@@ -101,15 +64,8 @@ export const AzureProvision = z
           .enum(["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"])
           .optional(),
       })
-      .strict(),
-    allowedAddresses: z
-      .array(ipOrCidr)
-      .max(100)
-      .default([])
-      .meta({
-        description: `Addresses allowed besides the app's own (${APP_ADDRESSES.join(", ")}).`,
-      }),
-    virtualNetworkSubnetIds: z.array(z.string().min(1).max(1024)).max(100).default([]),
+      .strict()
+      .meta({ description: "This connection's deployment in the account." }),
   })
   .strict();
 
@@ -121,7 +77,7 @@ export const AzureBlock = z
       description: "The Secret key holding the resource's API key.",
     }),
     provision: AzureProvision.optional().meta({
-      description: "Provision the account and deployment instead of naming an existing one.",
+      description: "Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.",
     }),
   })
   .strict()

@@ -61,6 +61,10 @@ export const REASON = {
   Provisioning: "Provisioning",
   ProvisionFailed: "ProvisionFailed",
   Provisioned: "Provisioned",
+  /** A provisioned connection's AzureOpenAIAccount does not exist in its namespace. */
+  AccountNotFound: "AccountNotFound",
+  /** A provisioned connection waits for its AzureOpenAIAccount (its deployment, endpoint or key). */
+  AccountNotReady: "AccountNotReady",
   KeyPastMaxAge: "KeyPastMaxAge",
   KeyWithinMaxAge: "KeyWithinMaxAge",
 } as const;

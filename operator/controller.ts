@@ -252,6 +252,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
   options.provisioning?.attach({
     enqueue: (namespace, name) => enqueue({ kind: "ProviderConnection", namespace, name }),
     connections: () => connections.list(),
+    connectionsSynced: () => connections.hasSynced(),
+    onConnectionChange: (handler) => {
+      connections.on("add", (c) => handler(c, false));
+      connections.on("update", (c) => handler(c, false));
+      connections.on("delete", (c) => handler(c, true));
+    },
   });
   // Every cache is filled before the first reconcile (as controller-runtime waits for its caches): a connection
   // reconciled before its Organization was listed would report OrganizationNotFound and run again.

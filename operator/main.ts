@@ -3,8 +3,8 @@
 import { existsSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import type { LocalEnvironment } from "../local/sandbox.ts";
-import { disabledProvisioning } from "./azure/disabled.ts";
-import { lazyProvisioning } from "./azure/lazy.ts";
+import { createAccountController } from "./accounts/controller.ts";
+import { disabledProvisioning } from "./accounts/disabled.ts";
 import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { type Controller, startController } from "./controller.ts";
@@ -87,7 +87,7 @@ async function start(): Promise<void> {
         clock: systemClock,
         checkModels: checker.check,
         provisioning: config.azureProvisioning
-          ? lazyProvisioning({ kc, config, log, clock: systemClock })
+          ? createAccountController({ kc, config, log, clock: systemClock })
           : disabledProvisioning(),
       });
       await printLocalHint();

@@ -1,7 +1,7 @@
 // Which watch event enqueues which reconciles (controller-runtime's EnqueueRequestsFromMapFunc, kube-rs's
 // .watches()): named mappings from a changed object to the keys to reconcile.
 import type { Organization, ProviderConnection } from "../crds/index.ts";
-import { provisionedSecretName } from "./azure/owned-secret.ts";
+import { accountNameOf, keySecretNameOf } from "./azure/account.ts";
 import { CONDITION } from "./constants.ts";
 import { keyOf, type ObjectKey } from "./object-key.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
@@ -73,15 +73,12 @@ export function organizationReachabilityChanged(
   );
 }
 
-/** The Secrets a connection reads (credentials, its provisioned Secret, Azure credentials), by name. */
+/** The Secrets a connection reads (its credentials, or its AzureOpenAIAccount's key Secret), by name. */
 export function secretsOfConnection(c: ProviderConnection): string[] {
-  const names = referencedSecretNames(
-    credentialRefs(c.spec, c.spec.azure?.provision ? provisionedSecretName(c) : undefined),
+  const account = accountNameOf(c);
+  return referencedSecretNames(
+    credentialRefs(c.spec, account === undefined ? undefined : keySecretNameOf(account)),
   );
-  // A provisioned connection also waits on its Azure credentials Secret.
-  const azureCredentials = c.spec.azure?.provision?.account.credentialsSecretRef?.name;
-  if (azureCredentials && !names.includes(azureCredentials)) names.push(azureCredentials);
-  return names;
 }
 
 /** The Secrets an Organization reads: its token, and its CA bundle when it names one. */

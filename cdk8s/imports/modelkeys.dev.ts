@@ -694,7 +694,7 @@ export interface ProviderConnectionSpecAzure {
   readonly apiKeySecretRef?: ProviderConnectionSpecAzureApiKeySecretRef;
 
   /**
-   * Provision the account and deployment instead of naming an existing one.
+   * Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.
    *
    * @schema ProviderConnectionSpecAzure#provision
    */
@@ -1019,32 +1019,24 @@ export function toJson_ProviderConnectionSpecAzureApiKeySecretRef(obj: ProviderC
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * Provision the account and deployment instead of naming an existing one.
+ * Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.
  *
  * @schema ProviderConnectionSpecAzureProvision
  */
 export interface ProviderConnectionSpecAzureProvision {
   /**
-   * @schema ProviderConnectionSpecAzureProvision#account
+   * The AzureOpenAIAccount (same namespace) that holds this connection's deployment.
+   *
+   * @schema ProviderConnectionSpecAzureProvision#accountRef
    */
-  readonly account: ProviderConnectionSpecAzureProvisionAccount;
+  readonly accountRef: ProviderConnectionSpecAzureProvisionAccountRef;
 
   /**
+   * This connection's deployment in the account.
+   *
    * @schema ProviderConnectionSpecAzureProvision#deployment
    */
   readonly deployment: ProviderConnectionSpecAzureProvisionDeployment;
-
-  /**
-   * Addresses allowed besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242).
-   *
-   * @schema ProviderConnectionSpecAzureProvision#allowedAddresses
-   */
-  readonly allowedAddresses?: string[];
-
-  /**
-   * @schema ProviderConnectionSpecAzureProvision#virtualNetworkSubnetIds
-   */
-  readonly virtualNetworkSubnetIds?: string[];
 }
 
 /**
@@ -1054,10 +1046,8 @@ export interface ProviderConnectionSpecAzureProvision {
 export function toJson_ProviderConnectionSpecAzureProvision(obj: ProviderConnectionSpecAzureProvision | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
-    'account': toJson_ProviderConnectionSpecAzureProvisionAccount(obj.account),
+    'accountRef': toJson_ProviderConnectionSpecAzureProvisionAccountRef(obj.accountRef),
     'deployment': toJson_ProviderConnectionSpecAzureProvisionDeployment(obj.deployment),
-    'allowedAddresses': obj.allowedAddresses?.map(y => y),
-    'virtualNetworkSubnetIds': obj.virtualNetworkSubnetIds?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1173,83 +1163,27 @@ export function toJson_ProviderConnectionSpecCustomAuthTokenSecretRef(obj: Provi
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
- * @schema ProviderConnectionSpecAzureProvisionAccount
+ * The AzureOpenAIAccount (same namespace) that holds this connection's deployment.
+ *
+ * @schema ProviderConnectionSpecAzureProvisionAccountRef
  */
-export interface ProviderConnectionSpecAzureProvisionAccount {
+export interface ProviderConnectionSpecAzureProvisionAccountRef {
   /**
-   * The Cognitive Services account; connections naming the same account share it.
+   * Name of the object in the same namespace.
    *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#name
+   * @schema ProviderConnectionSpecAzureProvisionAccountRef#name
    */
   readonly name: string;
-
-  /**
-   * The Azure resource group.
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#resourceGroup
-   */
-  readonly resourceGroup: string;
-
-  /**
-   * Create the resource group.
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#createResourceGroup
-   */
-  readonly createResourceGroup?: boolean;
-
-  /**
-   * Azure region, e.g. eastus.
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#location
-   */
-  readonly location: string;
-
-  /**
-   * Subdomain of https://<name>.openai.azure.com/. @default the account name
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#customSubDomainName
-   */
-  readonly customSubDomainName?: string;
-
-  /**
-   * @schema ProviderConnectionSpecAzureProvisionAccount#publicNetworkAccess
-   */
-  readonly publicNetworkAccess?: ProviderConnectionSpecAzureProvisionAccountPublicNetworkAccess;
-
-  /**
-   * @schema ProviderConnectionSpecAzureProvisionAccount#sku
-   */
-  readonly sku?: string;
-
-  /**
-   * @schema ProviderConnectionSpecAzureProvisionAccount#subscriptionId
-   */
-  readonly subscriptionId?: string;
-
-  /**
-   * A Secret with a service principal (clientId, clientSecret, tenantId, subscriptionId). @default the operator's workload identity
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccount#credentialsSecretRef
-   */
-  readonly credentialsSecretRef?: ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef;
 }
 
 /**
- * Converts an object of type 'ProviderConnectionSpecAzureProvisionAccount' to JSON representation.
+ * Converts an object of type 'ProviderConnectionSpecAzureProvisionAccountRef' to JSON representation.
  */
 /* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_ProviderConnectionSpecAzureProvisionAccount(obj: ProviderConnectionSpecAzureProvisionAccount | undefined): Record<string, any> | undefined {
+export function toJson_ProviderConnectionSpecAzureProvisionAccountRef(obj: ProviderConnectionSpecAzureProvisionAccountRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
     'name': obj.name,
-    'resourceGroup': obj.resourceGroup,
-    'createResourceGroup': obj.createResourceGroup,
-    'location': obj.location,
-    'customSubDomainName': obj.customSubDomainName,
-    'publicNetworkAccess': obj.publicNetworkAccess,
-    'sku': obj.sku,
-    'subscriptionId': obj.subscriptionId,
-    'credentialsSecretRef': toJson_ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef(obj.credentialsSecretRef),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1257,6 +1191,8 @@ export function toJson_ProviderConnectionSpecAzureProvisionAccount(obj: Provider
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * This connection's deployment in the account.
+ *
  * @schema ProviderConnectionSpecAzureProvisionDeployment
  */
 export interface ProviderConnectionSpecAzureProvisionDeployment {
@@ -1304,44 +1240,6 @@ export function toJson_ProviderConnectionSpecAzureProvisionDeployment(obj: Provi
     'version': obj.version,
     'sku': toJson_ProviderConnectionSpecAzureProvisionDeploymentSku(obj.sku),
     'versionUpgradeOption': obj.versionUpgradeOption,
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * @schema ProviderConnectionSpecAzureProvisionAccountPublicNetworkAccess
- */
-export enum ProviderConnectionSpecAzureProvisionAccountPublicNetworkAccess {
-  /** Enabled */
-  ENABLED = "Enabled",
-  /** Disabled */
-  DISABLED = "Disabled",
-}
-
-/**
- * A Secret with a service principal (clientId, clientSecret, tenantId, subscriptionId). @default the operator's workload identity
- *
- * @schema ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef
- */
-export interface ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef {
-  /**
-   * Name of the object in the same namespace.
-   *
-   * @schema ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef#name
-   */
-  readonly name: string;
-}
-
-/**
- * Converts an object of type 'ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef(obj: ProviderConnectionSpecAzureProvisionAccountCredentialsSecretRef | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
-    'name': obj.name,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

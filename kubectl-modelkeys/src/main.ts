@@ -26,7 +26,7 @@ Commands:
   status   conditions, models with reasons, the key's last rotation and recent Events of one connection
   refresh  check the models now            (annotation ${REQUEST_ANNOTATIONS.refresh})
   sync     write the app record and key now (annotation ${REQUEST_ANNOTATIONS.sync})
-  rotate   rotate a provisioned Azure key  (annotation ${REQUEST_ANNOTATIONS.rotate})
+  rotate   says how to rotate a provisioned connection's key (its AzureOpenAIAccount's annotation ${REQUEST_ANNOTATIONS.rotate})
   release  let a deleting connection go without touching the app (annotation ${REQUEST_ANNOTATIONS.release})
 
 Options:

@@ -36,8 +36,6 @@ export function acted(verb: RequestVerb, value: string, c: ProviderConnection | 
   }
   if (verb === "sync" && status.syncRequestedAt === value)
     return { done: true, message: `synced: app record ${status.appConnectionId} and its key written again` };
-  if (verb === "rotate" && status.azure?.rotateKeyRequestedAt === value)
-    return { done: true, message: `key rotated at ${status.azure.keyRotatedTime ?? "?"}` };
   return { done: false, message: notYet(c) };
 }
 
@@ -56,9 +54,13 @@ export async function request(
 ): Promise<string> {
   const connection = await cluster.getConnection(namespace, name);
   if (!connection) throw new RequestRefused(`ProviderConnection ${namespace}/${name} not found`);
-  if (verb === "rotate" && !connection.spec.azure?.provision) {
+  if (verb === "rotate") {
+    const account = connection.spec.azure?.provision?.accountRef.name;
+    // The keys of a provisioned connection are its AzureOpenAIAccount's, shared by every connection of it.
     throw new RequestRefused(
-      `rotate is for provisioned Azure OpenAI connections (spec.azure.provision); rotate ${name}'s key by putting a new one in its Secret`,
+      account
+        ? `${name}'s key belongs to its AzureOpenAIAccount ${account}, shared by its connections: kubectl annotate azureopenaiaccount ${account} -n ${namespace} --overwrite ${REQUEST_ANNOTATIONS.rotate}=${now.toISOString()}`
+        : `rotate is for provisioned Azure OpenAI connections (spec.azure.provision); rotate ${name}'s key by putting a new one in its Secret`,
     );
   }
   const value = verb === "release" ? "true" : now.toISOString();

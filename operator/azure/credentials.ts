@@ -1,6 +1,6 @@
 // How the operator signs in to Azure for one account: the service principal in the Secret the account names,
 // or the operator's workload identity (the variables the Azure workload identity webhook injects).
-import { checkSecretValue } from "../reconcile/secret-values.ts";
+import { checkSecretValue } from "./ports.ts";
 import type { AzureCredentials } from "./provisioner.ts";
 
 /** The keys a service principal Secret holds. */

@@ -1,8 +1,7 @@
 // The contract between the reconciler and Azure provisioning: what an account and its deployments are,
 // how credentials arrive, and what provisioning hands back. The Pulumi Automation API implements it.
 import type { DeploymentSpec } from "../../pulumi/args.ts";
-import { REASON } from "../constants.ts";
-import { TerminalError } from "../error-policy.ts";
+import { REASON, TerminalError } from "./ports.ts";
 import type { AzureAccountRef } from "./stack-name.ts";
 
 export type { DeploymentSpec } from "../../pulumi/args.ts";

@@ -1,7 +1,6 @@
 // Makes Pulumi's error output safe for status conditions and logs: removes every known secret value, then
 // the usual token shapes, keeps the lines that say what failed, and bounds the length.
-import { redactText } from "../log.ts";
-import { removeSecrets } from "../scrub.ts";
+import { redactText, removeSecrets } from "./ports.ts";
 
 const MAX_MESSAGE = 1024;
 

@@ -1,6 +1,6 @@
 // The order of an account's key rotation, decided from what each connection's Secret and app hold: never
 // regenerate a key that a Secret or an app holds, so the app never holds a dead key, even after a crash.
-import { fingerprint } from "../reconcile/credentials.ts";
+import { fingerprint } from "./ports.ts";
 import type { KeyName } from "./provisioner.ts";
 
 /** The account's two keys as they now are. */

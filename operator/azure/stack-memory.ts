@@ -1,6 +1,6 @@
-// What the operator remembers of each account's stack between reconciles: the last update's outputs and
-// keys, which key the Secrets carry, and how far a key rotation has come. In memory; rebuilt by an update.
-import type { StackDeployment } from "./membership.ts";
+// What the account reconciler remembers of each account's stack between reconciles: the last update's outputs
+// and keys, which key the key Secret carries, and how far a key rotation has come. In memory; rebuilt by an update.
+import type { StackDeployment } from "./deployments.ts";
 import type { KeyName, ProvisionResult } from "./provisioner.ts";
 import type { KeyValues, RotationPhase } from "./rotation.ts";
 
@@ -11,22 +11,20 @@ export interface StackMemory {
   /** The deployments of the last successful update. */
   deployments?: StackDeployment[];
   /** The last update's end and result. */
-  lastUpdate?: { time: string; result: "Succeeded" | "Failed" };
+  lastUpdate?: { time: string; result: "succeeded" | "failed" };
   /** The account's keys as they now are (from the last update or regeneration). */
   keys?: KeyValues;
-  /** The key the owned Secrets carry. */
+  /** The key the key Secret carries. */
   activeKey?: KeyName;
   rotation: RotationPhase;
-  /** Rotation requests (connection uid → annotation value) the running rotation serves. */
-  rotating: Map<string, string>;
-  /** Rotation requests done: connection uid → annotation value and when. */
-  rotated: Map<string, { value: string; time: string }>;
-  /** Connections whose rotation is waiting for apps to take the new key, for the condition's message. */
+  /** The rotation request (annotation value) the running rotation serves. */
+  rotating?: string;
+  /** The last rotation request served, and when. */
+  rotated?: { value: string; time: string };
+  /** Connections the rotation waits for (their apps must take the new key first), for the condition. */
   rotationWaitingFor?: string[];
   /** The last rotation step's failure, retried after `retryAt`. */
   rotationFailure?: { message: string; retryAt: number; attempts: number };
-  /** Connections (uid) whose deletion has removed what provisioning made. */
-  deprovisioned: Set<string>;
 }
 
 /** Every stack's memory, made on first use. */
@@ -36,15 +34,15 @@ export class StackMemories {
   of(stack: string): StackMemory {
     let memory = this.stacks.get(stack);
     if (!memory) {
-      memory = {
-        rotation: { phase: "idle" },
-        rotating: new Map(),
-        rotated: new Map(),
-        deprovisioned: new Set(),
-      };
+      memory = { rotation: { phase: "idle" } };
       this.stacks.set(stack, memory);
     }
     return memory;
+  }
+
+  /** Forgets a stack (its account is gone). */
+  forget(stack: string): void {
+    this.stacks.delete(stack);
   }
 
   /** Records an update's outputs: keys, deployments, and the time and result. */
@@ -58,7 +56,7 @@ export class StackMemories {
     memory.outputs = outputs;
     memory.deployments = deployments;
     memory.keys = { key1: outputs.primaryKey, key2: outputs.secondaryKey };
-    memory.lastUpdate = { time, result: "Succeeded" };
+    memory.lastUpdate = { time, result: "succeeded" };
     return memory;
   }
 }

@@ -1,8 +1,6 @@
 // Runs the Pulumi work of each account's stack in the background, one job per stack at a time, so a long
 // update never holds a reconcile; remembers what each stack reached and retries failures with backoff.
-import type { Clock, TimerHandle } from "../clock.ts";
-import { isTerminal } from "../error-policy.ts";
-import { redactText } from "../log.ts";
+import { type Clock, isTerminal, redactText, type TimerHandle } from "./ports.ts";
 
 /** What a stack is, seen from a target: reached, being worked on, or failed. */
 export type EnsureState =

@@ -21,9 +21,8 @@ export interface Observation {
 
 /**
  * Observes one connection: the caches, the referenced Secrets, the app's record, and — when due — the provider
- * (a model check is a read of the world, so it belongs here and the plan stays pure). Not only reads: for a
- * provisioned Azure connection it starts provisioning or deprovisioning through `deps`, until Azure accounts
- * get a reconciler of their own.
+ * (a model check is a read of the world, so it belongs here and the plan stays pure). Only reads: a provisioned
+ * Azure connection reads what its AzureOpenAIAccount's reconciler made (status and key Secret) through `deps`.
  */
 export async function observeConnection(
   connection: ProviderConnection,
@@ -52,7 +51,7 @@ export async function observeConnection(
 
   const deleting = connectionFinalizer.deleting(connection);
   const hasFinalizer = connectionFinalizer.present(connection);
-  // Only once the finalizer is on: what provisioning makes must always be removed by the deletion path.
+  // Only once the finalizer is on: a deployment made for the connection must always be waited for at deletion.
   const provision =
     !deleting && connection.spec.azure?.provision && deps.provision && hasFinalizer
       ? await deps.provision(connection)

@@ -64,11 +64,11 @@ export interface ConnectionDeps {
   checkFailures: Map<string, CheckFailures>;
   /** How failed checks back off. @default CHECK_BACKOFF */
   checkBackoff?: CheckBackoff;
-  /** Provisioned Azure connections: provisions and returns what the app needs (optional capability). */
+  /** Provisioned Azure connections: reads what the account made for it (a read; optional capability). */
   provision?(connection: ProviderConnection): Promise<ProvisionView>;
   /**
-   * Provisioned Azure connections being deleted: removes what provisioning made (the deployment, the account
-   * with its last connection, unless deletionPolicy Orphan); the finalizer stays until it is Done.
+   * Provisioned Azure connections being deleted: whether the account has removed (or, with deletionPolicy
+   * Orphan, released) the connection's deployment (a read); the finalizer stays until it is Done.
    */
   deprovision?(connection: ProviderConnection): Promise<DeprovisionView>;
   kube: {
@@ -112,14 +112,22 @@ export type DeprovisionView =
   | { kind: "Done" }
   | { kind: "Pending"; conditions: import("./conditions.ts").ConditionIntent[]; requeueAfterMs?: number };
 
-/** What the controller offers provisioning: enqueueing connections when background work ends, and the cache. */
+/** What the controller offers provisioning: enqueueing connections, and the connections' cache and events. */
 export interface ProvisioningHost {
   enqueue(namespace: string, name: string): void;
   /** Every ProviderConnection in the informer cache (all watched namespaces). */
   connections(): readonly ProviderConnection[];
+  /** Whether the connections' cache has listed. */
+  connectionsSynced(): boolean;
+  /** Calls `handler` with each connection the cache adds, changes or (`deleted`) removes, from the first list on. */
+  onConnectionChange(handler: (connection: ProviderConnection, deleted: boolean) => void): void;
 }
 
-/** A provisioning capability the controller runs: provision/deprovision for reconciles, stopped with it. */
+/**
+ * A provisioning capability the controller runs (the AzureOpenAIAccount controller): provision/deprovision
+ * only read (what the account made for a connection, and whether a deleting one's deployment is gone); the
+ * account's own reconciler does the work. Started by attach, stopped with the controller.
+ */
 export interface Provisioning {
   provision(connection: ProviderConnection): Promise<ProvisionView>;
   deprovision(connection: ProviderConnection): Promise<DeprovisionView>;

@@ -32,7 +32,10 @@ export const REASON_PROGRESS: Record<Reason, Progress> = {
   [REASON.ProviderUnavailable]: "Reconciling",
   [REASON.NotChecked]: "Reconciling",
   [REASON.Provisioning]: "Reconciling",
+  // The account says why itself (Stalled there when a person must act); the connection follows it.
+  [REASON.AccountNotReady]: "Reconciling",
   [REASON.OrganizationNotFound]: "Stalled",
+  [REASON.AccountNotFound]: "Stalled",
   [REASON.SecretNotFound]: "Stalled",
   [REASON.SecretKeyMissing]: "Stalled",
   [REASON.InvalidToken]: "Stalled",

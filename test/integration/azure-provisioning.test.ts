@@ -1,17 +1,20 @@
-// Azure provisioning end to end: the real API server, the app stand-in, the in-process operator and the real
-// Pulumi engine running a cloud-free program (a component and dynamic resources standing in for the account
-// and its deployments). The owned Secret, the app's record, status.azure, one stack per account, deletion
-// with both policies, key rotation in the right order, and no secret anywhere the operator writes.
+// Azure OpenAI accounts end to end: the real API server, the app stand-in, the in-process operator with its
+// account controller, and the real Pulumi engine running a cloud-free program (a component and dynamic resources
+// standing in for the account and its deployments). One stack per account with one deployment per connection,
+// a connection's deletion with both policies, key rotation in the right order, the account's own deletion with
+// both policies, clear conditions while an account is missing or not ready, and no secret anywhere we write.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { setHeaderOptions } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderConnection } from "../../crds/index.ts";
+import { createAccountController } from "../../operator/accounts/controller.ts";
+import type { AzureOpenAIAccount } from "../../operator/azure/account.ts";
 import type { AccountKeyService } from "../../operator/azure/account-keys.ts";
-import { operatorProvisioning } from "../../operator/azure/engine.ts";
 import type { ProgramFactory } from "../../operator/azure/inline-program.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
 import { systemClock } from "../../operator/clock.ts";
@@ -29,7 +32,6 @@ import {
   deleteConnection,
   eventsFor,
   getConnection,
-  patchConnection,
   putSecret,
   startAppWithOwner,
   waitForCondition,
@@ -160,44 +162,116 @@ const runsOf = (account: string) => programRuns.filter((r) => r.stack === stackO
 const stackOf = (account: string) =>
   stackNameFor({ name: account, resourceGroup: "rg-llm", subscriptionId: SUBSCRIPTION });
 
-function provisionSpec(
-  account: string,
-  extra: { deployment?: Record<string, unknown>; allowedAddresses?: string[] } = {},
+// --- AzureOpenAIAccount objects, as a user writes them ---------------------------------------------------
+
+const accounts = () => ({
+  group: "modelkeys.dev",
+  version: "v1alpha1",
+  namespace,
+  plural: "azureopenaiaccounts",
+});
+
+function accountManifest(
+  name: string,
+  extra: { deletionPolicy?: "Delete" | "Orphan"; spec?: Record<string, unknown> } = {},
 ) {
   return {
-    account: {
-      name: account,
-      resourceGroup: "rg-llm",
+    apiVersion: "modelkeys.dev/v1alpha1",
+    kind: "AzureOpenAIAccount",
+    metadata: { name, namespace },
+    spec: {
+      accountName: name,
+      resourceGroupName: "rg-llm",
       location: "eastus",
       subscriptionId: SUBSCRIPTION,
-      credentialsSecretRef: { name: "azure-sp" },
+      credentials: { servicePrincipal: { secretRef: { name: "azure-sp" } } },
+      networkRules: { ipRules: ["203.0.113.10"] },
+      deletionPolicy: extra.deletionPolicy ?? "Delete",
+      ...extra.spec,
     },
-    deployment: {
-      model: "gpt-4o",
-      version: "2024-11-20",
-      sku: { name: "GlobalStandard", capacity: 20 },
-      ...extra.deployment,
-    },
-    allowedAddresses: extra.allowedAddresses ?? [],
   };
+}
+
+async function createAccount(name: string, extra: Parameters<typeof accountManifest>[1] = {}): Promise<void> {
+  await testCluster().custom.createNamespacedCustomObject({
+    ...accounts(),
+    body: accountManifest(name, extra),
+  });
+}
+
+async function getAccount(name: string): Promise<AzureOpenAIAccount | undefined> {
+  try {
+    return (await testCluster().custom.getNamespacedCustomObject({
+      ...accounts(),
+      name,
+    })) as AzureOpenAIAccount;
+  } catch {
+    return undefined;
+  }
+}
+
+async function patchAccount(name: string, body: Record<string, unknown>): Promise<void> {
+  await testCluster().custom.patchNamespacedCustomObject(
+    { ...accounts(), name, body },
+    setHeaderOptions("Content-Type", "application/merge-patch+json"),
+  );
+}
+
+const deleteAccount = (name: string) =>
+  testCluster().custom.deleteNamespacedCustomObject({ ...accounts(), name });
+
+const accountCondition = (a: AzureOpenAIAccount | undefined, type: string) =>
+  a?.status?.conditions?.find((c) => c.type === type);
+
+/** Waits until the account is Ready for its generation with `deployments` Succeeded. */
+function accountReady(name: string, deployments: string[]): Promise<AzureOpenAIAccount> {
+  return waitFor(
+    async () => {
+      const a = await getAccount(name);
+      const ready = accountCondition(a, "Ready")?.status === "True";
+      const made = (a?.status?.deployments ?? [])
+        .filter((d) => d.state === "Succeeded")
+        .map((d) => d.name)
+        .sort();
+      return ready &&
+        a?.status?.observedGeneration === a?.metadata.generation &&
+        JSON.stringify(made) === JSON.stringify(deployments)
+        ? a
+        : undefined;
+    },
+    {
+      timeoutMs: STEP_MS,
+      description: `AzureOpenAIAccount ${name} Ready with ${deployments.join(", ") || "no deployment"}`,
+    },
+  );
 }
 
 async function createProvisioned(
   name: string,
   account: string,
-  extra: Parameters<typeof provisionSpec>[1] & { deletionPolicy?: "Delete" | "Orphan" } = {},
+  extra: { deployment?: Record<string, unknown>; deletionPolicy?: "Delete" | "Orphan" } = {},
 ): Promise<void> {
   await createConnection(namespace, name, {
     organizationRef: { name: "acme" },
     provider: "AzureOpenAI",
-    azure: { provision: provisionSpec(account, extra) },
+    azure: {
+      provision: {
+        accountRef: { name: account },
+        deployment: {
+          model: "gpt-4o",
+          version: "2024-11-20",
+          sku: { name: "GlobalStandard", capacity: 20 },
+          ...extra.deployment,
+        },
+      },
+    },
     deletionPolicy: extra.deletionPolicy ?? "Delete",
   });
 }
 
-const ownedSecret = async (name: string) => {
+const keySecret = async (account: string) => {
   try {
-    return await testCluster().core.readNamespacedSecret({ namespace, name: `${name}-azure-openai` });
+    return await testCluster().core.readNamespacedSecret({ namespace, name: `${account}-azure-openai-key` });
   } catch {
     return undefined;
   }
@@ -207,30 +281,33 @@ const decoded = (data: Record<string, string> | undefined) =>
     Object.entries(data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
   );
 const appRecordOf = (c: ProviderConnection) => world.app.state.getConnection(c.status?.appConnectionId ?? -1);
-const gone = (name: string) =>
-  waitFor(async () => ((await getConnection(namespace, name)) ? undefined : true), {
+const gone = (what: string, read: () => Promise<unknown>) =>
+  waitFor(async () => ((await read()) ? undefined : true), {
     timeoutMs: STEP_MS,
-    description: `${name} deleted`,
+    description: `${what} deleted`,
   });
+const connectionGone = (name: string) => gone(name, () => getConnection(namespace, name));
 
 /** Logs of every operator this file started (the canary scan reads them all). */
 const logSources: (() => string)[] = [];
 
-/** The in-process operator with Azure provisioning wired as main.ts wires it, on the cloud-free engine. */
+/** The in-process operator with the account controller wired as main.ts wires it, on the cloud-free engine. */
 async function startOperator(): Promise<TestOperator> {
   const lines: string[] = [];
-  const provisioningLog = createLogger({
+  const accountLog = createLogger({
     level: "debug",
     destination: { write: (l: string) => void lines.push(l) },
   });
-  const provisioning = operatorProvisioning({
+  const provisioning = createAccountController({
     kc: testCluster().operator.kubeConfig,
     config: {
       identity: "azure-provisioning-test",
+      namespaces: [namespace],
+      concurrency: 4,
       pulumiBackendUrl: pathToFileURL(join(base, "state")).href,
       pulumiPassphraseSecret: { namespace, name: "modelkeys-pulumi", key: "passphrase" },
     },
-    log: provisioningLog,
+    log: accountLog,
     clock: systemClock,
     env: { ...process.env, AZURE_CLIENT_ID: undefined },
     automation: {
@@ -246,16 +323,19 @@ async function startOperator(): Promise<TestOperator> {
     },
     backoff: { baseMs: 1000, maxMs: 5000 },
   });
-  const started = await startTestOperator({
-    namespace,
-    provisioning,
-    checkModels: answersValid("gpt-4o"),
-  });
+  const started = await startTestOperator({ namespace, provisioning, checkModels: answersValid("gpt-4o") });
   logSources.push(started.logs, () => lines.join(""));
   return { ...started, logs: () => logSources.map((source) => source()).join("") };
 }
 
-engine("Azure provisioning through the operator", () => {
+const SP_DATA = {
+  clientId: "00000000-0000-0000-0000-0000000000c1",
+  clientSecret: SP_SECRET,
+  tenantId: "00000000-0000-0000-0000-0000000000t1",
+  subscriptionId: SUBSCRIPTION,
+};
+
+engine("Azure OpenAI accounts through the operator", () => {
   beforeAll(async () => {
     base = mkdtempSync(join(tmpdir(), "modelkeys-provisioning-"));
     deleteLog = join(base, "deleted.log");
@@ -264,12 +344,7 @@ engine("Azure provisioning through the operator", () => {
     namespace = await testCluster().createTestNamespace("azure-provisioning");
     world = await startAppWithOwner();
     await createOrganization(namespace, "acme", world.app.url, world.token);
-    await putSecret(namespace, "azure-sp", {
-      clientId: "00000000-0000-0000-0000-0000000000c1",
-      clientSecret: SP_SECRET,
-      tenantId: "00000000-0000-0000-0000-0000000000t1",
-      subscriptionId: SUBSCRIPTION,
-    });
+    await putSecret(namespace, "azure-sp", SP_DATA);
     // The passphrase Secret, as the install manifest names it (here in the test's namespace).
     await putSecret(namespace, "modelkeys-pulumi", { passphrase: PASSPHRASE });
     operator = await startOperator();
@@ -291,28 +366,56 @@ engine("Azure provisioning through the operator", () => {
     }
   });
 
-  it("provisions a connection: the owned Secret, the app's record, status.azure and Provisioned=True", async () => {
-    await createProvisioned("gpt-4o", "acme-openai", { allowedAddresses: ["203.0.113.10"] });
-    const c = await waitForCondition(namespace, "gpt-4o", "Ready", "True", undefined, STEP_MS);
+  it("says AccountNotFound, naming the account, while a connection's account does not exist", async () => {
+    await createProvisioned("gpt-4o", "acme-openai");
+    const c = await waitForCondition(namespace, "gpt-4o", "Ready", "False", "AccountNotFound", STEP_MS);
     expect(c.status?.conditions?.find((x) => x.type === "Provisioned")).toMatchObject({
-      status: "True",
-      reason: "Provisioned",
+      status: "False",
+      reason: "AccountNotFound",
+      message: `AzureOpenAIAccount acme-openai not found in namespace ${namespace}`,
     });
+    expect(programRuns).toHaveLength(0);
+  });
+
+  it("provisions the account once it exists: its stack, key Secret and status; the connection syncs the app", async () => {
+    await createAccount("acme-openai");
+    const c = await waitForCondition(namespace, "gpt-4o", "Ready", "True", undefined, STEP_MS);
+    const account = await accountReady("acme-openai", ["gpt-4o"]);
     const keys = keysOf("acme-openai");
-    const secret = await ownedSecret("gpt-4o");
+    const secret = await keySecret("acme-openai");
     expect(decoded(secret?.data)).toEqual({
       "api-key": keys.key1,
       endpoint: "https://acme-openai.openai.azure.com/",
-      deployment: "gpt-4o",
     });
     expect(secret?.metadata?.ownerReferences).toEqual([
       expect.objectContaining({
-        kind: "ProviderConnection",
-        name: "gpt-4o",
-        uid: c.metadata.uid,
+        kind: "AzureOpenAIAccount",
+        name: "acme-openai",
+        uid: account.metadata.uid,
         controller: true,
       }),
     ]);
+    expect(account.metadata.finalizers).toContain("modelkeys.dev/azure-account");
+    expect(account.status).toMatchObject({
+      endpoint: "https://acme-openai.openai.azure.com/",
+      ipRules: ["3.219.3.197", "34.237.73.3", "44.216.17.242", "203.0.113.10"],
+      networkSummary: "Deny+4",
+      deploymentCount: 1,
+      keySecretName: "acme-openai-azure-openai-key",
+      activeKey: "key1",
+      stack: { name: stackOf("acme-openai"), lastUpdate: { result: "succeeded" } },
+      deployments: [
+        expect.objectContaining({
+          name: "gpt-4o",
+          model: "gpt-4o",
+          version: "2024-11-20",
+          state: "Succeeded",
+          connection: "gpt-4o",
+        }),
+      ],
+    });
+    expect(accountCondition(account, "Reconciling")).toMatchObject({ status: "False" });
+    expect(accountCondition(account, "Stalled")).toMatchObject({ status: "False" });
     const record = appRecordOf(c);
     expect(record).toMatchObject({
       provider: "AzureOpenAI",
@@ -320,41 +423,27 @@ engine("Azure provisioning through the operator", () => {
       endpoint: "https://acme-openai.openai.azure.com/",
     });
     expect(record?.secrets.api_key).toBe(keys.key1);
+    expect(c.status?.conditions?.find((x) => x.type === "Provisioned")).toMatchObject({
+      status: "True",
+      reason: "Provisioned",
+    });
     expect(c.status?.azure).toMatchObject({
       accountName: "acme-openai",
       endpoint: "https://acme-openai.openai.azure.com/",
       deployment: "gpt-4o",
       model: "gpt-4o",
-      allowedAddresses: ["3.219.3.197", "34.237.73.3", "44.216.17.242", "203.0.113.10"],
-      stack: stackNameFor({ name: "acme-openai", resourceGroup: "rg-llm", subscriptionId: SUBSCRIPTION }),
-      lastUpdateResult: "Succeeded",
     });
-    expect(Date.parse(c.status?.azure?.lastUpdateTime ?? "")).toBeGreaterThan(0);
   });
-  it("shares one stack between the connections of one account, with both deployments and both address lists", async () => {
+
+  it("holds one deployment per connection in one stack: two connections share the account and its key", async () => {
     await createProvisioned("mini", "acme-openai", {
       deployment: { name: "mini", model: "gpt-4o-mini", version: "2024-07-18" },
-      allowedAddresses: ["198.51.100.0/24"],
     });
-    await waitForCondition(namespace, "mini", "Ready", "True", undefined, STEP_MS);
-    const allowed = ["3.219.3.197", "34.237.73.3", "44.216.17.242", "198.51.100.0/24", "203.0.113.10"];
-    // The first connection follows: the second's update changed the account's address list.
-    const first = await waitFor(
-      async () => {
-        const c = await getConnection(namespace, "gpt-4o");
-        return JSON.stringify(c?.status?.azure?.allowedAddresses) === JSON.stringify(allowed) ? c : undefined;
-      },
-      { timeoutMs: STEP_MS, description: "gpt-4o's status.azure shows both connections' addresses" },
-    );
-    const mini = (await getConnection(namespace, "mini")) as ProviderConnection;
-    expect(mini.status?.azure).toMatchObject({
-      deployment: "mini",
-      model: "gpt-4o-mini",
-      allowedAddresses: allowed,
-    });
+    const mini = await waitForCondition(namespace, "mini", "Ready", "True", undefined, STEP_MS);
+    await accountReady("acme-openai", ["gpt-4o", "mini"]);
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o", "mini"]);
     expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
-    // One account, one key: both apps hold it.
+    const first = (await getConnection(namespace, "gpt-4o")) as ProviderConnection;
     const keys = keysOf("acme-openai");
     expect(appRecordOf(first)?.secrets.api_key).toBe(keys.key1);
     expect(appRecordOf(mini)?.secrets.api_key).toBe(keys.key1);
@@ -364,55 +453,27 @@ engine("Azure provisioning through the operator", () => {
     });
   });
 
-  it("refuses a connection that names the account with other settings, naming the earlier connection", async () => {
-    const runs = programRuns.length;
-    await createConnection(namespace, "westus", {
-      organizationRef: { name: "acme" },
-      provider: "AzureOpenAI",
-      azure: {
-        provision: {
-          ...provisionSpec("acme-openai"),
-          account: { ...provisionSpec("acme-openai").account, location: "westus" },
-        },
-      },
-    });
-    const c = await waitForCondition(namespace, "westus", "Provisioned", "False", "ProvisionFailed", STEP_MS);
-    expect(c.status?.conditions?.find((x) => x.type === "Provisioned")?.message).toMatch(
-      new RegExp(
-        `provisioned by ProviderConnection ${namespace}/gpt-4o .*location "eastus" there, "westus" here`,
-      ),
-    );
-    expect(c.status?.conditions?.find((x) => x.type === "Ready")).toMatchObject({
-      status: "False",
-      reason: "ProvisionFailed",
-    });
-    await deleteConnection(namespace, "westus");
-    await gone("westus");
-    expect(programRuns.length).toBe(runs);
-  });
-
   it("rotates the keys on request: key2 regenerated, every app PATCHed with it, only then key1 regenerated", async () => {
     const requested = "2026-11-27T10:00:00Z";
-    const before = keysOf("acme-openai");
-    const oldKey1 = before.key1;
-    await patchConnection(namespace, "gpt-4o", {
+    const oldKey1 = keysOf("acme-openai").key1;
+    await patchAccount("acme-openai", {
       metadata: { annotations: { "modelkeys.dev/rotate-key-requested-at": requested } },
     });
-    const c = await waitFor(
+    const account = await waitFor(
       async () => {
-        const conn = await getConnection(namespace, "gpt-4o");
-        return conn?.status?.azure?.rotateKeyRequestedAt === requested ? conn : undefined;
+        const a = await getAccount("acme-openai");
+        return a?.status?.rotateKeyRequestedAt === requested ? a : undefined;
       },
-      { timeoutMs: STEP_MS, description: "the rotation request handled in status" },
+      { timeoutMs: STEP_MS, description: "the rotation request handled in the account's status" },
     );
-    const mini = (await getConnection(namespace, "mini")) as ProviderConnection;
     const after = keysOf("acme-openai");
     const rotations = regenerations.filter((r) => r.account === "acme-openai");
     expect(rotations.map((r) => r.key)).toEqual(["key2", "key1"]);
     const [key2Regenerated, key1Regenerated] = rotations as [(typeof rotations)[0], (typeof rotations)[0]];
-    // Each app got the new key2 after it existed and before key1 (which it held until then) was regenerated.
-    for (const conn of [c, mini]) {
+    for (const name of ["gpt-4o", "mini"]) {
+      const conn = (await getConnection(namespace, name)) as ProviderConnection;
       const id = conn.status?.appConnectionId;
+      // The app got the new key2 after it existed and before key1 (which it held until then) was regenerated.
       const patched = world.app.state.requests.findIndex(
         (r) =>
           r.method === "PATCH" &&
@@ -423,56 +484,54 @@ engine("Azure provisioning through the operator", () => {
         key2Regenerated.appRequestsBefore,
       );
       expect(patched).toBeLessThan(key1Regenerated.appRequestsBefore);
-      // No request after key1's regeneration gave the app the old key1.
+      // Nothing after key1's regeneration gave the app the old key1: the app never held a dead key.
       const stale = world.app.state.requests
         .slice(key1Regenerated.appRequestsBefore)
         .some((r) => (r.body as { api_key?: string } | undefined)?.api_key === oldKey1);
       expect(stale).toBe(false);
-      // The app ends on a live key, and so do the owned Secrets.
       expect(appRecordOf(conn)?.secrets.api_key).toBe(after.key2);
-      expect(decoded((await ownedSecret(conn.metadata.name))?.data)["api-key"]).toBe(after.key2);
     }
+    expect(decoded((await keySecret("acme-openai"))?.data)["api-key"]).toBe(after.key2);
     expect(after.key1).not.toBe(oldKey1);
-    expect(c.status?.azure?.keyRotatedTime).toBeDefined();
-    expect(await eventsFor(namespace, "gpt-4o")).toEqual(
+    expect(account.status).toMatchObject({ activeKey: "key2" });
+    expect(Date.parse(account.status?.lastRotated ?? "")).toBeGreaterThan(0);
+    expect(await eventsFor(namespace, "acme-openai")).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Normal KeyRotated: /)]),
     );
   });
 
   it("keeps serving across an operator restart: the apps stay Ready and on their key while the stack is updated again", async () => {
-    const key = keysOf("acme-openai").key2; // the rotation left every Secret and app on key2
+    const key = keysOf("acme-openai").key2;
     const before = await Promise.all(["gpt-4o", "mini"].map((n) => getConnection(namespace, n)));
     const readySince = before.map(
       (c) => c?.status?.conditions?.find((x) => x.type === "Ready")?.lastTransitionTime,
     );
+    const lastUpdate = (await getAccount("acme-openai"))?.status?.stack?.lastUpdate?.time ?? "";
     const requests = world.app.state.requests.length;
     const runs = runsOf("acme-openai").length;
     await operator.stop();
     operator = await startOperator();
-    const after = await Promise.all(
-      before.map((c) =>
-        waitFor(
-          async () => {
-            const now = await getConnection(namespace, c?.metadata.name as string);
-            const provisioned = now?.status?.conditions?.find((x) => x.type === "Provisioned");
-            const updated =
-              (now?.status?.azure?.lastUpdateTime ?? "") > (c?.status?.azure?.lastUpdateTime ?? "");
-            return updated && provisioned?.status === "True" ? now : undefined;
-          },
-          { timeoutMs: STEP_MS, description: `${c?.metadata.name} provisioned by the new process` },
-        ),
-      ),
+    await waitFor(
+      async () => {
+        const a = await getAccount("acme-openai");
+        return (a?.status?.stack?.lastUpdate?.time ?? "") > lastUpdate &&
+          accountCondition(a, "Ready")?.status === "True"
+          ? a
+          : undefined;
+      },
+      { timeoutMs: STEP_MS, description: "the account updated by the new process" },
     );
-    // The new process updated the stack once and carried on with the key the Secrets hold.
+    // The new process updated the stack once and carried on with the key the key Secret holds.
     expect(runsOf("acme-openai")).toHaveLength(runs + 1);
+    expect((await getAccount("acme-openai"))?.status?.activeKey).toBe("key2");
     const pushed = world.app.state.requests
       .slice(requests)
       .map((r) => (r.body as { api_key?: string } | undefined)?.api_key)
       .filter((k) => k !== undefined);
     expect(pushed.every((k) => k === key)).toBe(true);
-    for (const [i, c] of after.entries()) {
+    for (const [i, name] of ["gpt-4o", "mini"].entries()) {
+      const c = (await getConnection(namespace, name)) as ProviderConnection;
       expect(appRecordOf(c)?.secrets.api_key).toBe(key);
-      expect(decoded((await ownedSecret(c.metadata.name))?.data)["api-key"]).toBe(key);
       // Ready never flipped: its transition time is the one from before the restart.
       expect(c.status?.conditions?.find((x) => x.type === "Ready")).toMatchObject({
         status: "True",
@@ -481,7 +540,7 @@ engine("Azure provisioning through the operator", () => {
     }
   });
 
-  it("deletes an Orphan connection without touching Azure: its deployment is retained, the app keeps its record", async () => {
+  it("removes an Orphan connection's deployment from the stack but leaves it in Azure; the app keeps its record", async () => {
     await createProvisioned("orphan", "acme-openai", {
       deployment: { name: "kept" },
       deletionPolicy: "Orphan",
@@ -490,22 +549,22 @@ engine("Azure provisioning through the operator", () => {
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o", "kept", "mini"]);
     const id = c.status?.appConnectionId as number;
     await deleteConnection(namespace, "orphan");
-    await gone("orphan");
+    await connectionGone("orphan");
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o", "mini"]);
     expect(deletedIds()).not.toContain("deployment-kept");
     expect(world.app.state.getConnection(id)).toBeDefined();
-    expect(await ownedSecret("orphan")).toBeUndefined();
+    await accountReady("acme-openai", ["gpt-4o", "mini"]);
   });
 
   it("deletes a Delete connection's deployment and app record; the account stays for the others", async () => {
     const mini = (await getConnection(namespace, "mini")) as ProviderConnection;
     const id = mini.status?.appConnectionId as number;
     await deleteConnection(namespace, "mini");
-    await gone("mini");
+    await connectionGone("mini");
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o"]);
     expect(deletedIds()).toContain("deployment-mini");
     expect(world.app.state.getConnection(id)).toBeUndefined();
-    expect(await ownedSecret("mini")).toBeUndefined();
+    await accountReady("acme-openai", ["gpt-4o"]);
     expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
     // The rotation ran once, whatever reconciled since.
     expect(regenerations.filter((r) => r.account === "acme-openai")).toHaveLength(2);
@@ -513,49 +572,72 @@ engine("Azure provisioning through the operator", () => {
     expect(appRecordOf(rest)?.secrets.api_key).toBe(keysOf("acme-openai").key2);
   });
 
-  it("destroys the account and its stack with its last Delete connection", async () => {
-    await deleteConnection(namespace, "gpt-4o");
-    await gone("gpt-4o");
-    expect(deletedIds()).toContain("deployment-gpt-4o");
-    // The Orphan connection's deployment left the stack before: the destroy did not take it.
-    expect(deletedIds()).not.toContain("deployment-kept");
-    expect(stacksInBackend()).toEqual([]);
-    expect(await ownedSecret("gpt-4o")).toBeUndefined();
+  it("says AccountNotReady, naming the account, while its update fails; and syncs once it succeeds", async () => {
+    await putSecret(namespace, "other-sp", { ...SP_DATA, clientSecret: undefined } as unknown as Record<
+      string,
+      string
+    >);
+    await createAccount("broken-openai", {
+      spec: { credentials: { servicePrincipal: { secretRef: { name: "other-sp" } } } },
+    });
+    await createProvisioned("waiting", "broken-openai");
+    const c = await waitForCondition(namespace, "waiting", "Ready", "False", "AccountNotReady", STEP_MS);
+    expect(c.status?.conditions?.find((x) => x.type === "Provisioned")?.message).toMatch(
+      /^waiting for AzureOpenAIAccount broken-openai \(deployment waiting is (Failed|Pending)\).*Azure credentials Secret other-sp has no clientSecret/,
+    );
+    const account = await getAccount("broken-openai");
+    expect(accountCondition(account, "Ready")).toMatchObject({ status: "False", reason: "ProvisionFailed" });
+    expect(accountCondition(account, "Reconciling")).toMatchObject({ status: "True" });
+    // The credentials Secret is watched: fixing it brings the account, then the connection, to Ready.
+    await putSecret(namespace, "other-sp", SP_DATA);
+    await waitForCondition(namespace, "waiting", "Ready", "True", undefined, STEP_MS);
+    await deleteConnection(namespace, "waiting");
+    await connectionGone("waiting");
   });
 
-  it("leaves the account and its stack when the last connection is Orphan", async () => {
-    await createProvisioned("solo", "solo-openai", { deletionPolicy: "Orphan" });
-    const c = await waitForCondition(namespace, "solo", "Ready", "True", undefined, STEP_MS);
-    const id = c.status?.appConnectionId as number;
+  it("destroys the account, its deployments and its stack when an account with deletionPolicy Delete goes", async () => {
+    const runs = deletedIds().length;
+    await deleteAccount("broken-openai");
+    await gone("broken-openai", () => getAccount("broken-openai"));
+    expect(stacksInBackend()).not.toContain(stackOf("broken-openai"));
+    expect(await keySecret("broken-openai")).toBeUndefined();
+    expect(deletedIds().length).toBeGreaterThanOrEqual(runs);
+    // acme-openai with its connection: the account goes, the connection then says so.
+    await deleteAccount("acme-openai");
+    await gone("acme-openai", () => getAccount("acme-openai"));
+    expect(deletedIds()).toContain("deployment-gpt-4o");
+    expect(deletedIds()).not.toContain("deployment-kept"); // the Orphan connection's deployment had left the stack
+    expect(stacksInBackend()).toEqual([]);
+    await waitForCondition(namespace, "gpt-4o", "Ready", "False", "AccountNotFound", STEP_MS);
+    await deleteConnection(namespace, "gpt-4o");
+    await connectionGone("gpt-4o");
+  });
+
+  it("leaves Azure and the stack alone when an account with deletionPolicy Orphan goes", async () => {
+    await createAccount("solo-openai", { deletionPolicy: "Orphan" });
+    await createProvisioned("solo", "solo-openai");
+    await waitForCondition(namespace, "solo", "Ready", "True", undefined, STEP_MS);
     const runs = runsOf("solo-openai").length;
-    await deleteConnection(namespace, "solo");
-    await gone("solo");
+    await deleteAccount("solo-openai");
+    await gone("solo-openai", () => getAccount("solo-openai"));
     expect(runsOf("solo-openai")).toHaveLength(runs);
     expect(deletedIds()).not.toContain("deployment-solo");
     expect(stacksInBackend()).toEqual([stackOf("solo-openai")]);
-    expect(world.app.state.getConnection(id)).toBeDefined();
+    await deleteConnection(namespace, "solo");
+    await connectionGone("solo");
+    const c = await getConnection(namespace, "solo");
+    expect(c?.metadata.finalizers ?? []).not.toContain(FINALIZER);
   });
 
-  it("keeps the finalizer while the removal fails, says why, and finishes once it can", async () => {
-    await createProvisioned("stuck", "stuck-openai");
-    await waitForCondition(namespace, "stuck", "Ready", "True", undefined, STEP_MS);
-    await testCluster().core.deleteNamespacedSecret({ namespace, name: "azure-sp" });
-    await deleteConnection(namespace, "stuck");
-    const c = await waitForCondition(namespace, "stuck", "Provisioned", "False", "ProvisionFailed", STEP_MS);
-    expect(c.metadata.finalizers).toContain(FINALIZER);
-    expect(c.status?.conditions?.find((x) => x.type === "Provisioned")?.message).toMatch(
-      /deleting Azure account stuck-openai.* failed: Azure credentials Secret azure-sp not found; .*modelkeys\.dev\/release=true/,
-    );
-    expect(stacksInBackend()).toContain(stackOf("stuck-openai"));
-    // The credentials come back: the watched Secret brings the connection back, the account goes.
-    await putSecret(namespace, "azure-sp", {
-      clientId: "00000000-0000-0000-0000-0000000000c1",
-      clientSecret: SP_SECRET,
-      tenantId: "00000000-0000-0000-0000-0000000000t1",
-      subscriptionId: SUBSCRIPTION,
+  it("refuses a bad subnet id at kubectl apply, naming the field", async () => {
+    const manifest = accountManifest("bad-subnet", {
+      spec: { networkRules: { virtualNetworkSubnetIds: ["/subscriptions/x/not-a-subnet"] } },
     });
-    await gone("stuck");
-    expect(stacksInBackend()).not.toContain(stackOf("stuck-openai"));
-    expect(deletedIds()).toContain("deployment-stuck");
+    const result = await testCluster().kubectl(["apply", "-f", "-"], { input: JSON.stringify(manifest) });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(
+      /spec\.networkRules\.virtualNetworkSubnetIds\[0\].*must be a subnet resource ID/,
+    );
+    expect(await getAccount("bad-subnet")).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@
 // create, update or delete), serves ordinary connections (the Organization token's finalizer needs only patch) and
 // answers a connection that asks for provisioning with a terminal ProvisionFailed saying why, writing no Secret.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { disabledProvisioning } from "../../operator/azure/disabled.ts";
+import { disabledProvisioning } from "../../operator/accounts/disabled.ts";
 import { TOKEN_FINALIZER } from "../../operator/constants.ts";
 import { expectNoLeaks } from "../support/canary.ts";
 import { testCluster } from "../support/cluster.ts";

@@ -1,10 +1,12 @@
 // Every modelkeys.dev/ annotation the README or a doc comment mentions is one the operator acts on, and each of
 // those has a test that proves it.
+
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ANNOTATIONS } from "../../crds/index.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
+import { ACCOUNT_FINALIZER } from "../../operator/azure/account.ts";
 import { FINALIZER, ORGANIZATION_FINALIZER, TOKEN_FINALIZER } from "../../operator/constants.ts";
 
 /** modelkeys.dev/ names that are not annotations: the finalizers, labels, API versions. */
@@ -12,7 +14,7 @@ const NOT_ANNOTATIONS = new Set([
   FINALIZER,
   ORGANIZATION_FINALIZER,
   TOKEN_FINALIZER,
-  "modelkeys.dev/connection", // label on a provisioned connection's owned Secret
+  ACCOUNT_FINALIZER, // also the label on an AzureOpenAIAccount's key Secret
   "modelkeys.dev/test", // label on the tests' namespaces
 ]);
 

@@ -1,8 +1,8 @@
-// The order of an account's key rotation: which key is regenerated when, decided from what each connection's
-// Secret and app hold, so no app ever holds a dead key, even after a crash mid-rotation.
+// The order of an account's key rotation: which key is regenerated when, decided from what the key Secret and
+// each app hold, so no app ever holds a dead key, even after a crash mid-rotation.
 import { describe, expect, it } from "vitest";
-import type { ProviderConnection } from "../../crds/index.ts";
-import { pendingRotationRequests } from "../../operator/azure/key-rotation.ts";
+import type { AzureOpenAIAccount } from "../../operator/azure/account.ts";
+import { pendingRotationRequest } from "../../operator/azure/key-rotation.ts";
 import {
   activeKeyOf,
   heldKeys,
@@ -125,39 +125,26 @@ describe("activeKeyOf (the key the Secrets carry after a restart)", () => {
   });
 });
 
-describe("pendingRotationRequests", () => {
-  const withAnnotation = (uid: string, value?: string, handled?: string): ProviderConnection =>
+describe("pendingRotationRequest (the account's annotation)", () => {
+  const withAnnotation = (value?: string, handled?: string): AzureOpenAIAccount =>
     ({
       metadata: {
-        name: uid,
+        name: "acme",
         namespace: "ml",
-        uid,
         ...(value ? { annotations: { "modelkeys.dev/rotate-key-requested-at": value } } : {}),
       },
-      status: handled ? { azure: { rotateKeyRequestedAt: handled } } : {},
-    }) as ProviderConnection;
+      status: handled ? { rotateKeyRequestedAt: handled } : {},
+    }) as AzureOpenAIAccount;
 
-  it("asks once per annotation value: status, finished and running rotations cover it", () => {
-    const memory = {
-      rotated: new Map([["done", { value: "t1", time: "x" }]]),
-      rotating: new Map([["running", "t1"]]),
-    };
-    const pending = pendingRotationRequests(
-      [
-        withAnnotation("none"),
-        withAnnotation("new", "t1"),
-        withAnnotation("in-status", "t1", "t1"),
-        withAnnotation("again", "t2", "t1"),
-        withAnnotation("done", "t1"),
-        withAnnotation("running", "t1"),
-        withAnnotation("running-newer", "t2"),
-      ],
-      memory,
-    );
-    expect([...pending]).toEqual([
-      ["new", "t1"],
-      ["again", "t2"],
-      ["running-newer", "t2"],
-    ]);
+  it.each([
+    ["no annotation", withAnnotation(), {}, undefined],
+    ["a new request", withAnnotation("t1"), {}, "t1"],
+    ["served, in status", withAnnotation("t1", "t1"), {}, undefined],
+    ["a newer one than status", withAnnotation("t2", "t1"), {}, "t2"],
+    ["served by this process", withAnnotation("t1"), { rotated: { value: "t1", time: "x" } }, undefined],
+    ["being served", withAnnotation("t1"), { rotating: "t1" }, undefined],
+    ["newer than the one being served", withAnnotation("t2"), { rotating: "t1" }, "t2"],
+  ])("%s", (_label, account, memory, expected) => {
+    expect(pendingRotationRequest(account, memory)).toBe(expected);
   });
 });

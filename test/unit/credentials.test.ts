@@ -91,17 +91,8 @@ describe("credentialRefs", () => {
     ...specFor("AzureOpenAI"),
     azure: {
       provision: {
-        account: {
-          name: "acme-aoai",
-          resourceGroup: "rg",
-          createResourceGroup: false,
-          location: "eastus",
-          publicNetworkAccess: "Enabled" as const,
-          sku: "S0",
-        },
+        accountRef: { name: "acme-openai" },
         deployment: { model: "gpt-4o", version: "2024-11-20", sku: { name: "Standard", capacity: 10 } },
-        allowedAddresses: [],
-        virtualNetworkSubnetIds: [],
       },
     },
   };

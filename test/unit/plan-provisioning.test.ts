@@ -9,17 +9,8 @@ import { nextStatus } from "../../operator/reconcile/status.ts";
 import { appRecord, connection, NOW, noWrite, observe } from "./fixtures/connection.ts";
 
 const provision: NonNullable<NonNullable<ProviderConnectionSpec["azure"]>["provision"]> = {
-  account: {
-    name: "acme-openai",
-    resourceGroup: "rg-llm",
-    createResourceGroup: false,
-    location: "eastus",
-    publicNetworkAccess: "Enabled",
-    sku: "S0",
-  },
+  accountRef: { name: "acme-openai" },
   deployment: { model: "gpt-4o", version: "2024-11-20", sku: { name: "Standard", capacity: 10 } },
-  allowedAddresses: [],
-  virtualNetworkSubnetIds: [],
 };
 const spec: Partial<ProviderConnectionSpec> = { azure: { provision } };
 const DELETED_AT = "2026-11-20T09:59:00Z";

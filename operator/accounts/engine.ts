@@ -1,25 +1,18 @@
 // The operator's Pulumi engine: the CLI (MODELKEYS_PULUMI_DIR or PATH), the backend from configuration and
 // the passphrase from its Secret, built into one provisioner on first use; or a clear reason there is none.
+// Loaded on first use (Pulumi costs tens of MiB, and most installs never provision an account).
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
-import type { Clock } from "../clock.ts";
-import type { Config } from "../config.ts";
-import { REASON } from "../constants.ts";
-import { TerminalError } from "../error-policy.ts";
-import { KubeObjects } from "../kube/objects.ts";
-import type { Logger } from "../log.ts";
-import type { Provisioning } from "../reconcile/ports.ts";
 import {
   type ProvisionEvent,
   type PulumiAutomationOptions,
   PulumiAutomationProvisioner,
-} from "./automation.ts";
-import { ENV } from "./config.ts";
-import { createOwnedSecrets } from "./owned-secret.ts";
-import type { AzureProvisioner } from "./provisioner.ts";
-import { createAzureProvisioning } from "./provisioning.ts";
-import type { RetryBackoff } from "./stack-runner.ts";
+} from "../azure/automation.ts";
+import { ENV } from "../azure/config.ts";
+import type { AzureProvisioner } from "../azure/provisioner.ts";
+import type { Config } from "../config.ts";
+import { REASON } from "../constants.ts";
+import { TerminalError } from "../error-policy.ts";
 
 /** Where the engine finds its CLI: MODELKEYS_PULUMI_DIR/bin/pulumi, else a `pulumi` on PATH. */
 export function findPulumiCli(env: Record<string, string | undefined>): { root?: string } | undefined {
@@ -40,7 +33,7 @@ export interface PulumiEngineOptions {
 }
 
 /**
- * A lazy provisioner for {@link createAzureProvisioning}: built once the passphrase Secret is read.
+ * A lazy provisioner for the account reconciler: built once the passphrase Secret is read.
  *
  * Guarantees: no CLI or no passphrase setting is a {@link TerminalError} whose message says what to
  * set; a missing passphrase Secret or key is an ordinary (retried) error; one provisioner per passphrase, so
@@ -88,51 +81,4 @@ export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureP
     }
     return built.provisioner;
   };
-}
-
-export interface OperatorProvisioningOptions {
-  kc: KubeConfig;
-  config: Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret" | "identity">;
-  log: Logger;
-  clock: Clock;
-  /** @default process.env */
-  env?: Record<string, string | undefined>;
-  /** See {@link PulumiEngineOptions.automation}. */
-  automation?: PulumiEngineOptions["automation"];
-  /** Backoff of failed updates. @default 30 s doubling to 10 min */
-  backoff?: RetryBackoff;
-}
-
-/**
- * The operator's Azure provisioning: the owned Secrets and Events on the API server, the Pulumi engine of
- * {@link pulumiEngine}. Without a CLI every provisioned connection says ProvisionFailed "no Pulumi engine
- * configured" (nothing else changes).
- */
-export function operatorProvisioning(options: OperatorProvisioningOptions): Provisioning {
-  const objects = new KubeObjects(options.kc, options.config.identity);
-  const secrets = createOwnedSecrets(options.kc);
-  const env = options.env ?? process.env;
-  const engine = findPulumiCli(env);
-  options.log.info(
-    engine
-      ? { event: "azure.engine.found", pulumiRoot: engine.root ?? "(PATH)", backend: "configured" }
-      : { event: "azure.engine.missing", hint: `set ${ENV.pulumiRoot} or put pulumi on PATH` },
-  );
-  return createAzureProvisioning({
-    kube: {
-      ...secrets,
-      event: (connection, event) => objects.event("ProviderConnection", connection, event),
-    },
-    provisioner: pulumiEngine({
-      config: options.config,
-      readSecret: (namespace, name) => objects.readSecret(namespace, name),
-      env,
-      onEvent: (event) => options.log.info({ ...event, event: `azure.${event.event}` }),
-      ...(options.automation ? { automation: options.automation } : {}),
-    }),
-    log: options.log,
-    clock: options.clock,
-    env,
-    ...(options.backoff ? { backoff: options.backoff } : {}),
-  });
 }

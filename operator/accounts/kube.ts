@@ -1,0 +1,100 @@
+// The API server as the account reconciler uses it: the AzureOpenAIAccount's metadata and status, its key
+// Secret, the Secrets it reads, and Events; every write as the field manager `modelkeys`.
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../../crds/index.ts";
+import type { AzureOpenAIAccount } from "../azure/account.ts";
+import type { AccountKube } from "../azure/ports.ts";
+import { FIELD_MANAGER } from "../constants.ts";
+import { createEventRecorder } from "../kube/events.ts";
+import { KubeObjects } from "../kube/objects.ts";
+import { createOwnWrites } from "../kube/own-writes.ts";
+import type { Logger } from "../log.ts";
+import { stableMessage } from "../reconcile/stable-message.ts";
+import { createKeySecrets } from "./key-secret.ts";
+
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const PLURAL = "azureopenaiaccounts";
+
+/** {@link AccountKube} plus the reads of our own last writes (a reconcile never acts on an older status). */
+export interface AccountKubeRuntime extends AccountKube {
+  /** The newer of `cached` and our last write's answer. */
+  latest(
+    namespace: string,
+    name: string,
+    cached: AzureOpenAIAccount | undefined,
+  ): AzureOpenAIAccount | undefined;
+  /** Forgets a deleted account's writes. */
+  forget(namespace: string, name: string): void;
+}
+
+/** The account reconciler's API server, as `identity`. Events are best effort: a refused one is logged. */
+export function createAccountKube(kc: KubeConfig, identity: string, log: Logger): AccountKubeRuntime {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const objects = new KubeObjects(kc, identity);
+  const keySecrets = createKeySecrets(kc);
+  const events = createEventRecorder({ core, host: identity });
+  const writes = createOwnWrites<AzureOpenAIAccount>();
+  const key = (namespace: string, name: string) => `AzureOpenAIAccount/${namespace}/${name}`;
+  const remember = (account: AzureOpenAIAccount) => {
+    writes.wrote(key(account.metadata.namespace, account.metadata.name), account);
+    return account;
+  };
+  return {
+    readSecret: (namespace, name) => objects.readSecret(namespace, name),
+    ensureKeySecret: (account, name, data) => keySecrets.ensure(account, name, data),
+    removeSecret: (namespace, name) => keySecrets.remove(namespace, name),
+    async patchMetadata(account, metadata) {
+      return remember(
+        (await custom.patchNamespacedCustomObject(
+          {
+            group: GROUP,
+            version: VERSION,
+            namespace: account.metadata.namespace,
+            plural: PLURAL,
+            name: account.metadata.name,
+            body: { metadata: { ...metadata, resourceVersion: account.metadata.resourceVersion } },
+            fieldManager: FIELD_MANAGER,
+          },
+          mergePatch,
+        )) as AzureOpenAIAccount,
+      );
+    },
+    async patchStatus(account, status) {
+      return remember(
+        (await custom.patchNamespacedCustomObjectStatus(
+          {
+            group: GROUP,
+            version: VERSION,
+            namespace: account.metadata.namespace,
+            plural: PLURAL,
+            name: account.metadata.name,
+            body: { status },
+            fieldManager: FIELD_MANAGER,
+          },
+          mergePatch,
+        )) as AzureOpenAIAccount,
+      );
+    },
+    async event(object, event) {
+      try {
+        await events.record({ kind: object.kind, metadata: object.metadata }, event);
+      } catch (error) {
+        log.warn({
+          event: "event.failed",
+          object: `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`,
+          reason: event.reason,
+          error: stableMessage(error),
+        });
+      }
+    },
+    latest: (namespace, name, cached) => writes.latest(key(namespace, name), cached),
+    forget: (namespace, name) => writes.forget(key(namespace, name)),
+  };
+}
