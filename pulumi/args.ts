@@ -58,14 +58,13 @@ export function duplicateDeploymentNames(names: readonly string[]): string[] {
   return [...duplicates];
 }
 
-const deployments = z
-  .array(DeploymentSpec)
-  .min(1, "at least one deployment (model) is required")
-  .superRefine((list, ctx) => {
-    for (const name of duplicateDeploymentNames(list.map((d) => d.name))) {
-      ctx.addIssue({ code: "custom", message: `duplicate deployment name "${name}"` });
-    }
-  });
+// No deployment is an account alone: the operator's account outlives its connections (its last one's
+// deployment is removed by an update with none).
+const deployments = z.array(DeploymentSpec).superRefine((list, ctx) => {
+  for (const name of duplicateDeploymentNames(list.map((d) => d.name))) {
+    ctx.addIssue({ code: "custom", message: `duplicate deployment name "${name}"` });
+  }
+});
 
 /** The whole account as plain values: what stack configuration and the operator's spec resolve to. */
 export const AccountSpec = z
@@ -217,8 +216,8 @@ export function argsIssues(args: AzureOpenAIAccountArgs): string[] {
   if (args.createResourceGroup !== undefined && typeof args.createResourceGroup !== "boolean") {
     issues.push("createResourceGroup: must be a boolean");
   }
-  if (!Array.isArray(args.deployments) || args.deployments.length === 0) {
-    issues.push("deployments: at least one deployment (model) is required");
+  if (!Array.isArray(args.deployments)) {
+    issues.push("deployments: must be a list (empty for an account without deployments)");
     return issues;
   }
   const deploymentShape = DeploymentSpec.shape;

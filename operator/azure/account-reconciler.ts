@@ -14,7 +14,7 @@ import { accountStatus, accountStatusChanged } from "./account-status.ts";
 import { servicePrincipalFrom, workloadIdentityFrom } from "./credentials.ts";
 import { wantedDeployments } from "./deployments.ts";
 import { advanceRotation } from "./key-rotation.ts";
-import { type AccountKube, type AzureLog, type Clock, REASON, TerminalError } from "./ports.ts";
+import { type AccountKube, ANNOTATIONS, type AzureLog, type Clock, REASON, TerminalError } from "./ports.ts";
 import type { AzureProvisioner } from "./provisioner.ts";
 import { StackMemories } from "./stack-memory.ts";
 import { StackQueue } from "./stack-queue.ts";
@@ -121,7 +121,9 @@ export function createAccountReconciler(options: AccountReconcilerOptions): Acco
     const stack = stackOf(account);
     // A job under way ends first (its end enqueues the account again).
     if (runner.isRunning(stack)) return {};
-    if (account.spec.deletionPolicy !== "Orphan") {
+    // The release annotation lets an account go without its stack's destruction (e.g. credentials gone for good).
+    const release = account.metadata.annotations?.[ANNOTATIONS.releaseFinalizer] === "true";
+    if (account.spec.deletionPolicy !== "Orphan" && !release) {
       const state = runner.ensure(stack, "destroy", () => destroy(context, account));
       if (state.kind !== "Done") {
         await writeStatus(account, state);
@@ -135,7 +137,7 @@ export function createAccountReconciler(options: AccountReconcilerOptions): Acco
     options.log.info({
       event: "azure.account.deleted",
       account: `${account.metadata.namespace}/${account.metadata.name}`,
-      deletionPolicy: account.spec.deletionPolicy ?? "Delete",
+      deletionPolicy: release ? "released" : (account.spec.deletionPolicy ?? "Delete"),
     });
     memories.forget(stack);
     runner.forget(stack);

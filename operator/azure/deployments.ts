@@ -57,7 +57,8 @@ function deploymentOf(connection: ProviderConnection): StackDeployment | string 
  * or its deployment name (case-insensitive) is taken by an older one (refused, naming it). A live connection's
  * deployment is kept (retained in Azure on removal when its deletionPolicy is Orphan). A deleting connection's
  * deployment leaves: with Delete at once (Pulumi deletes it); with Orphan only once the applied stack has
- * recorded it as retained (Pulumi keeps a resource that leaves the program only when its state says so).
+ * recorded it as retained (Pulumi keeps a resource that leaves the program only when its state says so): it
+ * stays while the last update applied it without the mark, or when this process applied none yet.
  */
 export function wantedDeployments(
   connections: readonly ProviderConnection[],
@@ -85,8 +86,10 @@ export function wantedDeployments(
     }
     taken.set(deployment.name.toLowerCase(), name);
     const deleting = connection.metadata.deletionTimestamp !== undefined;
-    const retained = applied?.some((d) => d.name === deployment.name && d.retainOnDelete) ?? false;
-    if (!deleting || (deployment.retainOnDelete && !retained)) {
+    // Once released (applied without it), a deleting Orphan connection's deployment never comes back.
+    const unmarked =
+      applied === undefined || applied.some((d) => d.name === deployment.name && !d.retainOnDelete);
+    if (!deleting || (deployment.retainOnDelete && unmarked)) {
       deployments.push(deployment);
       owners.set(deployment.name, name);
     } else {

@@ -351,6 +351,8 @@ engine("Azure OpenAI accounts through the operator", () => {
   });
 
   afterAll(async () => {
+    if (process.env.DEBUG_AOAI)
+      require("node:fs").writeFileSync(process.env.DEBUG_AOAI, operator?.logs() ?? "");
     try {
       if (operator) {
         await expectNoLeaks({
@@ -581,9 +583,21 @@ engine("Azure OpenAI accounts through the operator", () => {
       spec: { credentials: { servicePrincipal: { secretRef: { name: "other-sp" } } } },
     });
     await createProvisioned("waiting", "broken-openai");
-    const c = await waitForCondition(namespace, "waiting", "Ready", "False", "AccountNotReady", STEP_MS);
+    // The connection follows the account: first "not reconciled yet", then the account's own failure.
+    const c = await waitFor(
+      async () => {
+        const conn = await getConnection(namespace, "waiting");
+        const provisioned = conn?.status?.conditions?.find((x) => x.type === "Provisioned");
+        return provisioned?.message?.includes("has no clientSecret") ? conn : undefined;
+      },
+      { timeoutMs: STEP_MS, description: "waiting says why its account is not ready" },
+    );
+    expect(c.status?.conditions?.find((x) => x.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "AccountNotReady",
+    });
     expect(c.status?.conditions?.find((x) => x.type === "Provisioned")?.message).toMatch(
-      /^waiting for AzureOpenAIAccount broken-openai \(deployment waiting is (Failed|Pending)\).*Azure credentials Secret other-sp has no clientSecret/,
+      /^waiting for AzureOpenAIAccount broken-openai \(deployment waiting is (Failed|Pending|not made yet)\): updating Azure account rg-llm\/broken-openai .*failed: .*Azure credentials Secret other-sp has no clientSecret/,
     );
     const account = await getAccount("broken-openai");
     expect(accountCondition(account, "Ready")).toMatchObject({ status: "False", reason: "ProvisionFailed" });

@@ -81,6 +81,18 @@ describe("wantedDeployments", () => {
       ],
       [],
     ],
+    [
+      "…and never comes back once released",
+      [conn("a", { deleting: true, orphan: true })],
+      [{ name: "b", model: "gpt-4o", version: "v", sku: { name: "Standard", capacity: 10 } }],
+      [],
+    ],
+    [
+      "a deleting Orphan connection's deployment applied without the mark is applied with it first",
+      [conn("a", { deleting: true, orphan: true })],
+      [{ name: "a", model: "gpt-4o", version: "v", sku: { name: "Standard", capacity: 10 } }],
+      ["a(retain)"],
+    ],
     ["no connection, no deployment", [], undefined, []],
   ] as [string, ProviderConnection[], StackDeployment[] | undefined, string[]][])(
     "%s",

@@ -290,7 +290,7 @@ describe("bad arguments", () => {
     ],
     ["an IPv6 address", { allowedAddresses: ["2001:db8::1"] }, /allowedAddresses\[0\]/],
     ["a prefix over 32", { allowedAddresses: ["10.0.0.0/33"] }, /invalid prefix length/],
-    ["no deployments", { deployments: [] }, /deployments: at least one deployment/],
+    ["no deployment list", { deployments: undefined }, /deployments: must be a list/],
     [
       "duplicate deployment names (case-insensitive)",
       {
@@ -332,13 +332,20 @@ describe("bad arguments", () => {
 
   it("reports every problem at once", () => {
     const attempt = () =>
-      new AzureOpenAIAccount("bad", baseArgs({ allowedAddresses: ["1.2.3"], location: "", deployments: [] }));
-    expect(attempt).toThrow(/location: .*allowedAddresses\[0\].*deployments: at least one/);
+      new AzureOpenAIAccount(
+        "bad",
+        baseArgs({
+          allowedAddresses: ["1.2.3"],
+          location: "",
+          deployments: [{ name: "d", model: "", version: "1" }],
+        }),
+      );
+    expect(attempt).toThrow(/location: .*allowedAddresses\[0\].*deployments\[0\]\.model/);
   });
 
   it("registers nothing for invalid arguments", () => {
     const before = registered.length;
-    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ deployments: [] }))).toThrow();
+    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ location: "" }))).toThrow();
     expect(registered.length).toBe(before);
   });
 });
