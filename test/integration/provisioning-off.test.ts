@@ -67,15 +67,8 @@ it("answers azure.provision with a terminal ProvisionFailed saying provisioning 
     provider: "AzureOpenAI",
     azure: {
       provision: {
-        account: {
-          name: "acme-openai",
-          resourceGroup: "rg-llm",
-          location: "eastus",
-          subscriptionId: "00000000-0000-0000-0000-000000000000",
-          credentialsSecretRef: { name: "azure-sp" },
-        },
+        accountRef: { name: "acme-openai" },
         deployment: { model: "gpt-4o", version: "2024-11-20", sku: { name: "GlobalStandard", capacity: 20 } },
-        allowedAddresses: [],
       },
     },
   });

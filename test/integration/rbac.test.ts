@@ -62,6 +62,7 @@ async function statusCode(request: Promise<unknown>): Promise<number> {
 
 const PCONN = "providerconnections.modelkeys.dev";
 const ORG = "organizations.modelkeys.dev";
+const AOAI = "azureopenaiaccounts.modelkeys.dev";
 const LEASES = "leases.coordination.k8s.io";
 
 beforeAll(async () => {
@@ -132,6 +133,13 @@ describe("the operator's ServiceAccount", () => {
       "may set blockOwnerDeletion towards a connection",
       ["update", PCONN, "--subresource=finalizers", "-n", "{other}"],
     ],
+    ["watches AzureOpenAIAccounts in every namespace (provisioning on)", ["watch", AOAI, "-A"]],
+    ["patches an account's finalizers", ["patch", AOAI, "-n", "{other}"]],
+    ["patches an account's status", ["patch", AOAI, "--subresource=status", "-n", "{other}"]],
+    [
+      "may set blockOwnerDeletion towards an account",
+      ["update", AOAI, "--subresource=finalizers", "-n", "{other}"],
+    ],
     ["lists Secrets in every namespace (one metadata-only watch)", ["list", "secrets", "-A"]],
     ["watches a Secret", ["watch", "secrets", "-n", "{other}"]],
     ["reads a Secret", ["get", "secrets", "-n", "{other}"]],
@@ -152,6 +160,8 @@ describe("the operator's ServiceAccount", () => {
   const denied: [string, string[]][] = [
     ["delete a connection (users own them)", ["delete", PCONN, "-n", "{other}"]],
     ["create a connection", ["create", PCONN, "-n", "{other}"]],
+    ["delete an AzureOpenAIAccount (users own them)", ["delete", AOAI, "-n", "{other}"]],
+    ["create an AzureOpenAIAccount", ["create", AOAI, "-n", "{other}"]],
     ["delete all organizations", ["deletecollection", ORG, "-A"]],
     ["create pods", ["create", "pods", "-n", "{other}"]],
     ["read pods", ["get", "pods", "-A"]],
