@@ -68,14 +68,7 @@ export const PROVISIONING_RULES: readonly ExplainedRule[] = [
     why: "Azure provisioning writes the Secrets it owns: the account's key Secret (endpoint and key, rewritten on key rotation) and each stack's Pulumi checkpoint in the account's namespace (encrypted secrets inside), deleted with their owner. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
   },
-  {
-    why: "Locks each Azure account's Pulumi stack with a Lease in the account's namespace while an update runs, so two operator processes never update one stack at once (as Terraform's kubernetes backend does); delete removes it with the stack. Create cannot be limited to a name.",
-    rule: {
-      apiGroups: ["coordination.k8s.io"],
-      resources: ["leases"],
-      verbs: ["get", "create", "update", "delete"],
-    },
-  },
+
 ];
 
 /** Only with Azure provisioning on, in the operator's own namespace. */

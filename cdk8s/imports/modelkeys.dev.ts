@@ -289,7 +289,7 @@ export interface AzureOpenAiAccountSpecCredentials {
    *
    * @schema AzureOpenAiAccountSpecCredentials#workloadIdentity
    */
-  readonly workloadIdentity?: AzureOpenAiAccountSpecCredentialsWorkloadIdentity;
+  readonly workloadIdentity?: any;
 }
 
 /**
@@ -300,7 +300,7 @@ export function toJson_AzureOpenAiAccountSpecCredentials(obj: AzureOpenAiAccount
   if (obj === undefined) { return undefined; }
   const result = {
     'servicePrincipal': toJson_AzureOpenAiAccountSpecCredentialsServicePrincipal(obj.servicePrincipal),
-    'workloadIdentity': toJson_AzureOpenAiAccountSpecCredentialsWorkloadIdentity(obj.workloadIdentity),
+    'workloadIdentity': obj.workloadIdentity,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -389,27 +389,6 @@ export function toJson_AzureOpenAiAccountSpecCredentialsServicePrincipal(obj: Az
   if (obj === undefined) { return undefined; }
   const result = {
     'secretRef': toJson_AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef(obj.secretRef),
-  };
-  // filter undefined values
-  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
-}
-/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-
-/**
- * The operator's Azure workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID and the federated token file AZURE_FEDERATED_TOKEN_FILE).
- *
- * @schema AzureOpenAiAccountSpecCredentialsWorkloadIdentity
- */
-export interface AzureOpenAiAccountSpecCredentialsWorkloadIdentity {
-}
-
-/**
- * Converts an object of type 'AzureOpenAiAccountSpecCredentialsWorkloadIdentity' to JSON representation.
- */
-/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
-export function toJson_AzureOpenAiAccountSpecCredentialsWorkloadIdentity(obj: AzureOpenAiAccountSpecCredentialsWorkloadIdentity | undefined): Record<string, any> | undefined {
-  if (obj === undefined) { return undefined; }
-  const result = {
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
