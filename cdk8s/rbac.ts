@@ -68,7 +68,6 @@ export const PROVISIONING_RULES: readonly ExplainedRule[] = [
     why: "Azure provisioning writes the Secrets it owns: the account's key Secret (endpoint and key, rewritten on key rotation) and each stack's Pulumi checkpoint in the account's namespace (encrypted secrets inside), deleted with their owner. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
   },
-
 ];
 
 /** Only with Azure provisioning on, in the operator's own namespace. */
