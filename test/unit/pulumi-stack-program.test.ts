@@ -138,6 +138,20 @@ describe("the stack program", () => {
   });
 });
 
+describe("examples/pulumi/Pulumi.dev.yaml", () => {
+  it("is a valid configuration for the program", () => {
+    const stack = parse(
+      readFileSync(new URL("../../examples/pulumi/Pulumi.dev.yaml", import.meta.url), "utf8"),
+    ) as { config: Record<string, unknown> };
+    configure(stack.config);
+    expect(readStackConfig()).toMatchObject({
+      accountName: "acme-labelstudio-openai",
+      location: "eastus",
+      networkRules: { defaultAction: "Deny", ipRules: ["203.0.113.10", "198.51.100.0/24"] },
+    });
+  });
+});
+
 describe("Pulumi.yaml's config declarations", () => {
   const project = parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as {
     config: Record<string, { type: string; default?: unknown; description?: string }>;
