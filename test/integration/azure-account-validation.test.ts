@@ -3,7 +3,7 @@
 // immutable fields are each refused with a message naming the field.
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { MAX_EXTRA_IP_RULES } from "../../pulumi/account-schema.ts";
+import { MAX_EXTRA_IP_RULES, NetworkRules } from "../../pulumi/account-schema.ts";
 import { type TestCluster, testCluster } from "../support/cluster.ts";
 
 type Manifest = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
@@ -250,6 +250,45 @@ describe("an invalid AzureOpenAIAccount", () => {
     expect(result.ok, result.output).toBe(false);
     expect(result.output).toMatch(new RegExp(`(^|[\\s"*])${field.replace(/[.[\]]/g, "\\$&")}(:|")`, "m"));
     expect(result.output).toMatch(says);
+  });
+});
+
+describe("the API server and the shared zod schema", () => {
+  // Each network rule set is judged by both: the CRD's CEL and the zod schema that the Pulumi component and the
+  // operator use. They must agree, or an account could pass kubectl apply and fail at the first update.
+  const cases: Spec[] = [
+    { ipRules: ["203.0.113.7"] },
+    { ipRules: ["203.0.113.0/24"] },
+    { ipRules: ["1.2.3.4/32"] },
+    { ipRules: ["52.0.0.0/8", "8.8.8.8"] },
+    { ipRules: ["203.0.113.6/31"] },
+    { ipRules: ["203.0.113.7/24"] },
+    { ipRules: ["203.0.113.0/33"] },
+    { ipRules: ["203.0.113.07"] },
+    { ipRules: [" 203.0.113.7"] },
+    { ipRules: ["203.0.113"] },
+    { ipRules: ["::1"] },
+    { ipRules: ["0.0.0.0/0"] },
+    { ipRules: ["0.0.0.0/0"], allowPrivateRanges: true },
+    { ipRules: ["10.1.2.3"] },
+    { ipRules: ["172.31.0.0/16"] },
+    { ipRules: ["172.32.0.0/16"] },
+    { ipRules: ["100.64.0.1"] },
+    { ipRules: ["169.254.1.1"] },
+    { ipRules: ["127.0.0.1"] },
+    { ipRules: ["224.0.0.1"] },
+    { ipRules: ["192.168.0.0/16"], allowPrivateRanges: true },
+    { ipRules: ["11.0.0.0/8", "9.0.0.0/8"] },
+    { virtualNetworkSubnetIds: [SUBNET] },
+    { virtualNetworkSubnetIds: [SUBNET.toUpperCase()] },
+    { virtualNetworkSubnetIds: [`${SUBNET}/extra`] },
+    { virtualNetworkSubnetIds: [SUBNET.replace("/subnets/", "/subnet/")] },
+  ];
+
+  it.each(cases.map((c) => [JSON.stringify(c), c] as const))("agree on %s", async (_label, networkRules) => {
+    const zod = NetworkRules.safeParse(networkRules).success;
+    const server = await dryRun(rules(networkRules));
+    expect(server.ok, `zod says ${zod ? "valid" : "invalid"}; the API server: ${server.output}`).toBe(zod);
   });
 });
 

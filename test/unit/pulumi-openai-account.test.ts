@@ -390,6 +390,52 @@ describe("bad arguments", () => {
   });
 });
 
+describe("deployments", () => {
+  it("registers one deployment per entry, in order, each after the one before", async () => {
+    const entries = ["a", "b", "c", "d", "e"].map((name, i) => ({
+      name: `dep-${name}`,
+      model: "gpt-4o",
+      version: "2024-11-20",
+      sku: { capacity: i + 1 },
+    }));
+    const dependsOn: Record<string, pulumi.Resource[]> = {};
+    const account = new AzureOpenAIAccount("many", baseArgs({ deployments: entries }), {
+      transformations: [
+        (t) => {
+          if (t.type === DEPLOYMENT) {
+            dependsOn[t.name] = (t.opts.dependsOn ?? []) as pulumi.Resource[];
+          }
+          return undefined;
+        },
+      ],
+    });
+    expect(await resolved(account.deploymentNames)).toEqual(entries.map((e) => e.name));
+    const registeredDeployments = of(
+      registered.filter((r) => r.name.startsWith("many-")),
+      DEPLOYMENT,
+    );
+    expect(
+      registeredDeployments.map((d) => [
+        d.inputs.deploymentName,
+        (d.inputs.sku as { capacity: number }).capacity,
+      ]),
+    ).toEqual(entries.map((e) => [e.name, e.sku.capacity]));
+    const after: Record<string, string[]> = {};
+    for (const [name, resources] of Object.entries(dependsOn)) {
+      after[name] = await Promise.all(
+        resources.map(async (r) => (await resolved(r.urn)).split("::").pop() ?? ""),
+      );
+    }
+    expect(after).toEqual({
+      "many-dep-a": [],
+      "many-dep-b": ["many-dep-a"],
+      "many-dep-c": ["many-dep-b"],
+      "many-dep-d": ["many-dep-c"],
+      "many-dep-e": ["many-dep-d"],
+    });
+  });
+});
+
 describe("retained deployments (the operator's deletionPolicy Orphan)", () => {
   it("marks only the deployments asked to be retained with retainOnDelete", async () => {
     const retained: Record<string, boolean | undefined> = {};
