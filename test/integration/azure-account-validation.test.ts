@@ -1,6 +1,6 @@
-// The API server enforces the AzureOpenAIAccount's schema and CEL rules, the same rules as the shared zod schema:
-// a valid account is accepted with its defaults filled in; bad subnet ids, public-only IP rules, credentials and
-// immutable fields are each refused with a message naming the field.
+// The AzureOpenAIAccount at the real API server: its CEL rules agree with the shared zod schema; a valid account
+// is accepted with its defaults filled in; bad subnet ids, private ranges and 0.0.0.0/0 without the allow flag,
+// credentials and immutable fields are each refused with a message naming the field; and kubectl shows its columns.
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { MAX_EXTRA_IP_RULES, NetworkRules } from "../../pulumi/account-schema.ts";
@@ -328,5 +328,97 @@ describe("an existing AzureOpenAIAccount", () => {
       networkRules: { ipRules: ["203.0.113.7"] },
     });
     expect(result.ok, result.output).toBe(true);
+  });
+});
+
+describe("kubectl get aoai", () => {
+  const name = "columns";
+
+  beforeAll(async () => {
+    const created = await apply(account({ location: "swedencentral" }, name));
+    expect(created.ok, created.output).toBe(true);
+    // The status subresource is how the account reconciler reports; the columns read from it.
+    const status = {
+      endpoint: "https://acme-ai.openai.azure.com/",
+      ipRules: ["3.219.3.197", "34.237.73.3", "44.216.17.242", "203.0.113.7"],
+      networkSummary: "Deny+4",
+      deploymentCount: 2,
+      deployments: [
+        {
+          name: "gpt-4o",
+          model: "gpt-4o",
+          version: "2024-11-20",
+          sku: { name: "Standard", capacity: 10 },
+          state: "Succeeded",
+        },
+        { name: "mini", model: "gpt-4o-mini", version: "2024-07-18", state: "Creating" },
+      ],
+      activeKey: "key1",
+      stack: { name: "rg-llm.acme-ai-00000000", lastUpdate: { result: "succeeded", changes: { create: 3 } } },
+      conditions: [
+        {
+          type: "Ready",
+          status: "True",
+          reason: "Provisioned",
+          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+        },
+      ],
+    };
+    const patched = await attempt([
+      "patch",
+      "aoai",
+      name,
+      "-n",
+      namespace,
+      "--subresource=status",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ status }),
+    ]);
+    expect(patched.ok, patched.output).toBe(true);
+  });
+
+  it("shows Location, Endpoint, Deployments, Network, Ready and Age; the Reason with -o wide", async () => {
+    const table = (await attempt(["get", "aoai", name, "-n", namespace])).output;
+    const [header, row] = table
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/));
+    expect(header).toEqual(["NAME", "LOCATION", "ENDPOINT", "DEPLOYMENTS", "NETWORK", "READY", "AGE"]);
+    expect(row?.slice(0, 6)).toEqual([
+      name,
+      "swedencentral",
+      "https://acme-ai.openai.azure.com/",
+      "2",
+      "Deny+4",
+      "True",
+    ]);
+    const wide = (await attempt(["get", "aoai", name, "-n", namespace, "-o", "wide"])).output;
+    expect(wide.split("\n")[0]).toContain("REASON");
+    expect(wide).toContain("Provisioned");
+  });
+
+  it("is in the modelkeys category, and kubectl explain reads the shared schema's descriptions", async () => {
+    const all = await attempt(["get", "modelkeys", "-n", namespace, "-o", "name"]);
+    expect(all.output).toContain(`azureopenaiaccount.modelkeys.dev/${name}`);
+    const explained = (
+      await attempt(["explain", "aoai.spec.networkRules.allowPrivateRanges"])
+    ).output.replace(/\s+/g, " ");
+    expect(explained).toContain("Admit IP rules that overlap private or reserved ranges");
+  });
+
+  it("shows a new account as Reconciling until the operator first writes status (kstatus)", async () => {
+    const created = await apply(account({}, "fresh"));
+    expect(created.ok, created.output).toBe(true);
+    const read = await attempt([
+      "get",
+      "aoai",
+      "fresh",
+      "-n",
+      namespace,
+      "-o",
+      "jsonpath={.status.conditions[0].type}",
+    ]);
+    expect(read.output).toBe("Reconciling");
   });
 });
