@@ -179,7 +179,10 @@ export const AccountDeploymentStatus = z.object({
   sku: z.object({ name: z.string().optional(), capacity: z.number().int().optional() }).optional(),
   state: z.string().optional().meta({
     description:
-      "Azure's provisioning state (Succeeded, Creating, Updating, Deleting, Failed …), or Pending before the first update.",
+      "Succeeded (made by the last update), Pending (wanted, not made yet), Failed (its update failed) or Deleting (leaving, while the update that removes it runs).",
+  }),
+  connection: z.string().optional().meta({
+    description: "The ProviderConnection (same namespace) whose deployment this is.",
   }),
 });
 export type AccountDeploymentStatus = z.infer<typeof AccountDeploymentStatus>;

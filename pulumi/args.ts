@@ -18,14 +18,16 @@ export const DeploymentSpec = Deployment.extend({ retainOnDelete: z.boolean().op
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
 export type DeploymentSpecInput = z.input<typeof DeploymentSpec>;
 
+// None is fine: an account lives on its own (keys and endpoint ready before the first deployment, and kept
+// after the last one goes).
 const deployments = z
   .array(DeploymentSpec)
-  .min(1, "at least one deployment (model) is required")
   .superRefine((list, ctx) => {
     for (const name of duplicateDeploymentNames(list.map((d) => d.name))) {
       ctx.addIssue({ code: "custom", message: `duplicate deployment name "${name}"` });
     }
-  });
+  })
+  .default([]);
 
 /** The whole account as plain values: the shared {@link AccountSettings} and its deployments (stack
  * configuration and the operator's spec resolve to this). */
@@ -64,8 +66,8 @@ export type AzureOpenAIAccountArgs = {
 } & {
   /** Create the resource group (in `location`) rather than use an existing one. @default false */
   createResourceGroup?: boolean;
-  /** One deployment per model; at least one. */
-  deployments: AzureOpenAIDeploymentArgs[];
+  /** One deployment per model, created one after another. @default [] (the account alone) */
+  deployments?: AzureOpenAIDeploymentArgs[];
   /** Tags on the account (and the resource group when created). @default {} */
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 };
@@ -128,8 +130,9 @@ export function argsIssues(args: AzureOpenAIAccountArgs): string[] {
       issues.push(`${field}: unknown field`);
     }
   }
-  if (!Array.isArray(args.deployments) || args.deployments.length === 0) {
-    issues.push("deployments: at least one deployment (model) is required");
+  if (args.deployments === undefined) return issues;
+  if (!Array.isArray(args.deployments)) {
+    issues.push("deployments: must be a list");
     return issues;
   }
   const deploymentShape = DeploymentSpec.shape;

@@ -101,7 +101,7 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
     );
 
     const deployments: cognitiveservices.Deployment[] = [];
-    for (const deployment of args.deployments) {
+    for (const deployment of args.deployments ?? []) {
       const previous = deployments.at(-1);
       const sku = pulumi.output(deployment.sku ?? {});
       deployments.push(

@@ -269,7 +269,7 @@ engine("the Azure provisioner on the Pulumi engine", () => {
         credentials,
       );
       await expect(attempt).rejects.toBeInstanceOf(ProvisionInputError);
-      await expect(attempt).rejects.toThrow(/networkRules.ipRules\[0\].*deployments: at least one/);
+      await expect(attempt).rejects.toThrow(/networkRules.ipRules\[0\].*invalid prefix length/);
       expect(events.length).toBe(before);
     });
 

@@ -130,7 +130,8 @@ describe("the shapes derived from it", () => {
     ).toBe(false);
   });
 
-  it("the component's spec is the account and at least one deployment, names unique case-insensitively", () => {
+  it("the component's spec is the account and its deployments (none is fine), names unique case-insensitively", () => {
+    expect(AccountSpec.parse(account).deployments).toEqual([]);
     const one = { name: "gpt", ...deployment };
     expect(AccountSpec.parse({ ...account, deployments: [one] }).deployments).toEqual([
       DeploymentSpec.parse(one),

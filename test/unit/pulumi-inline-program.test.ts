@@ -97,11 +97,11 @@ describe("the operator's inline program", () => {
           resourceGroupName: "",
           networkRules: { ...account.networkRules, ipRules: ["10.0.0.1/8"] },
         },
-        [],
+        [{ name: "d", model: "gpt-4o" } as never],
       );
     expect(attempt).toThrow(ProvisionInputError);
     expect(attempt).toThrow(
-      /accountName: letters, digits and '-'.*resourceGroupName: .*networkRules\.ipRules\[0\]: "10\.0\.0\.1\/8" has host bits set.*deployments: at least one/,
+      /accountName: letters, digits and '-'.*resourceGroupName: .*networkRules\.ipRules\[0\]: "10\.0\.0\.1\/8" has host bits set.*deployments\[0\]\.version: /,
     );
   });
 });

@@ -334,7 +334,7 @@ describe("bad arguments", () => {
       { networkRules: { allowed: [] } as never },
       /networkRules: Unrecognized key: "allowed"/,
     ],
-    ["no deployments", { deployments: [] }, /deployments: at least one deployment/],
+    ["deployments that are not a list", { deployments: "gpt-4o" as never }, /deployments: must be a list/],
     [
       "duplicate deployment names (case-insensitive)",
       {
@@ -378,19 +378,30 @@ describe("bad arguments", () => {
     const attempt = () =>
       new AzureOpenAIAccount(
         "bad",
-        baseArgs({ networkRules: { ipRules: ["1.2.3"] }, location: "", deployments: [] }),
+        baseArgs({
+          networkRules: { ipRules: ["1.2.3"] },
+          location: "",
+          deployments: [{ name: "d", model: "gpt-4o" } as never],
+        }),
       );
-    expect(attempt).toThrow(/location: .*networkRules\.ipRules\[0\].*deployments: at least one/);
+    expect(attempt).toThrow(/location: .*networkRules\.ipRules\[0\].*deployments\[0\]\.version: required/);
   });
 
   it("registers nothing for invalid arguments", () => {
     const before = registered.length;
-    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ deployments: [] }))).toThrow();
+    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ location: "" }))).toThrow();
     expect(registered.length).toBe(before);
   });
 });
 
 describe("deployments", () => {
+  it("makes the account alone when there is none (before the first, after the last)", async () => {
+    const { resources, outputs } = await build("alone", baseArgs({ deployments: [] }));
+    expect(resources.map((r) => r.type)).toEqual([AZURE_OPENAI_ACCOUNT_TYPE, ACCOUNT]);
+    expect(outputs.deploymentNames).toEqual([]);
+    expect(outputs.primaryKey).toBe("key1-of-acme-openai");
+  });
+
   it("registers one deployment per entry, in order, each after the one before", async () => {
     const entries = ["a", "b", "c", "d", "e"].map((name, i) => ({
       name: `dep-${name}`,
@@ -440,11 +451,8 @@ describe("retained deployments (the operator's deletionPolicy Orphan)", () => {
   it("marks only the deployments asked to be retained with retainOnDelete", async () => {
     const retained: Record<string, boolean | undefined> = {};
     const args = baseArgs();
-    args.deployments[1] = {
-      ...args.deployments[1],
-      name: "mini",
-      retainOnDelete: true,
-    } as (typeof args.deployments)[1];
+    const deployments = args.deployments ?? [];
+    deployments[1] = { ...deployments[1], name: "mini", retainOnDelete: true } as (typeof deployments)[1];
     const account = new AzureOpenAIAccount("keep", args, {
       transformations: [
         (t) => {

@@ -99,9 +99,12 @@ describe("the stack program", () => {
   });
 
   it("names each missing or invalid key", () => {
-    configure({ "modelkeys:networkRules": { ipRules: ["nope"] }, "modelkeys:deployments": [] });
+    configure({
+      "modelkeys:networkRules": { ipRules: ["nope"] },
+      "modelkeys:deployments": [{ name: "d", model: "m" }],
+    });
     expect(() => readStackConfig()).toThrow(
-      /modelkeys:accountName: .*modelkeys:resourceGroupName: .*modelkeys:location \(or azure-native:location\).*modelkeys:networkRules\.ipRules\[0\]: "nope".*modelkeys:deployments: at least one/,
+      /modelkeys:accountName: .*modelkeys:resourceGroupName: .*modelkeys:location \(or azure-native:location\).*modelkeys:networkRules\.ipRules\[0\]: "nope".*modelkeys:deployments\[0\]\.version: /,
     );
   });
 
