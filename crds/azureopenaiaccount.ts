@@ -13,6 +13,7 @@ import { PRIVATE_RANGES } from "../pulumi/network-rules.ts";
 import { Conditions, LocalObjectRef, SecretKeyRef } from "./common.ts";
 import { withKubernetes } from "./kubernetes-extensions.ts";
 
+/** The kind's name and plural, as the API server knows them. */
 export const AZURE_OPENAI_ACCOUNT_KIND = "AzureOpenAIAccount";
 export const AZURE_OPENAI_ACCOUNT_PLURAL = "azureopenaiaccounts";
 
@@ -202,6 +203,7 @@ export const AccountStackStatus = z.object({
     .optional(),
 });
 
+/** What the account reconciler reports: the account as provisioned, its deployments, keys and stack; kstatus conditions. */
 export const AzureOpenAIAccountStatus = z
   .object({
     observedGeneration: z.number().int().optional(),
