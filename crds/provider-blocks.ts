@@ -1,6 +1,7 @@
 // The spec block of each provider: the Secret references and the non-secret fields one provider's connection
 // needs (Azure OpenAI's with its provisioning variant). providerconnection.ts puts them together.
 import { z } from "zod";
+import { ConnectionDeployment } from "../pulumi/account-schema.ts";
 import { LocalObjectRef, SecretKeyRef } from "./common.ts";
 
 const httpsUrl = (description: string) =>
@@ -38,36 +39,23 @@ const deploymentName = z
 
 /**
  * The provisioned connection's block: the AzureOpenAIAccount (same namespace) that holds its deployment, and the
- * deployment. The account's own reconciler makes the deployment; the connection reads the account's status.
+ * deployment (the shared schema's; the name defaults to the connection's). The account's own reconciler makes
+ * the deployment; the connection's reconcile reads the account's status and key Secret.
  */
-export const AzureProvision = z
+export const AzureProvisionRef = z
   .object({
     accountRef: LocalObjectRef.meta({
       description: "The AzureOpenAIAccount (same namespace) that holds this connection's deployment.",
     }),
-    deployment: z
-      .object({
-        // Azure caps deployment names at 64 characters (the app's field allows 512).
-        name: deploymentName.max(64).optional().meta({
-          description: "The Azure deployment's name, at most 64 characters. @default the connection's name",
-        }),
-        model: z.string().min(1).max(128).meta({ description: "The OpenAI model, e.g. gpt-4o." }),
-        version: z.string().min(1).max(64).meta({ description: "The model version, e.g. 2024-11-20." }),
-        sku: z
-          .object({
-            name: z.string().min(1).max(64).default("Standard"),
-            capacity: z.number().int().min(1).max(100000).default(10),
-          })
-          .strict()
-          .default({ name: "Standard", capacity: 10 }),
-        versionUpgradeOption: z
-          .enum(["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"])
-          .optional(),
-      })
-      .strict()
-      .meta({ description: "This connection's deployment in the account." }),
+    deployment: ConnectionDeployment.meta({
+      description: "This connection's deployment in the account. @default name: the connection's name",
+    }),
   })
-  .strict();
+  .strict()
+  .meta({
+    description: "Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.",
+  });
+export type AzureProvisionRef = z.infer<typeof AzureProvisionRef>;
 
 export const AzureBlock = z
   .object({
@@ -76,7 +64,7 @@ export const AzureBlock = z
     apiKeySecretRef: SecretKeyRef.optional().meta({
       description: "The Secret key holding the resource's API key.",
     }),
-    provision: AzureProvision.optional().meta({
+    provision: AzureProvisionRef.optional().meta({
       description: "Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.",
     }),
   })

@@ -1,63 +1,20 @@
 // An AzureOpenAIAccount as the account reconciler reads it, and the words it derives from one: its Azure
 // identity, its stack, its key Secret, the AccountSpec an update is made of, and the connections naming it.
-import type { ObjectMeta, ProviderConnection } from "../../crds/index.ts";
+import type {
+  AccountDeploymentStatus,
+  AzureOpenAIAccount,
+  AzureOpenAIAccountStatus,
+  ProviderConnection,
+} from "../../crds/index.ts";
 import type { AccountSpec } from "./provisioner.ts";
 import { type AzureAccountRef, stackNameFor } from "./stack-name.ts";
 
-// PROVISIONAL until the aoai-api branch's kind is merged: then this becomes the crds/ type.
-/** The AzureOpenAIAccount object. */
-export interface AzureOpenAIAccount {
-  apiVersion: "modelkeys.dev/v1alpha1";
-  kind: "AzureOpenAIAccount";
-  metadata: ObjectMeta;
-  spec: {
-    accountName: string;
-    resourceGroupName: string;
-    createResourceGroup?: boolean;
-    location: string;
-    subscriptionId?: string;
-    sku?: string;
-    customSubDomainName?: string;
-    publicNetworkAccess?: "Enabled" | "Disabled";
-    networkRules?: {
-      defaultAction?: "Deny" | "Allow";
-      ipRules?: string[];
-      virtualNetworkSubnetIds?: string[];
-      allowPrivateRanges?: boolean;
-    };
-    credentials?: { servicePrincipal?: { secretRef: { name: string } }; workloadIdentity?: object };
-    deletionPolicy?: "Delete" | "Orphan";
-  };
-  status?: AccountStatus;
-}
+export type { AzureOpenAIAccount } from "../../crds/index.ts";
 
 /** One deployment as the account's status reports it. */
-export interface DeploymentStatus {
-  name: string;
-  model: string;
-  version: string;
-  sku?: { name: string; capacity: number };
-  /** Succeeded: made by the last update; Pending: wanted, not made yet; Failed: its update failed; Deleting: leaving. */
-  state?: string;
-  /** The ProviderConnection (in the account's namespace) whose deployment it is. */
-  connection?: string;
-}
-
+export type DeploymentStatus = AccountDeploymentStatus;
 /** status of an AzureOpenAIAccount. */
-export interface AccountStatus {
-  observedGeneration?: number;
-  endpoint?: string;
-  ipRules?: string[];
-  networkSummary?: string;
-  deploymentCount?: number;
-  deployments?: DeploymentStatus[];
-  keySecretName?: string;
-  activeKey?: "key1" | "key2";
-  lastRotated?: string;
-  rotateKeyRequestedAt?: string;
-  stack?: { name?: string; lastUpdate?: { result?: string; time?: string } };
-  conditions?: import("../../crds/index.ts").Condition[];
-}
+export type AccountStatus = AzureOpenAIAccountStatus;
 
 /** The finalizer the account reconciler puts on an account: its stack is destroyed (or left) before it goes. */
 export const ACCOUNT_FINALIZER = "modelkeys.dev/azure-account";
@@ -70,8 +27,8 @@ export function azureNameOf(account: AzureOpenAIAccount): string {
 /** What identifies the account in Azure (and so its stack). */
 export function accountRefOf(account: AzureOpenAIAccount): AzureAccountRef {
   return {
-    name: azureNameOf(account),
-    resourceGroup: account.spec.resourceGroupName,
+    accountName: account.spec.accountName,
+    resourceGroupName: account.spec.resourceGroupName,
     ...(account.spec.subscriptionId ? { subscriptionId: account.spec.subscriptionId } : {}),
   };
 }
@@ -89,19 +46,15 @@ export function keySecretNameOf(accountName: string): string {
 /** The keys of the account's key Secret. */
 export const KEY_SECRET_KEYS = { apiKey: "api-key", endpoint: "endpoint" } as const;
 
-/** The account as an update wants it, without deployments. */
+/** The account as an update wants it, without deployments: the shared schema's fields of its spec. */
 export function accountSpecOf(account: AzureOpenAIAccount): AccountSpec {
-  const spec = account.spec;
-  return {
-    ...accountRefOf(account),
-    location: spec.location,
-    createResourceGroup: spec.createResourceGroup ?? false,
-    ...(spec.customSubDomainName ? { customSubDomainName: spec.customSubDomainName } : {}),
-    sku: spec.sku ?? "S0",
-    publicNetworkAccess: spec.publicNetworkAccess ?? "Enabled",
-    allowedAddresses: [...new Set(spec.networkRules?.ipRules ?? [])].sort(),
-    virtualNetworkSubnetIds: [...new Set(spec.networkRules?.virtualNetworkSubnetIds ?? [])].sort(),
-  };
+  const {
+    credentials: _credentials,
+    deletionPolicy: _deletionPolicy,
+    stateBackend: _stateBackend,
+    ...settings
+  } = account.spec;
+  return settings;
 }
 
 /** The name of the account a provisioned connection references, if it is one. */

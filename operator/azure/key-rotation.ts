@@ -109,7 +109,7 @@ export async function advanceRotation(
       await context.kube.event(account, {
         type: "Normal",
         reason: "KeyRotated",
-        message: `the keys of Azure account ${ref.name} were rotated (${step.key} regenerated last; the apps hold the other)`,
+        message: `the keys of Azure account ${ref.accountName} were rotated (${step.key} regenerated last; the apps hold the other)`,
       });
     }),
   );

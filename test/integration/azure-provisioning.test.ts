@@ -123,7 +123,7 @@ const cloudFreeProgram: ProgramFactory =
       endpoint: `https://${account.customSubDomainName ?? account.accountName.toLowerCase()}.openai.azure.com/`,
       accountName: account.accountName,
       deploymentNames: account.deployments.map((d) => d.name),
-      allowedAddresses: allowedIpRules(account.allowedAddresses),
+      allowedAddresses: allowedIpRules(account.networkRules.ipRules),
       primaryKey: pulumi.secret(keys.key1),
       secondaryKey: pulumi.secret(keys.key2),
     };
@@ -139,9 +139,13 @@ let deleteLog: string;
 
 const keyService: AccountKeyService = {
   async regenerate(account, key) {
-    const keys = keysOf(account.name);
-    keys[key] = newKey(account.name, key);
-    regenerations.push({ account: account.name, key, appRequestsBefore: world.app.state.requests.length });
+    const keys = keysOf(account.accountName);
+    keys[key] = newKey(account.accountName, key);
+    regenerations.push({
+      account: account.accountName,
+      key,
+      appRequestsBefore: world.app.state.requests.length,
+    });
     return { primaryKey: keys.key1, secondaryKey: keys.key2 };
   },
 };
@@ -160,7 +164,7 @@ const deletedIds = () =>
   existsSync(deleteLog) ? readFileSync(deleteLog, "utf8").split("\n").filter(Boolean) : [];
 const runsOf = (account: string) => programRuns.filter((r) => r.stack === stackOf(account));
 const stackOf = (account: string) =>
-  stackNameFor({ name: account, resourceGroup: "rg-llm", subscriptionId: SUBSCRIPTION });
+  stackNameFor({ accountName: account, resourceGroupName: "rg-llm", subscriptionId: SUBSCRIPTION });
 
 // --- AzureOpenAIAccount objects, as a user writes them ---------------------------------------------------
 

@@ -133,7 +133,7 @@ describe("the operator's ServiceAccount", () => {
       "may set blockOwnerDeletion towards a connection",
       ["update", PCONN, "--subresource=finalizers", "-n", "{other}"],
     ],
-    ["watches AzureOpenAIAccounts in every namespace (provisioning on)", ["watch", AOAI, "-A"]],
+    ["watches AzureOpenAIAccounts in every namespace", ["watch", AOAI, "-A"]],
     ["patches an account's finalizers", ["patch", AOAI, "-n", "{other}"]],
     ["patches an account's status", ["patch", AOAI, "--subresource=status", "-n", "{other}"]],
     [

@@ -7,13 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ProviderConnection } from "../../crds/index.ts";
+import { AzureOpenAIAccountSpec, type ProviderConnection } from "../../crds/index.ts";
 import { findPulumiCli, pulumiEngine } from "../../operator/accounts/engine.ts";
 import { ACCOUNT_FINALIZER, type AzureOpenAIAccount } from "../../operator/azure/account.ts";
 import { createAccountReconciler } from "../../operator/azure/account-reconciler.ts";
 import type { AccountKube } from "../../operator/azure/ports.ts";
 import type { AzureProvisioner, DeploymentSpec } from "../../operator/azure/provisioner.ts";
 import { FINALIZER } from "../../operator/constants.ts";
+
+type AzureOpenAIAccountSpecInput = import("zod").input<typeof AzureOpenAIAccountSpec>;
+
 import { TerminalError } from "../../operator/error-policy.ts";
 import { FakeClock, settle } from "../support/fake-clock.ts";
 
@@ -50,7 +53,7 @@ function conn(
   };
 }
 
-function account(extra: Partial<AzureOpenAIAccount["spec"]> = {}): AzureOpenAIAccount {
+function account(extra: Partial<AzureOpenAIAccountSpecInput> = {}): AzureOpenAIAccount {
   return {
     apiVersion: "modelkeys.dev/v1alpha1",
     kind: "AzureOpenAIAccount",
@@ -61,14 +64,14 @@ function account(extra: Partial<AzureOpenAIAccount["spec"]> = {}): AzureOpenAIAc
       generation: 1,
       resourceVersion: "1",
     },
-    spec: {
+    spec: AzureOpenAIAccountSpec.parse({
       accountName: "acme-openai",
       resourceGroupName: "rg",
       location: "eastus",
       credentials: { servicePrincipal: { secretRef: { name: "azure-sp" } } },
       deletionPolicy: "Delete",
       ...extra,
-    },
+    }),
   };
 }
 
@@ -142,7 +145,7 @@ function handProvisioner() {
       });
     },
     async destroy(ref) {
-      destroyed.push(ref.name);
+      destroyed.push(ref.accountName);
     },
     async regenerateKey() {
       return { primaryKey: "p", secondaryKey: "s" };

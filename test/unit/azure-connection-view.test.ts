@@ -1,7 +1,7 @@
 // What a provisioned connection reads of its AzureOpenAIAccount: ready with the endpoint and the key Secret,
 // or waiting with a condition that names the account and why; and whether a deleting one's deployment is gone.
 import { describe, expect, it } from "vitest";
-import type { ProviderConnection } from "../../crds/index.ts";
+import { AzureOpenAIAccountSpec, type ProviderConnection } from "../../crds/index.ts";
 import type { AzureOpenAIAccount, DeploymentStatus } from "../../operator/azure/account.ts";
 import { connectionDeprovisionView, connectionProvisionView } from "../../operator/azure/connection-view.ts";
 
@@ -40,7 +40,11 @@ const account = (
     namespace: "ml",
     ...(deleting ? { deletionTimestamp: "2026-11-09T00:00:00Z" } : {}),
   },
-  spec: { accountName: "acme-openai", resourceGroupName: "rg", location: "eastus" },
+  spec: AzureOpenAIAccountSpec.parse({
+    accountName: "acme-openai",
+    resourceGroupName: "rg",
+    location: "eastus",
+  }),
   status: {
     endpoint: "https://acme-openai.openai.azure.com/",
     keySecretName: "acme-openai-azure-openai-key",
