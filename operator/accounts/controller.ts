@@ -2,26 +2,25 @@
 // one through an index by accountRef, the credentials and key Secrets) and its own queue of account keys,
 // running the account reconciler; and, towards the connection controller, the read-only view of the accounts.
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import { GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
+import { AZURE_OPENAI_ACCOUNT_PLURAL, GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
 import { type AzureOpenAIAccount, accountKeyOf, accountNameOf, keySecretNameOf } from "../azure/account.ts";
 import { type AccountReconciler, createAccountReconciler } from "../azure/account-reconciler.ts";
 import { connectionDeprovisionView, connectionProvisionView } from "../azure/connection-view.ts";
 import type { AzureProvisioner } from "../azure/provisioner.ts";
 import type { RetryBackoff } from "../azure/stack-runner.ts";
-import type { Clock } from "../clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import type { Config } from "../config.ts";
+import { CONDITION, REASON } from "../constants.ts";
 import type { Informer } from "../kube/informer.ts";
 import { createNamespacedInformers } from "../kube/namespaced-informers.ts";
 import { createSecretWatch, type SecretWatch } from "../kube/secret-watch.ts";
 import type { Logger } from "../log.ts";
 import { createWorkQueue, type WorkQueue } from "../queue.ts";
+import type { ConditionIntent } from "../reconcile/conditions.ts";
 import type { Provisioning, ProvisioningHost } from "../reconcile/ports.ts";
 import { stableMessage } from "../reconcile/stable-message.ts";
 import type { PulumiEngineOptions } from "./engine.ts";
 import { createAccountKube } from "./kube.ts";
-
-/** The plural of the AzureOpenAIAccount kind. */
-export const AZURE_OPENAI_ACCOUNT_PLURAL = "azureopenaiaccounts";
 
 export interface AccountControllerOptions {
   kc: KubeConfig;
@@ -50,6 +49,9 @@ type AccountCache = Omit<Informer<KubernetesObject>, "list" | "get" | "on"> & {
     handler: (o: AzureOpenAIAccount, previous?: AzureOpenAIAccount) => void,
   ): () => void;
 };
+
+/** How long a connection's read waits for the accounts' first list before it answers "not listed yet". */
+const LIST_WAIT_MS = 10_000;
 
 /** `namespace/name`. */
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -178,6 +180,34 @@ export function createAccountController(options: AccountControllerOptions): Prov
       host?.enqueue(account.metadata.namespace, name);
   };
 
+  /** Whether the accounts have listed, waiting for that at most {@link LIST_WAIT_MS}. */
+  const listed = async (): Promise<boolean> => {
+    if (accounts.hasSynced()) return true;
+    let timer: TimerHandle | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = clock.setTimeout(() => resolve(false), LIST_WAIT_MS);
+    });
+    const ready = (started ?? Promise.resolve()).then(
+      () => accounts.hasSynced(),
+      () => false,
+    );
+    const result = await Promise.race([ready, waited]);
+    clock.clearTimeout(timer);
+    return result;
+  };
+  const notListed = (): { kind: "Pending"; requeueAfterMs: number; conditions: ConditionIntent[] } => ({
+    kind: "Pending",
+    requeueAfterMs: 5_000,
+    conditions: [
+      {
+        type: CONDITION.Provisioned,
+        status: "False",
+        reason: REASON.AccountNotReady,
+        message: `the operator has not listed AzureOpenAIAccounts yet (is the ${AZURE_OPENAI_ACCOUNT_PLURAL}.${GROUP} CRD installed, and may the operator list it?)`,
+      },
+    ],
+  });
+
   const start = async (h: ProvisioningHost) => {
     queue = createWorkQueue({
       concurrency: Math.max(1, Math.min(config.concurrency, 4)),
@@ -238,14 +268,15 @@ export function createAccountController(options: AccountControllerOptions): Prov
       started.catch(() => undefined);
     },
     async provision(connection) {
-      // Nothing is known of the accounts before their first list: "not found" then would be a lie.
-      await started;
+      // Nothing is known of the accounts before their first list: "not found" then would be a lie. The wait is
+      // bounded, so a missing CRD or RBAC never holds the connection queue's workers.
+      if (!(await listed())) return notListed();
       const name = accountNameOf(connection) ?? "";
       const { namespace } = connection.metadata;
       return connectionProvisionView(connection, kube.latest(namespace, name, accounts.get(namespace, name)));
     },
     async deprovision(connection) {
-      await started;
+      if (!(await listed())) return notListed();
       const name = accountNameOf(connection) ?? "";
       const { namespace } = connection.metadata;
       return connectionDeprovisionView(

@@ -7,7 +7,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../../crds/index.ts";
+import { GROUP, AZURE_OPENAI_ACCOUNT_PLURAL as PLURAL, VERSION } from "../../crds/index.ts";
 import type { AzureOpenAIAccount } from "../azure/account.ts";
 import type { AccountKube } from "../azure/ports.ts";
 import { FIELD_MANAGER } from "../constants.ts";
@@ -19,7 +19,6 @@ import { stableMessage } from "../reconcile/stable-message.ts";
 import { createKeySecrets } from "./key-secret.ts";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const PLURAL = "azureopenaiaccounts";
 
 /** {@link AccountKube} plus the reads of our own last writes (a reconcile never acts on an older status). */
 export interface AccountKubeRuntime extends AccountKube {
