@@ -633,6 +633,9 @@ engine("Azure OpenAI accounts through the operator", () => {
 
   it("leaves Azure and the stack alone when an account with deletionPolicy Orphan goes", async () => {
     await createAccount("solo-openai", { deletionPolicy: "Orphan" });
+    // An account without connections is provisioned alone: ready before its first connection.
+    await accountReady("solo-openai", []);
+    expect(runsOf("solo-openai").at(-1)?.deployments).toEqual([]);
     await createProvisioned("solo", "solo-openai");
     await waitForCondition(namespace, "solo", "Ready", "True", undefined, STEP_MS);
     const runs = runsOf("solo-openai").length;

@@ -314,6 +314,28 @@ describe("the account reconciler", () => {
     expect(world.secrets.has("ml/acme-openai-azure-openai-key")).toBe(false);
   });
 
+  it("lets a Delete account go without destroying its stack when it is released", async () => {
+    const engine = handProvisioner();
+    const { reconcile, world } = setup(async () => engine.provisioner);
+    await reconcile();
+    await settle();
+    engine.finish();
+    await settle();
+    await reconcile();
+    const live = world.get() as AzureOpenAIAccount;
+    world.set({
+      ...live,
+      metadata: {
+        ...live.metadata,
+        deletionTimestamp: "2026-11-05T00:00:00Z",
+        annotations: { "modelkeys.dev/release": "true" },
+      },
+    });
+    await reconcile();
+    expect(world.get()).toBeUndefined();
+    expect(engine.destroyed).toEqual([]);
+  });
+
   it("leaves Azure alone when an Orphan account goes", async () => {
     const engine = handProvisioner();
     const { reconcile, world } = setup(
