@@ -37,7 +37,7 @@ export interface AccountControllerOptions {
   /** Backoff of failed updates. @default 30 s doubling to 10 min */
   backoff?: RetryBackoff;
   /** Replaces the Pulumi engine (unit tests). */
-  provisioner?: () => Promise<AzureProvisioner>;
+  provisioner?: (account: AzureOpenAIAccount) => Promise<AzureProvisioner>;
 }
 
 /** The accounts' informer, typed with the kind (informer objects are the API server's JSON, as the type says). */
@@ -49,6 +49,24 @@ type AccountCache = Omit<Informer<KubernetesObject>, "list" | "get" | "on"> & {
     handler: (o: AzureOpenAIAccount, previous?: AzureOpenAIAccount) => void,
   ): () => void;
 };
+
+/**
+ * The engine settings of an account: its own `spec.stateBackend` (a backend URL, a passphrase Secret in its
+ * namespace) where it names them, else the operator's.
+ */
+export function engineSettingsOf(
+  account: AzureOpenAIAccount,
+  config: Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret">,
+): Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret"> {
+  const backend = account.spec.stateBackend;
+  const passphrase = backend?.passphraseSecretRef;
+  return {
+    pulumiBackendUrl: backend?.url ?? config.pulumiBackendUrl,
+    pulumiPassphraseSecret: passphrase
+      ? { namespace: account.metadata.namespace, name: passphrase.name, key: passphrase.key }
+      : config.pulumiPassphraseSecret,
+  };
+}
 
 /** How long a connection's read waits for the accounts' first list before it answers "not listed yet". */
 const LIST_WAIT_MS = 10_000;
@@ -104,28 +122,38 @@ export function createAccountController(options: AccountControllerOptions): Prov
   let queue: WorkQueue | undefined;
   let secrets: SecretWatch | undefined;
   let started: Promise<void> | undefined;
-  let engine: Promise<() => Promise<AzureProvisioner>> | undefined;
+  /** One engine per state backend and passphrase (accounts may name their own in spec.stateBackend). */
+  const engines = new Map<string, () => Promise<AzureProvisioner>>();
+  let engineModule: Promise<typeof import("./engine.ts")> | undefined;
 
   const provisioner =
     options.provisioner ??
-    (async () => {
-      engine ??= import("./engine.ts").then(({ findPulumiCli, pulumiEngine }) => {
-        const env = options.env ?? process.env;
-        const cli = findPulumiCli(env);
+    (async (account: AzureOpenAIAccount) => {
+      const env = options.env ?? process.env;
+      engineModule ??= import("./engine.ts").then((module) => {
+        const cli = module.findPulumiCli(env);
         log.info(
           cli
-            ? { event: "azure.engine.found", pulumiRoot: cli.root ?? "(PATH)", backend: "configured" }
+            ? { event: "azure.engine.found", pulumiRoot: cli.root ?? "(PATH)" }
             : { event: "azure.engine.missing", hint: "set MODELKEYS_PULUMI_DIR or put pulumi on PATH" },
         );
-        return pulumiEngine({
-          config,
+        return module;
+      });
+      const { pulumiEngine } = await engineModule;
+      const settings = engineSettingsOf(account, config);
+      const key = JSON.stringify(settings);
+      let engine = engines.get(key);
+      if (!engine) {
+        engine = pulumiEngine({
+          config: settings,
           readSecret: (namespace, name) => kube.readSecret(namespace, name),
           env,
           onEvent: (event) => log.info({ ...event, event: `azure.${event.event}` }),
           ...(options.automation ? { automation: options.automation } : {}),
         });
-      });
-      return (await engine)();
+        engines.set(key, engine);
+      }
+      return engine();
     });
 
   const enqueueAccount = (namespace: string, name: string) => queue?.add(keyOf(namespace, name));

@@ -14,7 +14,8 @@ export interface AccountContext {
   memories: StackMemories;
   /** Serializes a stack's key-Secret writes, so a rotation's switch and a reconcile never interleave. */
   secretLock: StackQueue;
-  provisioner(): Promise<AzureProvisioner>;
+  /** The engine of the account's state backend. */
+  provisioner(account: AzureOpenAIAccount): Promise<AzureProvisioner>;
   credentials(account: AzureOpenAIAccount): Promise<AzureCredentials>;
   log: AzureLog;
   clock: Clock;

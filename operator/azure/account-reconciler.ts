@@ -31,8 +31,8 @@ export interface AccountReconcilerOptions {
   connectionsSynced(): boolean;
   /** Asks for the account's reconcile (a stack job ended, or a failed one may be retried). */
   enqueue(namespace: string, name: string): void;
-  /** The engine, built on first use; throws {@link TerminalError} when there is none. */
-  provisioner(): Promise<AzureProvisioner>;
+  /** The engine of the account's state backend, built on first use; throws {@link TerminalError} when there is none. */
+  provisioner(account: AzureOpenAIAccount): Promise<AzureProvisioner>;
   log: AzureLog;
   clock: Clock;
   /** Where workload identity's variables are read. @default process.env */

@@ -74,7 +74,7 @@ export async function advanceRotation(
       guarded(context, stack, memory, async () => {
         memory.rotating = request;
         const credentials = await context.credentials(account);
-        const keys = await (await context.provisioner()).regenerateKey(ref, step.key, credentials);
+        const keys = await (await context.provisioner(account)).regenerateKey(ref, step.key, credentials);
         memory.keys = keyValues(keys);
         log({ event: "azure.key.regenerated", key: step.key, reason: "rotation: the spare key" });
         await context.secretLock.run(stack, async () => {
@@ -94,7 +94,7 @@ export async function advanceRotation(
   context.runner.exclusive(stack, () =>
     guarded(context, stack, memory, async () => {
       const credentials = await context.credentials(account);
-      const keys = await (await context.provisioner()).regenerateKey(ref, step.key, credentials);
+      const keys = await (await context.provisioner(account)).regenerateKey(ref, step.key, credentials);
       memory.keys = keyValues(keys);
       memory.rotation = { phase: "idle" };
       const time = new Date(context.clock.now()).toISOString();

@@ -36,7 +36,7 @@ export async function update(
     deployments: target.deployments.map((d) => d.name),
   });
   try {
-    const provisioner = await context.provisioner();
+    const provisioner = await context.provisioner(account);
     const credentials = await context.credentials(account);
     const outputs = await provisioner.up(target.account, target.deployments, credentials);
     const time = new Date(context.clock.now()).toISOString();
@@ -69,7 +69,7 @@ export async function destroy(context: AccountContext, account: AzureOpenAIAccou
   const memory = context.memories.of(stack);
   context.log.info({ event: "azure.stack.destroy.started", stack });
   try {
-    const provisioner = await context.provisioner();
+    const provisioner = await context.provisioner(account);
     const credentials = await context.credentials(account);
     await provisioner.destroy(accountRefOf(account), credentials);
   } catch (error) {
