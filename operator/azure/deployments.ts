@@ -1,10 +1,11 @@
 // Which deployments an account's stack should hold: one per ProviderConnection that references the account,
 // decided from the connections alone (a pure function, so the rules are tables in the tests).
 import type { ProviderConnection } from "../../crds/index.ts";
-import { DeploymentSpec } from "../../pulumi/args.ts";
+// The shared schema (zod only): importing pulumi/args.ts would load @pulumi/pulumi with the operator.
+import { Deployment } from "../../pulumi/account-schema.ts";
 
 /** One deployment of the stack, and the connection that wants it; `retainOnDelete` with deletionPolicy Orphan. */
-export type StackDeployment = DeploymentSpec & { retainOnDelete: boolean };
+export type StackDeployment = Deployment & { retainOnDelete: boolean };
 
 /** What the account's stack should hold, and the connections refused a deployment (with why). */
 export interface WantedDeployments {
@@ -34,7 +35,7 @@ function byAge(a: ProviderConnection, b: ProviderConnection): number {
 function deploymentOf(connection: ProviderConnection): StackDeployment | string {
   const block = connection.spec.azure?.provision?.deployment;
   if (!block) return "spec.azure.provision.deployment is missing";
-  const parsed = DeploymentSpec.safeParse({
+  const parsed = Deployment.safeParse({
     name: deploymentNameOf(connection),
     model: block.model,
     version: block.version,
