@@ -151,7 +151,7 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       const result = await state.mirrored(() =>
         stack.up({ refresh, color: "never", ...(state.signal ? { signal: state.signal } : {}) }),
       );
-      await state.persist(stack);
+      await state.persist();
       const values = Object.fromEntries(
         Object.entries(result.outputs).map(([key, output]) => [key, output.value]),
       );

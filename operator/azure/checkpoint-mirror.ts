@@ -1,6 +1,6 @@
 // Copies a running update's checkpoint out of the pod as it changes: the local file backend rewrites the
 // stack's file after every step, and each new version is saved, so a kill mid-update loses at most a step.
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { Checkpoint } from "./state-store.ts";
@@ -41,19 +41,17 @@ export function mirrorCheckpoint(options: CheckpointMirrorOptions): CheckpointMi
     join(stacks, `${options.stack}.json`),
   ];
   const stop = new AbortController();
-  let last: { mtimeMs: number; size: number; text?: string } | undefined;
+  let last: string | undefined;
 
+  // The file is read whole each time: its mtime is too coarse to tell two quick writes apart.
   const look = async () => {
     for (const file of files) {
-      const info = await stat(file).catch(() => undefined);
-      if (!info) continue;
-      if (last && last.mtimeMs === info.mtimeMs && last.size === info.size) return;
       const text = await readFile(file, "utf8").catch(() => undefined);
-      if (text === undefined || text === last?.text) return;
-      last = { mtimeMs: info.mtimeMs, size: info.size, text };
-      const parsed = JSON.parse(text) as { version?: number; checkpoint?: { latest?: unknown } };
-      if (typeof parsed.version !== "number" || !parsed.checkpoint?.latest) return;
-      await options.save({ version: parsed.version, deployment: parsed.checkpoint.latest });
+      if (text === undefined) continue;
+      if (text === last) return;
+      last = text;
+      const checkpoint = parseCheckpointFile(text);
+      if (checkpoint) await options.save(checkpoint);
       return;
     }
   };
@@ -62,8 +60,9 @@ export function mirrorCheckpoint(options: CheckpointMirrorOptions): CheckpointMi
   const running = (async () => {
     while (!stop.signal.aborted) {
       await sleep(clock, options.intervalMs ?? 1000, stop.signal);
-      await lookSafely();
+      if (!stop.signal.aborted) await lookSafely();
     }
+    await lookSafely(); // the last version written before stop
   })();
 
   return {
@@ -72,4 +71,33 @@ export function mirrorCheckpoint(options: CheckpointMirrorOptions): CheckpointMi
       await running;
     },
   };
+}
+
+/** Where a file backend keeps a stack's checkpoint: the project-scoped layout first, then the older one. */
+function checkpointFiles(backendDir: string, project: string, stack: string): string[] {
+  const stacks = join(backendDir, ".pulumi", "stacks");
+  return [join(stacks, project, `${stack}.json`), join(stacks, `${stack}.json`)];
+}
+
+/** The exported form of a file backend's VersionedCheckpoint; undefined when it holds no deployment yet. */
+function parseCheckpointFile(text: string): Checkpoint | undefined {
+  const parsed = JSON.parse(text) as { version?: number; checkpoint?: { latest?: unknown } };
+  if (typeof parsed.version !== "number" || !parsed.checkpoint?.latest) return undefined;
+  return { version: parsed.version, deployment: parsed.checkpoint.latest };
+}
+
+/**
+ * The stack's checkpoint as the file backend holds it, secrets as ciphertext. (The Automation API's
+ * `exportStack` runs `pulumi stack export --show-secrets`, which decrypts them: never stored.)
+ */
+export async function readCheckpoint(
+  backendDir: string,
+  project: string,
+  stack: string,
+): Promise<Checkpoint | undefined> {
+  for (const file of checkpointFiles(backendDir, project, stack)) {
+    const text = await readFile(file, "utf8").catch(() => undefined);
+    if (text !== undefined) return parseCheckpointFile(text);
+  }
+  return undefined;
 }

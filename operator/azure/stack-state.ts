@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Stack } from "@pulumi/pulumi/automation/index.js";
-import { mirrorCheckpoint } from "./checkpoint-mirror.ts";
+import { mirrorCheckpoint, readCheckpoint } from "./checkpoint-mirror.ts";
 import { type PendingCreateId, settlePendingCreates } from "./pending-creates.ts";
 import type { HeldStack } from "./state-store.ts";
 
@@ -27,8 +27,8 @@ export interface StackState {
   restore(stack: Stack): Promise<Restored>;
   /** Runs `operation` while the stack's checkpoint is mirrored to the store. */
   mirrored<T>(operation: () => Promise<T>): Promise<T>;
-  /** Exports the stack and saves it (the authoritative save after an operation). */
-  persist(stack: Stack): Promise<void>;
+  /** Saves the stack's checkpoint as the operation left it (the authoritative save after an operation). */
+  persist(): Promise<void>;
   /** Deletes the kept checkpoint (after a destroy). */
   remove(): Promise<void>;
   /** Whether the state is kept in the store (else in the configured backend). */
@@ -67,8 +67,9 @@ export interface KeptStateOptions {
  * The store's checkpoint in a local file backend for one operation.
  *
  * Guarantees: the checkpoint is read once (through the held lock); every version the CLI writes during
- * {@link StackState.mirrored} is saved in order; `persist` saves the exported stack after the mirror has
- * stopped, so the last save is the final state; secrets stay encrypted as Pulumi wrote them.
+ * {@link StackState.mirrored} is saved in order; `persist` saves the stack's checkpoint after the mirror has
+ * stopped, so the last save is the final state; secrets stay encrypted as Pulumi wrote them (the checkpoint
+ * is read from the backend's file, never through `exportStack`, which decrypts).
  */
 export async function keptState(options: KeptStateOptions): Promise<StackState> {
   const { held } = options;
@@ -109,9 +110,11 @@ export async function keptState(options: KeptStateOptions): Promise<StackState> 
         await mirror.stop();
       }
     },
-    async persist(stack) {
-      const exported = await stack.exportStack();
-      await held.save({ version: exported.version, deployment: exported.deployment });
+    async persist() {
+      // From the backend's file, not exportStack: that decrypts the secrets (--show-secrets).
+      const checkpoint = await readCheckpoint(backendDir, options.project, held.key.stack);
+      if (!checkpoint) throw new Error(`the stack ${held.key.stack} left no checkpoint in its backend`);
+      await held.save(checkpoint);
     },
     remove: () => held.remove(),
   };

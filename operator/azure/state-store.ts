@@ -10,9 +10,10 @@ export interface StackKey {
 }
 
 /**
- * A stack's checkpoint as the Automation API exports and imports it (`Stack.exportStack()`): the
+ * A stack's checkpoint in the shape the Automation API imports (`Stack.importStack`) and exports: the
  * deployment with its resources, pending operations and secrets provider state. Secret values inside are
- * ciphertext of the passphrase secrets provider; nothing here decrypts them.
+ * ciphertext of the passphrase secrets provider (taken from the backend's file: `exportStack` would
+ * decrypt them); nothing here decrypts them.
  */
 export interface Checkpoint {
   version: number;
