@@ -12,7 +12,7 @@ export {
   PulumiAutomationProvisioner,
 } from "./automation.ts";
 export { componentSpecFor } from "./component-spec.ts";
-export { automationSettingsFromEnv, DEFAULT_BACKEND_URL, ENV } from "./config.ts";
+export { automationSettingsFromEnv, ENV } from "./config.ts";
 export {
   azureOpenAIProgram,
   type ProgramFactory,

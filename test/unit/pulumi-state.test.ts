@@ -87,7 +87,11 @@ describe("settlePendingCreates", () => {
     const settled = settlePendingCreates(deployment, idOf);
     expect(settled.adopted).toEqual(["urn:pulumi:s::p::t::gpt-4o"]);
     expect(settled.cleared).toEqual(["urn:other"]);
-    const d = settled.deployment as typeof deployment;
+    const d = settled.deployment as {
+      manifest: object;
+      resources: { urn: string; id?: string }[];
+      pending_operations: { type: string }[];
+    };
     expect(d.resources.map((r) => [r.urn, r.id])).toEqual([
       ["urn:pulumi:s::p::t::done", "x"],
       [
