@@ -63,6 +63,14 @@ export const PROVISIONING_RULES: readonly ExplainedRule[] = [
     why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
   },
+  {
+    why: "Keeps each Pulumi stack's state in a Secret (type modelkeys.dev/pulumi-state, covered by the rule above) and locks it with a Lease of the same name in the account's namespace while an update runs: create, read, renew, take over after expiry, and delete on release.",
+    rule: {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      verbs: ["get", "create", "update", "delete"],
+    },
+  },
 ];
 
 /** Only with Azure provisioning on, in the operator's own namespace. */
@@ -75,6 +83,10 @@ export const PROVISIONING_NAMESPACE_RULES: readonly ExplainedRule[] = [
       resourceNames: [INSTALL.pulumiPassphraseSecret],
       verbs: ["get"],
     },
+  },
+  {
+    why: `Creates the Pulumi passphrase Secret ${INSTALL.pulumiPassphraseSecret} once, with 32 random bytes, when it does not exist (never updates it); create cannot be limited to a name.`,
+    rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
   },
 ];
 
