@@ -9,13 +9,13 @@ import { REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
 import { KubeObjects } from "../kube/objects.ts";
 import type { Logger } from "../log.ts";
+import { KubernetesStateStore, kubernetesPassphraseSecrets } from "../pulumi-state/index.ts";
 import type { Provisioning } from "../reconcile/ports.ts";
 import {
   type ProvisionEvent,
   type PulumiAutomationOptions,
   PulumiAutomationProvisioner,
 } from "./automation.ts";
-import { KubernetesStateStore, kubernetesPassphraseSecrets } from "../pulumi-state/index.ts";
 import { ENV } from "./config.ts";
 import { createOwnedSecrets } from "./owned-secret.ts";
 import { ensurePassphrase, type PassphraseSecrets } from "./passphrase.ts";
