@@ -4,14 +4,21 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { PulumiAutomationProvisioner } from "../../operator/azure/automation.ts";
 import { mirrorCheckpoint, readCheckpoint } from "../../operator/azure/checkpoint-mirror.ts";
+import { pulumiEngine } from "../../operator/azure/engine.ts";
 import {
   ensurePassphrase,
   PassphraseMissingError,
   type PassphraseSecrets,
 } from "../../operator/azure/passphrase.ts";
 import { armPendingCreateIds, settlePendingCreates } from "../../operator/azure/pending-creates.ts";
-import { type Checkpoint, StateTooLargeError } from "../../operator/azure/state-store.ts";
+import {
+  type Checkpoint,
+  type StackStateStore,
+  StateTooLargeError,
+} from "../../operator/azure/state-store.ts";
+import { TerminalError } from "../../operator/error-policy.ts";
 import {
   decodeCheckpoint,
   encodeCheckpoint,
@@ -240,5 +247,71 @@ describe("the checkpoint mirror", () => {
     await mirror.stop();
     expect(saved).toEqual([]);
     expect(await readCheckpoint(dir, "proj", "s")).toBeUndefined();
+  });
+});
+
+describe("pulumiEngine's state and passphrase", () => {
+  const ref = { namespace: "ops", name: "pp", key: "passphrase" };
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const cliEnv = () => {
+    // A directory that holds bin/pulumi (never run here: the provisioner is only built).
+    const d = mkdtempSync(join(tmpdir(), "fake-pulumi-"));
+    dirs.push(d);
+    mkdirSync(join(d, "bin"));
+    writeFileSync(join(d, "bin", "pulumi"), "#!/bin/sh\n", { mode: 0o755 });
+    return { MODELKEYS_PULUMI_DIR: d };
+  };
+  const unusedStore: StackStateStore = {
+    lock: async () => {
+      throw new Error("not used: the provisioner is only built");
+    },
+  };
+
+  it("without a backend URL and without a store is a terminal error saying what to set", async () => {
+    const attempt = pulumiEngine({
+      config: { pulumiBackendUrl: undefined, pulumiPassphraseSecret: ref },
+      readSecret: async () => ({ passphrase: "x" }),
+      env: cliEnv(),
+    })();
+    await expect(attempt).rejects.toBeInstanceOf(TerminalError);
+    await expect(attempt).rejects.toThrow(/no Pulumi state backend: set PULUMI_BACKEND_URL/);
+  });
+
+  it("keeping state in Kubernetes, creates an absent passphrase Secret once and builds the provisioner", async () => {
+    const created: string[] = [];
+    let stored: Record<string, string> | undefined;
+    const get = pulumiEngine({
+      config: { pulumiBackendUrl: undefined, pulumiPassphraseSecret: ref },
+      readSecret: async () => stored,
+      createSecret: async (namespace, name, data) => {
+        created.push(`${namespace}/${name}`);
+        stored = data;
+        return "created";
+      },
+      stateStore: unusedStore,
+      env: cliEnv(),
+    });
+    const provisioner = await get();
+    expect(provisioner).toBeInstanceOf(PulumiAutomationProvisioner);
+    expect(await get()).toBe(provisioner);
+    expect(created).toEqual(["ops/pp"]);
+  });
+
+  it.each([
+    ["state in Kubernetes, create forbidden", undefined, "not found, and the operator may not create it"],
+    ["a backend URL (never creates)", "s3://bucket", "not found: create it"],
+  ])("with %s, reports the missing Secret by name", async (_label, backend, reason) => {
+    const attempt = pulumiEngine({
+      config: { pulumiBackendUrl: backend, pulumiPassphraseSecret: ref },
+      readSecret: async () => undefined,
+      createSecret: async () => "forbidden",
+      stateStore: unusedStore,
+      env: cliEnv(),
+    })();
+    await expect(attempt).rejects.toBeInstanceOf(PassphraseMissingError);
+    await expect(attempt).rejects.toThrow(`Pulumi passphrase Secret ops/pp ${reason}`);
   });
 });
