@@ -2,11 +2,10 @@
 // Pulumi engine running a cloud-free program (a component and dynamic resources standing in for the account
 // and its deployments). The owned Secret, the app's record, status.azure, one stack per account, deletion
 // with both policies, key rotation in the right order, and no secret anywhere the operator writes.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderConnection } from "../../crds/index.ts";
@@ -144,14 +143,13 @@ const keyService: AccountKeyService = {
   },
 };
 
-/** The stacks the file backend holds. */
-function stacksInBackend(): string[] {
-  const dir = join(base, "state", ".pulumi", "stacks", "modelkeys-azure");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => f.replace(/\.json$/, ""))
-    .sort();
+/** The stacks whose state is kept (the operator's default: a Secret per stack, here in the test's namespace). */
+async function stacksInBackend(): Promise<string[]> {
+  const secrets = await testCluster().core.listNamespacedSecret({
+    namespace,
+    labelSelector: "modelkeys.dev/pulumi-state=true",
+  });
+  return secrets.items.map((s) => s.metadata?.annotations?.["modelkeys.dev/pulumi-stack"] ?? "").sort();
 }
 
 const deletedIds = () =>
@@ -227,7 +225,8 @@ async function startOperator(): Promise<TestOperator> {
     kc: testCluster().operator.kubeConfig,
     config: {
       identity: "azure-provisioning-test",
-      pulumiBackendUrl: pathToFileURL(join(base, "state")).href,
+      // No backend URL: the stacks' state is kept in Secrets, locked by Leases (the install's default).
+      pulumiBackendUrl: undefined,
       pulumiPassphraseSecret: { namespace, name: "modelkeys-pulumi", key: "passphrase" },
     },
     log: provisioningLog,
@@ -353,7 +352,7 @@ engine("Azure provisioning through the operator", () => {
       allowedAddresses: allowed,
     });
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o", "mini"]);
-    expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("acme-openai")]);
     // One account, one key: both apps hold it.
     const keys = keysOf("acme-openai");
     expect(appRecordOf(first)?.secrets.api_key).toBe(keys.key1);
@@ -506,7 +505,7 @@ engine("Azure provisioning through the operator", () => {
     expect(deletedIds()).toContain("deployment-mini");
     expect(world.app.state.getConnection(id)).toBeUndefined();
     expect(await ownedSecret("mini")).toBeUndefined();
-    expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("acme-openai")]);
     // The rotation ran once, whatever reconciled since.
     expect(regenerations.filter((r) => r.account === "acme-openai")).toHaveLength(2);
     const rest = await waitForCondition(namespace, "gpt-4o", "Ready", "True", undefined, STEP_MS);
@@ -519,7 +518,7 @@ engine("Azure provisioning through the operator", () => {
     expect(deletedIds()).toContain("deployment-gpt-4o");
     // The Orphan connection's deployment left the stack before: the destroy did not take it.
     expect(deletedIds()).not.toContain("deployment-kept");
-    expect(stacksInBackend()).toEqual([]);
+    expect(await stacksInBackend()).toEqual([]);
     expect(await ownedSecret("gpt-4o")).toBeUndefined();
   });
 
@@ -532,7 +531,7 @@ engine("Azure provisioning through the operator", () => {
     await gone("solo");
     expect(runsOf("solo-openai")).toHaveLength(runs);
     expect(deletedIds()).not.toContain("deployment-solo");
-    expect(stacksInBackend()).toEqual([stackOf("solo-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("solo-openai")]);
     expect(world.app.state.getConnection(id)).toBeDefined();
   });
 
@@ -546,7 +545,7 @@ engine("Azure provisioning through the operator", () => {
     expect(c.status?.conditions?.find((x) => x.type === "Provisioned")?.message).toMatch(
       /deleting Azure account stuck-openai.* failed: Azure credentials Secret azure-sp not found; .*modelkeys\.dev\/release=true/,
     );
-    expect(stacksInBackend()).toContain(stackOf("stuck-openai"));
+    expect(await stacksInBackend()).toContain(stackOf("stuck-openai"));
     // The credentials come back: the watched Secret brings the connection back, the account goes.
     await putSecret(namespace, "azure-sp", {
       clientId: "00000000-0000-0000-0000-0000000000c1",
@@ -555,7 +554,7 @@ engine("Azure provisioning through the operator", () => {
       subscriptionId: SUBSCRIPTION,
     });
     await gone("stuck");
-    expect(stacksInBackend()).not.toContain(stackOf("stuck-openai"));
+    expect(await stacksInBackend()).not.toContain(stackOf("stuck-openai"));
     expect(deletedIds()).toContain("deployment-stuck");
   });
 });
