@@ -90,6 +90,28 @@ describe("the Kubernetes state store", () => {
     await old.release();
   });
 
+  it("tells the holder its Lease is lost when another takes it, and then refuses its writes", async () => {
+    const key = { namespace, stack: "rg.lost-00000004" };
+    const held = await store("renewing").lock(key);
+    await held.save(checkpoint(1));
+    const name = stateObjectName(key.stack);
+    const lease = await testCluster().coordination.readNamespacedLease({ namespace, name });
+    // Someone else holds it now (as after a takeover this holder did not see coming).
+    await testCluster().coordination.replaceNamespacedLease({
+      namespace,
+      name,
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: "intruder" } },
+    });
+    await waitFor(() => held.lost.aborted, { timeoutMs: 10_000, description: "the lost signal" });
+    expect(String(held.lost.reason)).toMatch(/was taken over/);
+    await expect(held.save(checkpoint(2))).rejects.toBeInstanceOf(LockLostError);
+    expect(await stored(key.stack)).toEqual(checkpoint(1));
+    await held.release();
+    // The release leaves the intruder's Lease in place.
+    const after = await testCluster().coordination.readNamespacedLease({ namespace, name });
+    expect(after.spec?.holderIdentity).toBe("intruder");
+  });
+
   it("leaves a Secret of another type under the state's name alone", async () => {
     const key = { namespace, stack: "rg.taken-00000003" };
     await testCluster().core.createNamespacedSecret({
