@@ -27,11 +27,8 @@ export function kubernetesPassphraseSecrets(kc: KubeConfig): PassphraseSecrets {
             metadata: {
               name,
               namespace,
+              // No owner: it outlives the operator's uninstall, like the state it decrypts.
               labels: { "app.kubernetes.io/managed-by": STATE_LABELS["app.kubernetes.io/managed-by"] },
-              annotations: {
-                "modelkeys.dev/purpose":
-                  "Encrypts the secrets in the Pulumi state Secrets; losing it makes them unreadable. Made once by the operator; never overwritten.",
-              },
             },
             type: "Opaque",
             stringData: data,

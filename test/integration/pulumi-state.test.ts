@@ -16,7 +16,7 @@ import {
 } from "../../operator/azure/automation.ts";
 import { ensurePassphrase, PassphraseMissingError } from "../../operator/azure/passphrase.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
-import { StateTooLargeError } from "../../operator/azure/state-store.ts";
+import { LockLostError, StateTooLargeError } from "../../operator/azure/state-store.ts";
 import {
   CHECKPOINT_KEY,
   decodeCheckpoint,
@@ -257,6 +257,29 @@ engine("Pulumi state kept in Kubernetes", () => {
     expect(b.deploymentNames).toEqual(["slow-x", "y"]);
     expect(order).toEqual(["one started", "one finished", "two started", "two finished"]);
     expect(ledger(w)).toEqual({ "slow-x": 1, y: 1 });
+  });
+
+  it("cancels an update whose Lease is taken from it, and writes nothing after", async () => {
+    const w = world("usurped");
+    const name = "usurped-openai";
+    const account = stateAccount(name, namespace);
+    const update = provisioner(w).up(account, [stateDeployment("slow-u")], stateCredentials);
+    const outcome = update.catch((error: unknown) => error);
+    await waitFor(() => ledger(w)["slow-u"] === 1, { timeoutMs: 60_000, description: "slow-u creating" });
+    const leaseName = stateObjectName(stackNameFor(account));
+    const lease = await testCluster().coordination.readNamespacedLease({ namespace, name: leaseName });
+    await testCluster().coordination.replaceNamespacedLease({
+      namespace,
+      name: leaseName,
+      body: { ...lease, spec: { ...lease.spec, holderIdentity: "usurper" } },
+    });
+    const before = (await stateSecret(name))?.metadata?.resourceVersion;
+    // The engine lets the create in flight finish before it stops.
+    writeFileSync(join(w, "release"), "");
+    const error = await outcome;
+    expect(error).toBeInstanceOf(LockLostError);
+    expect((error as Error).message).toMatch(/lost the lock of stack .*taken over/);
+    expect((await stateSecret(name))?.metadata?.resourceVersion).toBe(before);
   });
 
   it("refuses a checkpoint over the Secret limit whole, keeping the previous state", async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { ANNOTATIONS } from "../../crds/index.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { FINALIZER, ORGANIZATION_FINALIZER, TOKEN_FINALIZER } from "../../operator/constants.ts";
+import { HOLDER_ANNOTATION, STACK_ANNOTATION, STATE_SECRET_TYPE } from "../../operator/pulumi-state/names.ts";
 
 /** modelkeys.dev/ names that are not annotations: the finalizers, labels, API versions. */
 const NOT_ANNOTATIONS = new Set([
@@ -14,6 +15,11 @@ const NOT_ANNOTATIONS = new Set([
   TOKEN_FINALIZER,
   "modelkeys.dev/connection", // label on a provisioned connection's owned Secret
   "modelkeys.dev/test", // label on the tests' namespaces
+  // The Pulumi state Secrets and Leases: their type and label, and what the operator records on them.
+  STATE_SECRET_TYPE,
+  "modelkeys.dev/pulumi-state",
+  STACK_ANNOTATION,
+  HOLDER_ANNOTATION,
 ]);
 
 /** The test that proves the operator acts on each annotation. */
