@@ -259,7 +259,7 @@ engine("Pulumi state kept in Kubernetes", () => {
     expect(ledger(w)).toEqual({ "slow-x": 1, y: 1 });
   });
 
-  it("cancels an update whose Lease is taken from it, and writes nothing after", async () => {
+  it("fails an update whose Lease is taken from it with LockLostError, writing nothing over its successor", async () => {
     const w = world("usurped");
     const name = "usurped-openai";
     const account = stateAccount(name, namespace);
@@ -273,13 +273,25 @@ engine("Pulumi state kept in Kubernetes", () => {
       name: leaseName,
       body: { ...lease, spec: { ...lease.spec, holderIdentity: "usurper" } },
     });
-    const before = (await stateSecret(name))?.metadata?.resourceVersion;
+    // The successor's first read stamps the Secret (as the store does): from then on the old holder's writes fail.
+    const current = await stateSecret(name);
+    const stamped = await testCluster().core.replaceNamespacedSecret({
+      namespace,
+      name: leaseName,
+      body: {
+        ...current,
+        metadata: {
+          ...current?.metadata,
+          annotations: { ...current?.metadata?.annotations, "modelkeys.dev/state-holder": "usurper" },
+        },
+      },
+    });
     // The engine lets the create in flight finish before it stops.
     writeFileSync(join(w, "release"), "");
     const error = await outcome;
     expect(error).toBeInstanceOf(LockLostError);
     expect((error as Error).message).toMatch(/lost the lock of stack .*taken over/);
-    expect((await stateSecret(name))?.metadata?.resourceVersion).toBe(before);
+    expect((await stateSecret(name))?.metadata?.resourceVersion).toBe(stamped.metadata?.resourceVersion);
   });
 
   it("refuses a checkpoint over the Secret limit whole, keeping the previous state", async () => {
