@@ -14,9 +14,10 @@ import {
 } from "@pulumi/pulumi/automation/index.js";
 import { describeIssues } from "../../pulumi/args.ts";
 import { type AccountKeyService, ArmAccountKeys } from "./account-keys.ts";
+import type { Operation, PulumiAutomationOptions } from "./automation-options.ts";
 import { componentSpecFor } from "./component-spec.ts";
 import { azureOpenAIProgram, type ProgramFactory, ProgramOutputs } from "./inline-program.ts";
-import { armPendingCreateIds, type PendingCreateId } from "./pending-creates.ts";
+import { armPendingCreateIds } from "./pending-creates.ts";
 import { azureCredentialEnv, azureNativeConfig, credentialSecrets } from "./provider-config.ts";
 import {
   type AccountKeys,
@@ -34,69 +35,12 @@ import { stackNameFor } from "./stack-name.ts";
 import { StackQueue } from "./stack-queue.ts";
 import { configuredBackend, keptState, type StackState } from "./stack-state.ts";
 import { breakStaleLocks } from "./stale-locks.ts";
-import { type HeldStack, LockLostError, type StackStateStore, StateTooLargeError } from "./state-store.ts";
+import { type HeldStack, LockLostError, StateTooLargeError } from "./state-store.ts";
+
+export type { KeptStateOptions, ProvisionEvent, PulumiAutomationOptions } from "./automation-options.ts";
 
 /** The Pulumi project every account stack belongs to. */
 export const PROJECT_NAME = "modelkeys-azure";
-
-/** A structured event for logs and metrics; it never carries a secret. */
-export type ProvisionEvent =
-  | { event: "stack.operation.queued"; stack: string; operation: Operation; waiting: number }
-  | { event: "stack.operation.started"; stack: string; operation: Operation }
-  | { event: "stack.lock.broken"; stack: string; pid: number; hostname: string; timestamp?: string }
-  | { event: "stack.state.pending_creates"; stack: string; adopted: string[]; cleared: string[] }
-  | { event: "stack.state.mirror_failed"; stack: string; error: string }
-  | {
-      event: "stack.operation.finished";
-      stack: string;
-      operation: Operation;
-      result: "succeeded" | "failed";
-      changes?: Record<string, number>;
-      durationMs: number;
-    };
-type Operation = "up" | "destroy" | "regenerateKey";
-
-/** Stacks' state kept in a {@link StackStateStore} (the default of the operator: Secrets and Leases). */
-export interface KeptStateOptions {
-  store: StackStateStore;
-  /** The namespace of an account that names none ({@link AzureAccountRef.namespace}). */
-  namespace: string;
-  /** How often a running update's checkpoint is looked at and saved when changed. @default 1000 */
-  mirrorIntervalMs?: number;
-  /**
-   * The id of an interrupted create's resource, were it created (adopted, then confirmed by the refresh).
-   * @default the ARM ids of the component's resources ({@link armPendingCreateIds})
-   */
-  pendingCreateId?: (credentials: AzureCredentials) => PendingCreateId;
-}
-
-export interface PulumiAutomationOptions {
-  /**
-   * A state backend the CLI uses itself, e.g. s3://…, azblob://…, file://… (PULUMI_BACKEND_URL); when set,
-   * `state` is not used. One of the two is required.
-   */
-  backendUrl?: string;
-  /** The stacks' state in a store, restored into a local file backend around each operation. */
-  state?: KeptStateOptions;
-  /** Encrypts the stacks' secrets (PULUMI_CONFIG_PASSPHRASE); the operator reads it from a Secret. */
-  passphrase: string;
-  /** A directory holding bin/pulumi (MODELKEYS_PULUMI_DIR). @default the `pulumi` on PATH */
-  pulumiRoot?: string;
-  /** PULUMI_HOME: plugins and CLI state. @default the CLI's (~/.pulumi) */
-  pulumiHome?: string;
-  /** Where each operation's short-lived workspace directory is made (then removed). @default os.tmpdir() */
-  workRoot?: string;
-  /** Builds the inline program. @default {@link azureOpenAIProgram} */
-  program?: ProgramFactory;
-  /** Regenerates keys. @default {@link ArmAccountKeys} against public Azure */
-  keys?: AccountKeyService;
-  /** Refresh the stack from Azure before each update, so drift is corrected. @default true */
-  refresh?: boolean;
-  /** More environment for the CLI (and the plugins it starts). */
-  env?: Record<string, string>;
-  /** Receives an event per queued, started and finished operation. */
-  onEvent?: (event: ProvisionEvent) => void;
-}
 
 /**
  * {@link AzureProvisioner} on the Pulumi Automation API and a local `pulumi` CLI.
@@ -108,7 +52,7 @@ export interface PulumiAutomationOptions {
  * ones; the keys in the state are encrypted with the passphrase; error messages are redacted.
  * With a store: each operation holds the stack's lock in the store (other processes wait), restores the
  * checkpoint into a local file backend, mirrors it to the store while the update runs (a kill loses at most
- * the step in flight) and saves the exported stack after it; interrupted creates of a restored checkpoint
+ * the step in flight) and saves the final checkpoint after it; interrupted creates of a restored checkpoint
  * are settled ({@link settlePendingCreates}) and refreshed before the update, so nothing is created twice; a
  * lost lock cancels the running update; destroy removes the kept state. A {@link StateTooLargeError} or
  * {@link LockLostError} reaches the caller as itself (its message carries no secret).
@@ -281,12 +225,11 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
     if (!held || !kept) return configuredBackend(this.options.backendUrl as string);
     const emit = this.options.onEvent ?? (() => {});
     const idOf = kept.pendingCreateId ?? ((c: AzureCredentials) => armPendingCreateIds(c.subscriptionId));
-    const base = idOf(credentials);
     return keptState({
       held,
       workDir,
       project: PROJECT_NAME,
-      pendingCreateId: (resource) => base(resource),
+      pendingCreateId: idOf(credentials),
       ...(kept.mirrorIntervalMs ? { mirrorIntervalMs: kept.mirrorIntervalMs } : {}),
       onMirrorError: (error) =>
         emit({

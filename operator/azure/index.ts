@@ -6,6 +6,7 @@ export {
   AzureApiError,
 } from "./account-keys.ts";
 export {
+  type KeptStateOptions,
   PROJECT_NAME,
   type ProvisionEvent,
   type PulumiAutomationOptions,
@@ -19,8 +20,16 @@ export {
   type ProgramInput,
   ProgramOutputs,
 } from "./inline-program.ts";
+export {
+  ensurePassphrase,
+  PassphraseMissingError,
+  type PassphraseRef,
+  type PassphraseSecrets,
+} from "./passphrase.ts";
+export { armPendingCreateIds, type PendingCreateId, settlePendingCreates } from "./pending-creates.ts";
 export * from "./provisioner.ts";
 export { redactPulumiMessage } from "./redact.ts";
 export { stackNameFor } from "./stack-name.ts";
 export { StackQueue } from "./stack-queue.ts";
 export { type BrokenLock, breakStaleLocks } from "./stale-locks.ts";
+export * from "./state-store.ts";
