@@ -33,7 +33,7 @@ export interface KubernetesStateStoreOptions {
  * `pulumi-state-<stack>` in the stack's namespace, locked by a Lease of the same name.
  *
  * Guarantees: at most one holder of a stack among all processes sharing the API server (see
- * {@link acquireLease}); the Secret is written whole (gzip JSON) or not at all, a checkpoint over the limit
+ * {@link acquireLease}) and among the users of this store in its process (they queue, in call order); the Secret is written whole (gzip JSON) or not at all, a checkpoint over the limit
  * is a StateTooLargeError and leaves the previous one; every write is guarded by the resourceVersion this
  * holder last read or wrote, and the first read of a holder stamps the Secret, so a holder that lost its
  * Lease gets a LockLostError instead of overwriting its successor's state; secret values stay the
@@ -49,6 +49,8 @@ export class KubernetesStateStore implements StackStateStore {
   readonly #timing: LeaseTiming;
   readonly #limit: number;
   readonly #clock: Clock;
+  /** Per stack, the end of the last lock taken through this store: holders in one process queue here. */
+  readonly #local = new Map<string, Promise<void>>();
 
   constructor(options: KubernetesStateStoreOptions) {
     this.identity = `${options.identity}-${randomBytes(3).toString("hex")}`;
@@ -65,20 +67,37 @@ export class KubernetesStateStore implements StackStateStore {
   }
 
   async lock(key: StackKey, signal?: AbortSignal): Promise<HeldStack> {
+    // The Lease names this store's identity, which it would take as its own: users of one store (several
+    // provisioners) queue in the process first.
+    const id = `${key.namespace}/${key.stack}`;
+    const previous = this.#local.get(id) ?? Promise.resolve();
+    let done: () => void = () => {};
+    const tail = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+    this.#local.set(id, tail);
+    const unqueue = () => {
+      done();
+      if (this.#local.get(id) === tail) this.#local.delete(id);
+    };
+    await previous;
     const name = stateObjectName(key.stack);
-    const lease = await acquireLease(
-      {
-        api: this.#leases,
-        namespace: key.namespace,
-        name,
-        stack: key.stack,
-        identity: this.identity,
-        timing: this.#timing,
-        clock: this.#clock,
-      },
-      signal,
-    );
-    return new HeldStackSecret(key, name, lease, this.#core, this.identity, this.#limit);
+    try {
+      const lease = await acquireLease(
+        {
+          api: this.#leases,
+          namespace: key.namespace,
+          name,
+          stack: key.stack,
+          identity: this.identity,
+          timing: this.#timing,
+          clock: this.#clock,
+        },
+        signal,
+      );
+      return new HeldStackSecret(key, name, lease, this.#core, this.identity, this.#limit, unqueue);
+    } catch (error) {
+      unqueue();
+      throw error;
+    }
   }
 }
 
@@ -95,6 +114,7 @@ class HeldStackSecret implements HeldStack {
     private readonly core: CoreV1Api,
     private readonly identity: string,
     private readonly limit: number,
+    private readonly onRelease: () => void,
   ) {}
 
   get lost(): AbortSignal {
@@ -147,8 +167,12 @@ class HeldStackSecret implements HeldStack {
   }
 
   async release(): Promise<void> {
-    await this.#writes.catch(() => {});
-    await this.lease.release();
+    try {
+      await this.#writes.catch(() => {});
+      await this.lease.release();
+    } finally {
+      this.onRelease();
+    }
   }
 
   /**

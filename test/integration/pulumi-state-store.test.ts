@@ -70,6 +70,24 @@ describe("the Kubernetes state store", () => {
     expect(secrets.items.map((s) => s.metadata?.name)).not.toContain(stateObjectName(key.stack));
   });
 
+  it("queues two users of one store (one identity) in the process", async () => {
+    const key = { namespace, stack: "rg.shared-00000005" };
+    const shared = store("shared");
+    const order: string[] = [];
+    const first = await shared.lock(key);
+    const second = shared.lock(key).then((held) => {
+      order.push("second locked");
+      return held;
+    });
+    await first.save(checkpoint(1));
+    order.push("first releases");
+    await first.release();
+    const held = await second;
+    expect(order).toEqual(["first releases", "second locked"]);
+    expect(await held.load()).toEqual(checkpoint(1));
+    await held.release();
+  });
+
   it("takes an expired Lease over and refuses the old holder's late write", async () => {
     const key = { namespace, stack: "rg.fenced-00000002" };
     // The old holder never renews (a process paused, or cut off from the API server).

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import {
@@ -26,6 +27,7 @@ import {
   stateObjectName,
 } from "../../operator/pulumi-state/index.ts";
 import { testCluster } from "../support/cluster.ts";
+import { serviceAccountKubeconfig } from "../support/plugin.ts";
 import {
   createsIn,
   engineOptions,
@@ -350,6 +352,8 @@ describe("the Pulumi passphrase Secret", () => {
 
   it("is reported missing, by name, when the operator may not create it", async () => {
     const ns = await testCluster().createTestNamespace("passphrase-rbac");
+    // An identity that may read Secrets there but not create them (the operator's own has the install's RBAC).
+    const kubeconfig = await serviceAccountKubeconfig(ns, "reads-secrets");
     const { rbac } = testCluster();
     await rbac.createNamespacedRole({
       namespace: ns,
@@ -363,12 +367,13 @@ describe("the Pulumi passphrase Secret", () => {
       body: {
         metadata: { name: "read-secrets" },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-secrets" },
-        subjects: [{ kind: "User", name: "system:serviceaccount:modelkeys-system:modelkeys-operator" }],
+        subjects: [{ kind: "ServiceAccount", name: "reads-secrets", namespace: ns }],
       },
     });
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
     const ref = { namespace: ns, name: "modelkeys-pulumi", key: "passphrase" };
-    const secrets = kubernetesPassphraseSecrets(testCluster().operator.kubeConfig);
-    const attempt = ensurePassphrase(ref, secrets, { create: true });
+    const attempt = ensurePassphrase(ref, kubernetesPassphraseSecrets(kc), { create: true });
     await expect(attempt).rejects.toBeInstanceOf(PassphraseMissingError);
     await expect(attempt).rejects.toThrow(
       new RegExp(
