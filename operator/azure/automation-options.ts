@@ -27,6 +27,8 @@ export interface KeptStateOptions {
   store: StackStateStore;
   /** The namespace of an account that names none ({@link AzureAccountRef.namespace}). */
   namespace: string;
+  /** Stops waiting for a stack's lock (e.g. at shutdown): the operation then fails. @default never */
+  signal?: AbortSignal;
   /** How often a running update's checkpoint is looked at and saved when changed. @default 1000 */
   mirrorIntervalMs?: number;
   /**

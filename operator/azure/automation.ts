@@ -174,7 +174,10 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       try {
         const kept = this.options.backendUrl ? undefined : this.options.state;
         if (kept) {
-          held = await kept.store.lock({ namespace: account.namespace ?? kept.namespace, stack });
+          held = await kept.store.lock(
+            { namespace: account.namespace ?? kept.namespace, stack },
+            kept.signal,
+          );
         }
         emit({ event: "stack.operation.started", stack, operation });
         const state = await this.stateOf(stack, workDir, held, credentials);
