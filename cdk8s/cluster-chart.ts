@@ -9,9 +9,11 @@ import { INSTALL } from "./names.ts";
 import { OperatorClusterRbac, type RbacModeProps } from "./rbac.ts";
 
 /** The generated CRD files, in apply order. */
-export const CRD_FILES = ["modelkeys.dev_organizations.yaml", "modelkeys.dev_providerconnections.yaml"].map(
-  (file) => fileURLToPath(new URL(`../crds/${file}`, import.meta.url)),
-);
+export const CRD_FILES = [
+  "modelkeys.dev_organizations.yaml",
+  "modelkeys.dev_providerconnections.yaml",
+  "modelkeys.dev_azureopenaiaccounts.yaml",
+].map((file) => fileURLToPath(new URL(`../crds/${file}`, import.meta.url)));
 
 /** Props of {@link ClusterChart}. */
 export interface ClusterChartProps extends RbacModeProps {

@@ -3,11 +3,18 @@
 
 // The API by its package name, as the published @modelkeys/cdk8s imports it; in this repository tsconfig
 // `paths` (and vitest's alias) map it to crds/index.ts.
-import { OrganizationSpec, type Provider, ProviderConnectionSpec } from "@modelkeys/api";
+import {
+  AzureOpenAIAccountSpec,
+  OrganizationSpec,
+  type Provider,
+  ProviderConnectionSpec,
+} from "@modelkeys/api";
 import { Chart } from "cdk8s";
 import type { Construct } from "constructs";
 import type { z } from "zod";
 import {
+  AzureOpenAiAccount,
+  type AzureOpenAiAccountSpec,
   Organization,
   type OrganizationSpecTls,
   ProviderConnection,
@@ -95,7 +102,7 @@ function issues(schema: z.ZodType, spec: unknown, what: string): string[] {
 }
 
 /** The namespace an object synthesizes into: its own, else its chart's. */
-function namespaceOf(object: Organization | ProviderConnection): string | undefined {
+function namespaceOf(object: Organization | ProviderConnection | AzureOpenAiAccount): string | undefined {
   return object.metadata.namespace ?? Chart.of(object).namespace;
 }
 
@@ -231,5 +238,35 @@ export class ModelkeysConnection extends ProviderConnection {
         return found;
       },
     });
+  }
+}
+
+/** Props of {@link ModelkeysAzureOpenAIAccount}. */
+export interface ModelkeysAzureOpenAIAccountProps extends ModelkeysMetadataProps {
+  /**
+   * The account: its Azure settings and network rules (the shared schema of the Pulumi component), credentials,
+   * deletion policy and state backend; each field's doc comment comes from the schema's description.
+   */
+  readonly spec: AzureOpenAiAccountSpec;
+}
+
+/**
+ * An AzureOpenAIAccount: one Azure OpenAI account the operator provisions, with a deployment for each
+ * ProviderConnection that names it.
+ *
+ * Guarantees: synthesis fails with a message naming the field when the spec breaks the zod schema (the same
+ * rules the API server applies in CEL: IP rules, private ranges, subnet IDs, one kind of credentials).
+ */
+export class ModelkeysAzureOpenAIAccount extends AzureOpenAiAccount {
+  constructor(scope: Construct, id: string, props: ModelkeysAzureOpenAIAccountProps) {
+    super(scope, id, { metadata: metadata(id, props), spec: props.spec });
+    this.node.addValidation({
+      validate: () => issues(AzureOpenAIAccountSpec, this.toJson().spec, `AzureOpenAIAccount ${this.name}`),
+    });
+  }
+
+  /** The namespace this account synthesizes into. */
+  get namespace(): string | undefined {
+    return namespaceOf(this);
   }
 }

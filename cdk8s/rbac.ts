@@ -12,20 +12,21 @@ export interface ExplainedRule {
   readonly rule: k8s.PolicyRule;
 }
 
-const KINDS = ["providerconnections", "organizations"];
+const KINDS = ["providerconnections", "organizations", "azureopenaiaccounts"];
 
 /**
- * The operator's rules where it watches: ProviderConnections, Organizations and the Secrets they reference.
+ * The operator's rules where it watches: ProviderConnections, Organizations, AzureOpenAIAccounts and the Secrets
+ * they reference.
  * Bound cluster-wide (all namespaces) or by a RoleBinding in each watched namespace. No create or delete of our
  * kinds (users own them), no pods, nodes or RBAC objects, no Secret create, update or delete (see PROVISIONING_RULES).
  */
 export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
   {
-    why: "Informers cache ProviderConnections and Organizations of every watched namespace (list + watch; get for a fresh read before a delete).",
+    why: "Informers cache ProviderConnections, Organizations and AzureOpenAIAccounts of every watched namespace (list + watch; get for a fresh read before a delete).",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["get", "list", "watch"] },
   },
   {
-    why: "Adds and removes the finalizers modelkeys.dev/app-connection (connections) and modelkeys.dev/connections (an Organization waits for its connections) in metadata.finalizers: a merge patch guarded by resourceVersion (update grants nothing patch does not). Never create or delete: users own these objects.",
+    why: "Adds and removes the finalizers modelkeys.dev/app-connection (connections), modelkeys.dev/connections (an Organization waits for its connections) and the Azure account's in metadata.finalizers: a merge patch guarded by resourceVersion (update grants nothing patch does not). Never create or delete: users own these objects.",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["patch", "update"] },
   },
   {
@@ -37,8 +38,12 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
     },
   },
   {
-    why: "The Secret that Azure provisioning owns names its connection with blockOwnerDeletion; the OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift) allows that only with update on the owner's finalizers subresource. Finalizers themselves are written by patching the connection (rule above).",
-    rule: { apiGroups: [GROUP], resources: ["providerconnections/finalizers"], verbs: ["update"] },
+    why: "The Secrets that Azure provisioning owns name their connection or AzureOpenAIAccount with blockOwnerDeletion; the OwnerReferencesPermissionEnforcement admission plugin (on in OpenShift) allows that only with update on the owner's finalizers subresource. Finalizers themselves are written by patching the object (rule above).",
+    rule: {
+      apiGroups: [GROUP],
+      resources: ["providerconnections/finalizers", "azureopenaiaccounts/finalizers"],
+      verbs: ["update"],
+    },
   },
   {
     why: "Reads the Secrets that connections and organizations reference (API keys, tokens, CA bundles, Azure credentials, the Pulumi passphrase). It lists and watches them once, as metadata only (PartialObjectMetadata: names and resourceVersions, never values), and reads a value by name when a reconcile needs it; RBAC cannot name Secrets that users create later, so the verbs cover every Secret where the role is bound.",
@@ -60,7 +65,7 @@ export const OPERATOR_CLUSTER_RULES: readonly ExplainedRule[] = [
  */
 export const PROVISIONING_RULES: readonly ExplainedRule[] = [
   {
-    why: "Azure provisioning writes a Secret it owns (ownerReference to the connection) holding the endpoint and key, rewrites it on key rotation, and deletes it with the connection. Create cannot be limited to a name.",
+    why: "Azure provisioning writes the Secrets it owns: the account's key Secret (endpoint and key, rewritten on key rotation) and each stack's Pulumi checkpoint in the account's namespace (encrypted secrets inside), deleted with their owner. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
   },
   {
@@ -119,7 +124,7 @@ export const OPERATOR_NAMESPACE_RULES: readonly ExplainedRule[] = [
 /** Aggregated into the built-in view, edit and admin roles, so namespace users can read our kinds. */
 export const VIEW_RULES: readonly ExplainedRule[] = [
   {
-    why: "Users with the built-in view, edit or admin role can read connections and organizations.",
+    why: "Users with the built-in view, edit or admin role can read connections, organizations and Azure OpenAI accounts.",
     rule: { apiGroups: [GROUP], resources: KINDS, verbs: ["get", "list", "watch"] },
   },
 ];
@@ -127,7 +132,7 @@ export const VIEW_RULES: readonly ExplainedRule[] = [
 /** Aggregated into the built-in edit and admin roles, so namespace users can manage our kinds. */
 export const EDIT_RULES: readonly ExplainedRule[] = [
   {
-    why: "Users with the built-in edit or admin role can manage connections and organizations (not their status).",
+    why: "Users with the built-in edit or admin role can manage connections, organizations and Azure OpenAI accounts (not their status).",
     rule: {
       apiGroups: [GROUP],
       resources: KINDS,

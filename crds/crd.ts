@@ -1,7 +1,14 @@
-// The two CustomResourceDefinitions, built from the zod schemas: names, printer columns and structural schemas.
+// The CustomResourceDefinitions, built from the zod schemas: names, printer columns and structural schemas.
 // crds/generate.ts writes them as YAML; nothing here touches the file system.
 import { z } from "zod";
+import {
+  AZURE_OPENAI_ACCOUNT_KIND,
+  AZURE_OPENAI_ACCOUNT_PLURAL,
+  AzureOpenAIAccountSpec,
+  AzureOpenAIAccountStatus,
+} from "./azureopenaiaccount.ts";
 import { GROUP, PENDING_STATUS, VERSION } from "./common.ts";
+import { applyKubernetesExtensions } from "./kubernetes-extensions.ts";
 import {
   ORGANIZATION_KIND,
   ORGANIZATION_PLURAL,
@@ -16,11 +23,13 @@ import {
 } from "./providerconnection.ts";
 import { type SchemaNode, toStructural } from "./structural.ts";
 
-/** The category both kinds belong to: `kubectl get modelkeys` lists them together. */
+/** The category every kind belongs to: `kubectl get modelkeys` lists them together. */
 export const CATEGORY = "modelkeys";
 export const PROVIDER_CONNECTION_SHORT_NAMES = ["pconn", "pc"] as const;
 /** `kubectl get lsorg`: a Label Studio organization ("org" alone is taken by other projects' kinds). */
 export const ORGANIZATION_SHORT_NAMES = ["lsorg"] as const;
+/** `kubectl get aoai`. */
+export const AZURE_OPENAI_ACCOUNT_SHORT_NAMES = ["aoai"] as const;
 
 /** An additional printer column of a CRD version (apiextensions.k8s.io/v1). */
 export interface PrinterColumn {
@@ -137,13 +146,45 @@ export const ORGANIZATION_COLUMNS: PrinterColumn[] = [
   AGE,
 ];
 
+/** The columns of `kubectl get aoai`; Reason shows with `-o wide`. */
+export const AZURE_OPENAI_ACCOUNT_COLUMNS: PrinterColumn[] = [
+  { name: "Location", type: "string", jsonPath: ".spec.location", description: "The Azure region." },
+  {
+    name: "Endpoint",
+    type: "string",
+    jsonPath: ".status.endpoint",
+    description: "The account's endpoint.",
+  },
+  {
+    name: "Deployments",
+    type: "integer",
+    jsonPath: ".status.deploymentCount",
+    description: "How many deployments the account holds.",
+  },
+  {
+    name: "Network",
+    type: "string",
+    jsonPath: ".status.networkSummary",
+    description: "The default action and the number of IP rules (and subnets), e.g. Deny+5.",
+  },
+  READY,
+  { ...REASON, priority: 1 },
+  AGE,
+];
+
 /**
  * The openAPIV3Schema of a kind: apiVersion, kind, metadata, and the structural forms of the zod
  * spec and status schemas (their input shape, so defaulted fields stay optional to the user).
  */
 export function kindSchema(description: string, spec: z.ZodType, status: z.ZodType): SchemaNode {
   const structural = (schema: z.ZodType) =>
-    toStructural(z.toJSONSchema(schema, { target: "openapi-3.0", io: "input" }) as unknown as SchemaNode);
+    toStructural(
+      z.toJSONSchema(schema, {
+        target: "openapi-3.0",
+        io: "input",
+        override: applyKubernetesExtensions,
+      }) as unknown as SchemaNode,
+    );
   return {
     type: "object",
     description,
@@ -235,5 +276,19 @@ export function organizationCrd(): CustomResourceDefinition {
     spec: OrganizationSpec,
     status: OrganizationStatus,
     columns: ORGANIZATION_COLUMNS,
+  });
+}
+
+/** The AzureOpenAIAccount CRD (short name aoai). */
+export function azureOpenAIAccountCrd(): CustomResourceDefinition {
+  return crd({
+    kind: AZURE_OPENAI_ACCOUNT_KIND,
+    plural: AZURE_OPENAI_ACCOUNT_PLURAL,
+    shortNames: AZURE_OPENAI_ACCOUNT_SHORT_NAMES,
+    description:
+      "One Azure OpenAI account, provisioned with Pulumi: its settings and network rules; its deployments come from the ProviderConnections that name it.",
+    spec: AzureOpenAIAccountSpec,
+    status: AzureOpenAIAccountStatus,
+    columns: AZURE_OPENAI_ACCOUNT_COLUMNS,
   });
 }

@@ -1,5 +1,6 @@
 // The modelkeys API: zod schemas are the one source of truth for types and CRD schemas.
 export * from "./annotations.ts";
+export * from "./azureopenaiaccount.ts";
 export * from "./common.ts";
 export * from "./organization.ts";
 export * from "./provider-blocks.ts";
@@ -7,6 +8,7 @@ export * from "./providerconnection.ts";
 export * from "./status-readings.ts";
 
 import type { z } from "zod";
+import type { AzureOpenAIAccountSpec, AzureOpenAIAccountStatus } from "./azureopenaiaccount.ts";
 import type { OrganizationSpec, OrganizationStatus } from "./organization.ts";
 import type { ProviderConnectionSpec, ProviderConnectionStatus } from "./providerconnection.ts";
 
@@ -38,4 +40,13 @@ export interface Organization {
   metadata: ObjectMeta;
   spec: z.infer<typeof OrganizationSpec>;
   status?: z.infer<typeof OrganizationStatus>;
+}
+
+/** An Azure OpenAI account the operator provisions (kind AzureOpenAIAccount). */
+export interface AzureOpenAIAccount {
+  apiVersion: "modelkeys.dev/v1alpha1";
+  kind: "AzureOpenAIAccount";
+  metadata: ObjectMeta;
+  spec: z.infer<typeof AzureOpenAIAccountSpec>;
+  status?: z.infer<typeof AzureOpenAIAccountStatus>;
 }

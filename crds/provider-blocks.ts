@@ -2,6 +2,7 @@
 // needs (Azure OpenAI's with its provisioning variant). providerconnection.ts puts them together.
 import { z } from "zod";
 import { APP_ADDRESSES } from "../labelstudio/app-addresses.ts";
+import { ConnectionDeployment } from "../pulumi/account-schema.ts";
 import { LocalObjectRef, SecretKeyRef } from "./common.ts";
 
 const httpsUrl = (description: string) =>
@@ -112,6 +113,26 @@ export const AzureProvision = z
     virtualNetworkSubnetIds: z.array(z.string().min(1).max(1024)).max(100).default([]),
   })
   .strict();
+
+/**
+ * The provisioned connection's block (issue 12): the AzureOpenAIAccount it names and its one deployment (the
+ * shared schema's; the name defaults to the connection's). Not yet `AzureBlock.provision`: the account
+ * reconciler swaps it in for {@link AzureProvision} when the connection's reconcile reads the account.
+ */
+export const AzureProvisionRef = z
+  .object({
+    accountRef: LocalObjectRef.meta({
+      description: "The AzureOpenAIAccount (same namespace) that holds this connection's deployment.",
+    }),
+    deployment: ConnectionDeployment.meta({
+      description: "This connection's deployment in the account. @default name: the connection's name",
+    }),
+  })
+  .strict()
+  .meta({
+    description: "Provision a deployment in an AzureOpenAIAccount instead of naming an existing one.",
+  });
+export type AzureProvisionRef = z.infer<typeof AzureProvisionRef>;
 
 export const AzureBlock = z
   .object({

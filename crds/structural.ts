@@ -64,7 +64,8 @@ const TYPES = new Set(["object", "array", "string", "integer", "number", "boolea
  * structural schema: every node has a `type` (or preserves unknown fields), objects list their
  * `properties`, and no `$ref`, `anyOf`, `oneOf`, `allOf` or `not` declares types.
  *
- * Guarantees: the input is not mutated; `default`, `description`, `format`, bounds, `pattern`,
+ * Guarantees: the input is not mutated; an empty `properties` map is dropped (the API server stores none);
+ * `default`, `description`, `format`, bounds, `pattern`,
  * `enum` and `x-kubernetes-*` keys are kept; `additionalProperties: false` is dropped (the API server
  * prunes unknown fields and kubectl's field validation reports them); zod's ±2^53-1 bounds of
  * `.int()` are dropped as noise.
@@ -110,6 +111,12 @@ function rewrite(node: SchemaNode, path: string, definitions: SchemaNode, refs: 
   if (out.properties !== undefined) {
     const properties = asRecord(out.properties);
     if (!properties) throw new UnstructurableSchemaError(path, "properties must be an object");
+    // The API server does not store an empty map (z.object({}) emits one), so keeping it would make every
+    // server-side apply of the CRD differ from what is stored and conflict with another field manager.
+    if (Object.keys(properties).length === 0) delete out.properties;
+  }
+  if (out.properties !== undefined) {
+    const properties = asRecord(out.properties) as SchemaNode;
     out.properties = Object.fromEntries(
       Object.entries(properties).map(([name, child]) => [
         name,

@@ -148,8 +148,8 @@ export interface LocalExamples {
 }
 
 /**
- * The examples of `dir` for the local environment. A file holding a provisioned Azure OpenAI connection is left
- * out (provisioning needs an Azure subscription and the Pulumi engine, which the local environment has neither
+ * The examples of `dir` for the local environment. A file holding an AzureOpenAIAccount or a provisioned Azure
+ * OpenAI connection is left out (provisioning needs an Azure subscription and the Pulumi engine, which the local environment has neither
  * of); each Vertex AI key file is replaced by `keyFiles` (generated at start, so its key really signs).
  */
 export async function localExamples(
@@ -163,7 +163,9 @@ export async function localExamples(
     const objects = parseAllDocuments(await readFile(file, "utf8"))
       .map((d) => d.toJS() as Manifest | null)
       .filter((o): o is Manifest => Boolean(o?.kind));
-    if (objects.some((o) => o.kind === "ProviderConnection" && o.spec?.azure?.provision)) {
+    const provisions = (o: Manifest) =>
+      o.kind === "AzureOpenAIAccount" || (o.kind === "ProviderConnection" && o.spec?.azure?.provision);
+    if (objects.some(provisions)) {
       skipped.push({
         file: basename(file),
         reason:

@@ -29,10 +29,12 @@ function formatAddress(value: number): string {
 
 /**
  * Why `text` is not an IPv4 address or CIDR range Azure accepts, or undefined when it is.
- * A CIDR with host bits set (10.0.0.1/24) is refused rather than silently widened or narrowed.
+ * A CIDR with host bits set (10.0.0.1/24) is refused rather than silently widened or narrowed; a /31 is
+ * refused because Azure takes no /31 range (its two addresses are two rules); /32 is one address.
+ * The API server applies the same rules in CEL (crds/azureopenaiaccount.ts).
  */
 export function ipRuleProblem(text: string): string | undefined {
-  const [addressText = "", prefixText, ...rest] = text.trim().split("/");
+  const [addressText = "", prefixText, ...rest] = text.split("/");
   const address = parseAddress(addressText);
   if (address === undefined || rest.length > 0) return `"${text}" is not an IPv4 address or CIDR range`;
   if (prefixText === undefined) return undefined;
@@ -40,11 +42,41 @@ export function ipRuleProblem(text: string): string | undefined {
     return `"${text}" has an invalid prefix length (0-32)`;
   }
   const prefix = Number(prefixText);
+  if (prefix === 31) return `"${text}": Azure takes no /31 range; list its two addresses instead`;
   const network = maskAddress(address, prefix);
   if (network !== address) {
     return `"${text}" has host bits set; the range is ${formatAddress(network)}/${prefix}`;
   }
   return undefined;
+}
+
+/**
+ * Private and reserved IPv4 ranges: an account's IP rules admit public Internet addresses, so a rule that
+ * overlaps one of these (0.0.0.0/0 overlaps them all) is refused unless the account explicitly allows it.
+ * RFC 1918 private ranges (Azure itself refuses them in IP rules), "this network", shared address space
+ * (carrier-grade NAT), loopback, link-local, multicast and the reserved 240.0.0.0/4.
+ */
+export const PRIVATE_RANGES = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+] as const;
+
+/** The first private or reserved range that a valid rule overlaps, or undefined for a public one. */
+export function privateRangeOf(text: string): string | undefined {
+  const rule = parseRule(text);
+  return PRIVATE_RANGES.find((range) => {
+    const reserved = parseRule(range);
+    // Two CIDR blocks overlap exactly when the wider one holds the narrower one's network address.
+    const prefix = Math.min(rule.prefix, reserved.prefix);
+    return maskAddress(rule.address, prefix) === maskAddress(reserved.address, prefix);
+  });
 }
 
 function maskAddress(address: number, prefix: number): number {
@@ -55,7 +87,7 @@ function maskAddress(address: number, prefix: number): number {
 function parseRule(text: string): Ipv4Rule {
   const problem = ipRuleProblem(text);
   if (problem) throw new Error(problem);
-  const [addressText = "", prefixText] = text.trim().split("/");
+  const [addressText = "", prefixText] = text.split("/");
   return {
     address: parseAddress(addressText) as number,
     prefix: prefixText === undefined ? 32 : Number(prefixText),

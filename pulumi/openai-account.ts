@@ -2,8 +2,8 @@
 // lets in the app's addresses, with one deployment per model and its keys as secret outputs.
 import { cognitiveservices, resources } from "@pulumi/azure-native";
 import * as pulumi from "@pulumi/pulumi";
+import { NetworkRules } from "./account-schema.ts";
 import {
-  AccountSpec,
   type AzureOpenAIAccountArgs,
   AzureOpenAIAccountArgsError,
   argsIssues,
@@ -17,9 +17,10 @@ export const AZURE_OPENAI_ACCOUNT_TYPE = "modelkeys:azure:OpenAIAccount";
 /**
  * One Azure OpenAI account (kind OpenAI) with its deployments.
  *
- * Guarantees: `networkAcls.defaultAction` is Deny and the IP rules always hold the app's three addresses
- * (plus `allowedAddresses`, canonical, deduplicated, sorted); local (key) auth stays enabled; deployments
- * are created one after another, since Azure refuses concurrent changes under one account.
+ * Guarantees: `networkAcls.defaultAction` is `networkRules.defaultAction` (Deny unless set) and the IP rules
+ * always hold the app's three addresses (plus `networkRules.ipRules`, canonical, deduplicated, sorted);
+ * private and reserved ranges are refused unless `networkRules.allowPrivateRanges`; local (key) auth stays
+ * enabled; deployments are created one after another, since Azure refuses concurrent changes under one account.
  * Caveats: `publicNetworkAccess: "Disabled"` shuts out the app's addresses too (private endpoints only).
  */
 export class AzureOpenAIAccount extends pulumi.ComponentResource {
@@ -33,7 +34,7 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
   readonly primaryKey: pulumi.Output<string>;
   /** key2 of the account (secret), the one rotation switches to while key1 is regenerated. */
   readonly secondaryKey: pulumi.Output<string>;
-  /** The IP rules the account carries. */
+  /** The IP rules the account carries: the app's addresses and `networkRules.ipRules`, canonical and sorted. */
   readonly allowedAddresses: pulumi.Output<string[]>;
 
   constructor(name: string, args: AzureOpenAIAccountArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,20 +52,20 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
         ).name
       : pulumi.output(args.resourceGroupName);
 
-    const validOrThrow = <T>(field: keyof typeof AccountSpec.shape, value: T): T => {
-      const result = AccountSpec.shape[field].safeParse(value);
-      if (!result.success) throw new AzureOpenAIAccountArgsError(name, describeIssues(result.error, field));
-      return value;
-    };
-    this.allowedAddresses = pulumi
-      .output(args.allowedAddresses ?? [])
-      .apply((extra) => allowedIpRules(validOrThrow("allowedAddresses", extra)));
-    const subnetIds = pulumi
-      .output(args.virtualNetworkSubnetIds ?? [])
-      .apply((ids) => validOrThrow("virtualNetworkSubnetIds", ids));
-    const customSubDomainName =
-      args.customSubDomainName ?? pulumi.output(args.accountName).apply((account) => account.toLowerCase());
-    const publicNetworkAccess = args.publicNetworkAccess ?? "Enabled";
+    // Plain rules were checked above; rules given as Outputs are checked by the same schema once they resolve.
+    const networkRules = pulumi.output(args.networkRules ?? {}).apply((rules) => {
+      const result = NetworkRules.safeParse(rules);
+      if (!result.success)
+        throw new AzureOpenAIAccountArgsError(name, describeIssues(result.error, "networkRules"));
+      return result.data;
+    });
+    this.allowedAddresses = networkRules.apply((rules) => allowedIpRules(rules.ipRules));
+    const customSubDomainName = pulumi
+      .all([args.customSubDomainName, args.accountName])
+      .apply(([subdomain, account]) => subdomain ?? account.toLowerCase());
+    const publicNetworkAccess = pulumi
+      .output(args.publicNetworkAccess)
+      .apply((access) => access ?? "Enabled");
     pulumi.output(publicNetworkAccess).apply((access) => {
       if (access === "Disabled") {
         pulumi.log.warn(
@@ -81,15 +82,17 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
         resourceGroupName,
         location,
         kind: "OpenAI",
-        sku: { name: args.sku ?? "S0" },
+        sku: { name: pulumi.output(args.sku).apply((sku) => sku ?? "S0") },
         properties: {
           customSubDomainName,
           publicNetworkAccess,
           disableLocalAuth: false,
           networkAcls: {
-            defaultAction: "Deny",
+            defaultAction: networkRules.apply((rules) => rules.defaultAction),
             ipRules: this.allowedAddresses.apply((rules) => rules.map((value) => ({ value }))),
-            virtualNetworkRules: subnetIds.apply((ids) => ids.map((id) => ({ id }))),
+            virtualNetworkRules: networkRules.apply((rules) =>
+              rules.virtualNetworkSubnetIds.map((id) => ({ id })),
+            ),
           },
         },
         tags: args.tags,
@@ -98,7 +101,7 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
     );
 
     const deployments: cognitiveservices.Deployment[] = [];
-    for (const deployment of args.deployments) {
+    for (const deployment of args.deployments ?? []) {
       const previous = deployments.at(-1);
       const sku = pulumi.output(deployment.sku ?? {});
       deployments.push(
@@ -113,8 +116,8 @@ export class AzureOpenAIAccount extends pulumi.ComponentResource {
               versionUpgradeOption: deployment.versionUpgradeOption,
             },
             sku: {
-              name: sku.apply((s) => s.name ?? "Standard"),
-              capacity: sku.apply((s) => s.capacity ?? 10),
+              name: sku.apply((s) => s?.name ?? "Standard"),
+              capacity: sku.apply((s) => s?.capacity ?? 10),
             },
           },
           {

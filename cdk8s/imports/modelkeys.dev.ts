@@ -4,6 +4,463 @@ import { Construct } from 'constructs';
 
 
 /**
+ * One Azure OpenAI account, provisioned with Pulumi: its settings and network rules; its deployments come from the ProviderConnections that name it.
+ *
+ * @schema AzureOpenAIAccount
+ */
+export class AzureOpenAiAccount extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "AzureOpenAIAccount"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'modelkeys.dev/v1alpha1',
+    kind: 'AzureOpenAIAccount',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "AzureOpenAIAccount".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: AzureOpenAiAccountProps): any {
+    return {
+      ...AzureOpenAiAccount.GVK,
+      ...toJson_AzureOpenAiAccountProps(props),
+    };
+  }
+
+  /**
+   * Defines a "AzureOpenAIAccount" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: AzureOpenAiAccountProps) {
+    super(scope, id, {
+      ...AzureOpenAiAccount.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...AzureOpenAiAccount.GVK,
+      ...toJson_AzureOpenAiAccountProps(resolved),
+    };
+  }
+}
+
+/**
+ * One Azure OpenAI account, provisioned with Pulumi: its settings and network rules; its deployments come from the ProviderConnections that name it.
+ *
+ * @schema AzureOpenAIAccount
+ */
+export interface AzureOpenAiAccountProps {
+  /**
+   * @schema AzureOpenAIAccount#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * The Azure OpenAI account: its Azure settings and network rules, how to reach Azure, and where its Pulumi state lives. The deployments come from the ProviderConnections that name this account.
+   *
+   * @schema AzureOpenAIAccount#spec
+   */
+  readonly spec: AzureOpenAiAccountSpec;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountProps(obj: AzureOpenAiAccountProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_AzureOpenAiAccountSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The Azure OpenAI account: its Azure settings and network rules, how to reach Azure, and where its Pulumi state lives. The deployments come from the ProviderConnections that name this account.
+ *
+ * @schema AzureOpenAiAccountSpec
+ */
+export interface AzureOpenAiAccountSpec {
+  /**
+   * The Cognitive Services account's name in Azure.
+   *
+   * @schema AzureOpenAiAccountSpec#accountName
+   */
+  readonly accountName: string;
+
+  /**
+   * The resource group holding the account.
+   *
+   * @schema AzureOpenAiAccountSpec#resourceGroupName
+   */
+  readonly resourceGroupName: string;
+
+  /**
+   * Create the resource group (in location) rather than use an existing one.
+   *
+   * @schema AzureOpenAiAccountSpec#createResourceGroup
+   */
+  readonly createResourceGroup?: boolean;
+
+  /**
+   * The Azure region, e.g. eastus.
+   *
+   * @schema AzureOpenAiAccountSpec#location
+   */
+  readonly location: string;
+
+  /**
+   * The account's SKU.
+   *
+   * @schema AzureOpenAiAccountSpec#sku
+   */
+  readonly sku?: string;
+
+  /**
+   * The subdomain of https://<name>.openai.azure.com/, unique across Azure. @default the account name, lower-cased
+   *
+   * @schema AzureOpenAiAccountSpec#customSubDomainName
+   */
+  readonly customSubDomainName?: string;
+
+  /**
+   * Enabled: the network rules decide who gets in. Disabled: private endpoints only (the app's addresses are shut out too).
+   *
+   * @schema AzureOpenAiAccountSpec#publicNetworkAccess
+   */
+  readonly publicNetworkAccess?: AzureOpenAiAccountSpecPublicNetworkAccess;
+
+  /**
+   * Who may reach the account's public endpoint.
+   *
+   * @schema AzureOpenAiAccountSpec#networkRules
+   */
+  readonly networkRules?: AzureOpenAiAccountSpecNetworkRules;
+
+  /**
+   * The Azure subscription holding the account. Immutable. @default the credentials' subscription
+   *
+   * @schema AzureOpenAiAccountSpec#subscriptionId
+   */
+  readonly subscriptionId?: string;
+
+  /**
+   * How the operator authenticates to Azure for this account: servicePrincipal or workloadIdentity.
+   *
+   * @schema AzureOpenAiAccountSpec#credentials
+   */
+  readonly credentials?: AzureOpenAiAccountSpecCredentials;
+
+  /**
+   * Delete: deleting this object deletes the Azure account with its deployments and its stack. Orphan: leaves them in Azure.
+   *
+   * @schema AzureOpenAiAccountSpec#deletionPolicy
+   */
+  readonly deletionPolicy?: AzureOpenAiAccountSpecDeletionPolicy;
+
+  /**
+   * Where the account's Pulumi stack state is kept, and the passphrase encrypting its secrets.
+   *
+   * @schema AzureOpenAiAccountSpec#stateBackend
+   */
+  readonly stateBackend?: AzureOpenAiAccountSpecStateBackend;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpec(obj: AzureOpenAiAccountSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'accountName': obj.accountName,
+    'resourceGroupName': obj.resourceGroupName,
+    'createResourceGroup': obj.createResourceGroup,
+    'location': obj.location,
+    'sku': obj.sku,
+    'customSubDomainName': obj.customSubDomainName,
+    'publicNetworkAccess': obj.publicNetworkAccess,
+    'networkRules': toJson_AzureOpenAiAccountSpecNetworkRules(obj.networkRules),
+    'subscriptionId': obj.subscriptionId,
+    'credentials': toJson_AzureOpenAiAccountSpecCredentials(obj.credentials),
+    'deletionPolicy': obj.deletionPolicy,
+    'stateBackend': toJson_AzureOpenAiAccountSpecStateBackend(obj.stateBackend),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Enabled: the network rules decide who gets in. Disabled: private endpoints only (the app's addresses are shut out too).
+ *
+ * @schema AzureOpenAiAccountSpecPublicNetworkAccess
+ */
+export enum AzureOpenAiAccountSpecPublicNetworkAccess {
+  /** Enabled */
+  ENABLED = "Enabled",
+  /** Disabled */
+  DISABLED = "Disabled",
+}
+
+/**
+ * Who may reach the account's public endpoint.
+ *
+ * @schema AzureOpenAiAccountSpecNetworkRules
+ */
+export interface AzureOpenAiAccountSpecNetworkRules {
+  /**
+   * What happens to an address no rule names: Deny (the rules decide) or Allow (every address gets in; the key still guards the account).
+   *
+   * @schema AzureOpenAiAccountSpecNetworkRules#defaultAction
+   */
+  readonly defaultAction?: AzureOpenAiAccountSpecNetworkRulesDefaultAction;
+
+  /**
+   * IPv4 addresses and CIDR ranges let in besides the app's own (3.219.3.197, 34.237.73.3, 44.216.17.242), which are always added; at most 97, so that with them the account stays within Azure's 100 rules.
+   *
+   * @schema AzureOpenAiAccountSpecNetworkRules#ipRules
+   */
+  readonly ipRules?: string[];
+
+  /**
+   * Subnets let in through virtual-network rules.
+   *
+   * @schema AzureOpenAiAccountSpecNetworkRules#virtualNetworkSubnetIds
+   */
+  readonly virtualNetworkSubnetIds?: string[];
+
+  /**
+   * Admit IP rules that overlap private or reserved ranges (0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16, 224.0.0.0/4, 240.0.0.0/4); 0.0.0.0/0 overlaps them all. Refused unless true.
+   *
+   * @schema AzureOpenAiAccountSpecNetworkRules#allowPrivateRanges
+   */
+  readonly allowPrivateRanges?: boolean;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecNetworkRules' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecNetworkRules(obj: AzureOpenAiAccountSpecNetworkRules | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'defaultAction': obj.defaultAction,
+    'ipRules': obj.ipRules?.map(y => y),
+    'virtualNetworkSubnetIds': obj.virtualNetworkSubnetIds?.map(y => y),
+    'allowPrivateRanges': obj.allowPrivateRanges,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How the operator authenticates to Azure for this account: servicePrincipal or workloadIdentity.
+ *
+ * @schema AzureOpenAiAccountSpecCredentials
+ */
+export interface AzureOpenAiAccountSpecCredentials {
+  /**
+   * A service principal's client secret.
+   *
+   * @schema AzureOpenAiAccountSpecCredentials#servicePrincipal
+   */
+  readonly servicePrincipal?: AzureOpenAiAccountSpecCredentialsServicePrincipal;
+
+  /**
+   * The operator's Azure workload identity (AZURE_CLIENT_ID, AZURE_TENANT_ID and the federated token file AZURE_FEDERATED_TOKEN_FILE).
+   *
+   * @schema AzureOpenAiAccountSpecCredentials#workloadIdentity
+   */
+  readonly workloadIdentity?: any;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecCredentials' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecCredentials(obj: AzureOpenAiAccountSpecCredentials | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'servicePrincipal': toJson_AzureOpenAiAccountSpecCredentialsServicePrincipal(obj.servicePrincipal),
+    'workloadIdentity': obj.workloadIdentity,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Delete: deleting this object deletes the Azure account with its deployments and its stack. Orphan: leaves them in Azure.
+ *
+ * @schema AzureOpenAiAccountSpecDeletionPolicy
+ */
+export enum AzureOpenAiAccountSpecDeletionPolicy {
+  /** Delete */
+  DELETE = "Delete",
+  /** Orphan */
+  ORPHAN = "Orphan",
+}
+
+/**
+ * Where the account's Pulumi stack state is kept, and the passphrase encrypting its secrets.
+ *
+ * @schema AzureOpenAiAccountSpecStateBackend
+ */
+export interface AzureOpenAiAccountSpecStateBackend {
+  /**
+   * A Pulumi backend URL (azblob://, s3://, gs:// or file://) instead of Kubernetes Secrets. @default Kubernetes Secrets in the account's namespace (the operator's PULUMI_BACKEND_URL, when set, overrides that default)
+   *
+   * @schema AzureOpenAiAccountSpecStateBackend#url
+   */
+  readonly url?: string;
+
+  /**
+   * The Secret key (same namespace) holding the passphrase that encrypts the stack's secrets. @default the operator's passphrase Secret (--pulumi-passphrase-secret; the install's modelkeys-pulumi, key passphrase)
+   *
+   * @schema AzureOpenAiAccountSpecStateBackend#passphraseSecretRef
+   */
+  readonly passphraseSecretRef?: AzureOpenAiAccountSpecStateBackendPassphraseSecretRef;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecStateBackend' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecStateBackend(obj: AzureOpenAiAccountSpecStateBackend | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'url': obj.url,
+    'passphraseSecretRef': toJson_AzureOpenAiAccountSpecStateBackendPassphraseSecretRef(obj.passphraseSecretRef),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What happens to an address no rule names: Deny (the rules decide) or Allow (every address gets in; the key still guards the account).
+ *
+ * @schema AzureOpenAiAccountSpecNetworkRulesDefaultAction
+ */
+export enum AzureOpenAiAccountSpecNetworkRulesDefaultAction {
+  /** Deny */
+  DENY = "Deny",
+  /** Allow */
+  ALLOW = "Allow",
+}
+
+/**
+ * A service principal's client secret.
+ *
+ * @schema AzureOpenAiAccountSpecCredentialsServicePrincipal
+ */
+export interface AzureOpenAiAccountSpecCredentialsServicePrincipal {
+  /**
+   * A Secret in the same namespace with the keys clientId, clientSecret, tenantId and subscriptionId (subscriptionId may be left to spec.subscriptionId).
+   *
+   * @schema AzureOpenAiAccountSpecCredentialsServicePrincipal#secretRef
+   */
+  readonly secretRef: AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecCredentialsServicePrincipal' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecCredentialsServicePrincipal(obj: AzureOpenAiAccountSpecCredentialsServicePrincipal | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'secretRef': toJson_AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef(obj.secretRef),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The Secret key (same namespace) holding the passphrase that encrypts the stack's secrets. @default the operator's passphrase Secret (--pulumi-passphrase-secret; the install's modelkeys-pulumi, key passphrase)
+ *
+ * @schema AzureOpenAiAccountSpecStateBackendPassphraseSecretRef
+ */
+export interface AzureOpenAiAccountSpecStateBackendPassphraseSecretRef {
+  /**
+   * Name of a Secret in the same namespace.
+   *
+   * @schema AzureOpenAiAccountSpecStateBackendPassphraseSecretRef#name
+   */
+  readonly name: string;
+
+  /**
+   * Key within the Secret's data.
+   *
+   * @schema AzureOpenAiAccountSpecStateBackendPassphraseSecretRef#key
+   */
+  readonly key: string;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecStateBackendPassphraseSecretRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecStateBackendPassphraseSecretRef(obj: AzureOpenAiAccountSpecStateBackendPassphraseSecretRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'key': obj.key,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A Secret in the same namespace with the keys clientId, clientSecret, tenantId and subscriptionId (subscriptionId may be left to spec.subscriptionId).
+ *
+ * @schema AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef
+ */
+export interface AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef {
+  /**
+   * Name of the object in the same namespace.
+   *
+   * @schema AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef(obj: AzureOpenAiAccountSpecCredentialsServicePrincipalSecretRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
  * One Label Studio organization, reached through its API with an owner's or administrator's token.
  *
  * @schema Organization

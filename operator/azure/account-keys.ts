@@ -74,8 +74,8 @@ export class ArmAccountKeys implements AccountKeyService {
     const subscription = account.subscriptionId ?? credentials.subscriptionId;
     const url =
       `${this.resourceManager}/subscriptions/${encodeURIComponent(subscription)}` +
-      `/resourceGroups/${encodeURIComponent(account.resourceGroup)}` +
-      `/providers/Microsoft.CognitiveServices/accounts/${encodeURIComponent(account.name)}` +
+      `/resourceGroups/${encodeURIComponent(account.resourceGroupName)}` +
+      `/providers/Microsoft.CognitiveServices/accounts/${encodeURIComponent(account.accountName)}` +
       `/regenerateKey?api-version=${encodeURIComponent(this.apiVersion)}`;
     const answer = await this.call("regenerateKey", url, {
       method: "POST",

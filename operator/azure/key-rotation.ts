@@ -110,7 +110,7 @@ export async function advanceRotation(
           .event(m, {
             type: "Normal",
             reason: "KeyRotated",
-            message: `the keys of Azure account ${member.ref.name} were rotated (${step.key} regenerated last; the app holds the other)`,
+            message: `the keys of Azure account ${member.ref.accountName} were rotated (${step.key} regenerated last; the app holds the other)`,
           })
           .catch(() => undefined);
       }

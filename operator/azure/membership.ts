@@ -43,8 +43,8 @@ export type Membership =
 /** The account a provision spec names; its stack is the identity (subscription, resource group, name). */
 export function accountRef(provision: ProvisionSpec): AzureAccountRef {
   return {
-    name: provision.account.name,
-    resourceGroup: provision.account.resourceGroup,
+    accountName: provision.account.name,
+    resourceGroupName: provision.account.resourceGroup,
     ...(provision.account.subscriptionId ? { subscriptionId: provision.account.subscriptionId } : {}),
   };
 }
@@ -222,8 +222,14 @@ export function stackTarget(
     ...(settings.customSubDomainName ? { customSubDomainName: settings.customSubDomainName } : {}),
     sku: settings.sku ?? "S0",
     publicNetworkAccess: settings.publicNetworkAccess ?? "Enabled",
-    allowedAddresses: union((p) => p.allowedAddresses ?? []),
-    virtualNetworkSubnetIds: union((p) => p.virtualNetworkSubnetIds ?? []),
+    // The connection's inline block predates the account kind's explicit allowPrivateRanges: it never refused
+    // private ranges, so its union keeps admitting them until the block is replaced by accountRef.
+    networkRules: {
+      defaultAction: "Deny",
+      ipRules: union((p) => p.allowedAddresses ?? []),
+      virtualNetworkSubnetIds: union((p) => p.virtualNetworkSubnetIds ?? []),
+      allowPrivateRanges: true,
+    },
   };
   const deployments = kept.map((k) => k.deployment).sort((a, b) => a.name.localeCompare(b.name));
   return { account, deployments, key: JSON.stringify({ account, deployments }) };

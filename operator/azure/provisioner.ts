@@ -1,5 +1,6 @@
 // The contract between the reconciler and Azure provisioning: what an account and its deployments are,
 // how credentials arrive, and what provisioning hands back. The Pulumi Automation API implements it.
+import type { AccountSettings } from "../../pulumi/account-schema.ts";
 import type { DeploymentSpec } from "../../pulumi/args.ts";
 import { REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
@@ -9,25 +10,10 @@ export type { DeploymentSpec } from "../../pulumi/args.ts";
 export type { AzureAccountRef } from "./stack-name.ts";
 
 /**
- * One Azure OpenAI account as the operator wants it: the ProviderConnection's `spec.azure.provision.account`
- * (without its credentials reference) plus the network rules of every connection that shares the account.
+ * One Azure OpenAI account as the operator wants it: the shared account schema's values (the AzureOpenAIAccount's
+ * spec without its Kubernetes-side fields) and the subscription it lives in.
  */
-export interface AccountSpec extends AzureAccountRef {
-  /** Azure region, e.g. eastus. */
-  location: string;
-  /** Create the resource group rather than use an existing one. */
-  createResourceGroup: boolean;
-  /** @default the account name, lower-cased */
-  customSubDomainName?: string;
-  /** @default "S0" */
-  sku?: string;
-  /** @default "Enabled" */
-  publicNetworkAccess?: "Enabled" | "Disabled";
-  /** Addresses allowed besides the app's own three (the union over the account's connections). */
-  allowedAddresses: string[];
-  /** Subnet resource IDs allowed (the union over the account's connections). */
-  virtualNetworkSubnetIds: string[];
-}
+export type AccountSpec = AccountSettings & Pick<AzureAccountRef, "subscriptionId">;
 
 /** A service principal's secret, from a Kubernetes Secret. */
 export interface ServicePrincipalCredentials {

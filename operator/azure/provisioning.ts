@@ -184,7 +184,7 @@ function provisioned(
 }
 
 function provisionCondition(member: Member, state: EnsureState, memory: StackMemory): ConditionIntent {
-  const where = `Azure account ${member.ref.resourceGroup}/${member.ref.name} (stack ${member.stack})`;
+  const where = `Azure account ${member.ref.resourceGroupName}/${member.ref.accountName} (stack ${member.stack})`;
   if (state.kind === "Failed") return provisioned("False", REASON.ProvisionFailed, state.message);
   if (state.kind === "Running") return provisioned("Unknown", REASON.Provisioning, `updating ${where}`);
   const waiting = memory.rotationWaitingFor?.length
@@ -209,8 +209,8 @@ function removalConditions(
     connection.spec.deletionPolicy === "Orphan"
       ? `releasing deployment ${member.deployment.name} (deletionPolicy Orphan: it stays in Azure)`
       : member.keep
-        ? `removing deployment ${member.deployment.name} from Azure account ${member.ref.name}`
-        : `deleting Azure account ${member.ref.name}, whose last connection this is`;
+        ? `removing deployment ${member.deployment.name} from Azure account ${member.ref.accountName}`
+        : `deleting Azure account ${member.ref.accountName}, whose last connection this is`;
   const message =
     state.kind === "Failed"
       ? `${what} failed: ${state.message}; to remove the connection without it, annotate modelkeys.dev/release=true`

@@ -5,9 +5,9 @@ import { createHash } from "node:crypto";
 /** What identifies an Azure OpenAI account: its name within a resource group (of a subscription). */
 export interface AzureAccountRef {
   /** The Cognitive Services account name. */
-  name: string;
+  accountName: string;
   /** Its resource group. */
-  resourceGroup: string;
+  resourceGroupName: string;
   /** @default the credentials' subscription */
   subscriptionId?: string;
   /**
@@ -25,11 +25,11 @@ const MAX_STACK_NAME = 100;
  * (subscription, resource group, account) appended so distinct accounts never collide.
  */
 export function stackNameFor(account: AzureAccountRef): string {
-  const identity = [account.subscriptionId ?? "", account.resourceGroup, account.name]
+  const identity = [account.subscriptionId ?? "", account.resourceGroupName, account.accountName]
     .map((part) => part.toLowerCase())
     .join("/");
   const hash = createHash("sha256").update(identity).digest("hex").slice(0, 8);
-  const readable = `${sanitise(account.resourceGroup)}.${sanitise(account.name)}`.slice(
+  const readable = `${sanitise(account.resourceGroupName)}.${sanitise(account.accountName)}`.slice(
     0,
     MAX_STACK_NAME - 9,
   );

@@ -113,7 +113,7 @@ const cloudFreeProgram: ProgramFactory =
       endpoint: `https://${account.customSubDomainName ?? account.accountName.toLowerCase()}.openai.azure.com/`,
       accountName: account.accountName,
       deploymentNames: pulumi.all(deployments.map((d) => d.name)),
-      allowedAddresses: allowedIpRules(account.allowedAddresses),
+      allowedAddresses: allowedIpRules(account.networkRules.ipRules),
       primaryKey: pulumi.secret(`primary-key-of-${account.accountName}`),
       secondaryKey: pulumi.secret(`secondary-key-of-${account.accountName}`),
     };
@@ -130,12 +130,18 @@ const PASSPHRASE = "test-passphrase-9f3k";
 
 function account(name: string, extra: Partial<AccountSpec> = {}): AccountSpec {
   return {
-    name,
-    resourceGroup: "rg-test",
+    accountName: name,
+    resourceGroupName: "rg-test",
     location: "eastus",
     createResourceGroup: false,
-    allowedAddresses: ["203.0.113.0/24"],
-    virtualNetworkSubnetIds: [],
+    sku: "S0",
+    publicNetworkAccess: "Enabled",
+    networkRules: {
+      defaultAction: "Deny",
+      ipRules: ["203.0.113.0/24"],
+      virtualNetworkSubnetIds: [],
+      allowPrivateRanges: false,
+    },
     ...extra,
   };
 }
@@ -250,9 +256,20 @@ engine("the Azure provisioner on the Pulumi engine", () => {
 
     it("refuses an invalid spec before running the engine, naming the fields", async () => {
       const before = events.length;
-      const attempt = p().up(account("acme-openai", { allowedAddresses: ["1.2.3.4/40"] }), [], credentials);
+      const attempt = p().up(
+        account("acme-openai", {
+          networkRules: {
+            defaultAction: "Deny",
+            ipRules: ["1.2.3.4/40"],
+            virtualNetworkSubnetIds: [],
+            allowPrivateRanges: false,
+          },
+        }),
+        [],
+        credentials,
+      );
       await expect(attempt).rejects.toBeInstanceOf(ProvisionInputError);
-      await expect(attempt).rejects.toThrow(/allowedAddresses\[0\].*deployments: at least one/);
+      await expect(attempt).rejects.toThrow(/networkRules.ipRules\[0\].*invalid prefix length/);
       expect(events.length).toBe(before);
     });
 

@@ -120,7 +120,7 @@ const cloudFreeProgram: ProgramFactory =
       endpoint: `https://${account.customSubDomainName ?? account.accountName.toLowerCase()}.openai.azure.com/`,
       accountName: account.accountName,
       deploymentNames: account.deployments.map((d) => d.name),
-      allowedAddresses: allowedIpRules(account.allowedAddresses),
+      allowedAddresses: allowedIpRules(account.networkRules.ipRules),
       primaryKey: pulumi.secret(keys.key1),
       secondaryKey: pulumi.secret(keys.key2),
     };
@@ -136,9 +136,13 @@ let deleteLog: string;
 
 const keyService: AccountKeyService = {
   async regenerate(account, key) {
-    const keys = keysOf(account.name);
-    keys[key] = newKey(account.name, key);
-    regenerations.push({ account: account.name, key, appRequestsBefore: world.app.state.requests.length });
+    const keys = keysOf(account.accountName);
+    keys[key] = newKey(account.accountName, key);
+    regenerations.push({
+      account: account.accountName,
+      key,
+      appRequestsBefore: world.app.state.requests.length,
+    });
     return { primaryKey: keys.key1, secondaryKey: keys.key2 };
   },
 };
@@ -156,7 +160,7 @@ const deletedIds = () =>
   existsSync(deleteLog) ? readFileSync(deleteLog, "utf8").split("\n").filter(Boolean) : [];
 const runsOf = (account: string) => programRuns.filter((r) => r.stack === stackOf(account));
 const stackOf = (account: string) =>
-  stackNameFor({ name: account, resourceGroup: "rg-llm", subscriptionId: SUBSCRIPTION });
+  stackNameFor({ accountName: account, resourceGroupName: "rg-llm", subscriptionId: SUBSCRIPTION });
 
 function provisionSpec(
   account: string,
@@ -325,7 +329,11 @@ engine("Azure provisioning through the operator", () => {
       deployment: "gpt-4o",
       model: "gpt-4o",
       allowedAddresses: ["3.219.3.197", "34.237.73.3", "44.216.17.242", "203.0.113.10"],
-      stack: stackNameFor({ name: "acme-openai", resourceGroup: "rg-llm", subscriptionId: SUBSCRIPTION }),
+      stack: stackNameFor({
+        accountName: "acme-openai",
+        resourceGroupName: "rg-llm",
+        subscriptionId: SUBSCRIPTION,
+      }),
       lastUpdateResult: "Succeeded",
     });
     expect(Date.parse(c.status?.azure?.lastUpdateTime ?? "")).toBeGreaterThan(0);

@@ -43,7 +43,7 @@ export function account(): pulumi.Output<string> {
     resourceGroupName: "rg-llm",
     location: "eastus",
     accountName: "acme-openai",
-    allowedAddresses: [...APP_ADDRESSES],
+    networkRules: { ipRules: [...APP_ADDRESSES] },
     deployments: [
       { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: { name: "Standard", capacity: 1 } },
     ],

@@ -38,7 +38,7 @@ const account = new AzureOpenAIAccount("llm", {
   createResourceGroup: true,
   location: "eastus",
   accountName: "acme-openai",
-  allowedAddresses: ["203.0.113.10"],
+  networkRules: { ipRules: ["203.0.113.10"] },
   deployments: [
     { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: { name: "Standard", capacity: 1 } },
   ],
@@ -65,9 +65,13 @@ assert.throws(
       resourceGroupName: "rg",
       location: "eastus",
       accountName: "x",
-      deployments: [],
+      networkRules: { ipRules: ["10.0.0.0/8"] },
     }),
-  (error) => error instanceof AzureOpenAIAccountArgsError && /deployments/.test(error.message),
+  (error) =>
+    error instanceof AzureOpenAIAccountArgsError &&
+    /accountName: .*networkRules\.ipRules\[0\]: "10\.0\.0\.0\/8" overlaps the private or reserved range/.test(
+      error.message,
+    ),
 );
 assert.equal(registered.length, before);
 console.log(`registered ${registered.length} resources under the mock runtime`);

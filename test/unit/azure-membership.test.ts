@@ -75,7 +75,7 @@ describe("one stack per account", () => {
     const b = conn("mini", { created: "2026-11-02T00:00:00Z", deployment: { model: "gpt-4o-mini" } });
     const other = conn("elsewhere", { account: { name: "other-openai" } });
     const m = member(membershipOf(b, [a, b, other]));
-    expect(m.stack).toBe(stackNameFor({ name: "acme-openai", resourceGroup: "rg-llm" }));
+    expect(m.stack).toBe(stackNameFor({ accountName: "acme-openai", resourceGroupName: "rg-llm" }));
     expect(m.keep?.deployments).toEqual([
       {
         name: "gpt-4o",
@@ -114,8 +114,8 @@ describe("one stack per account", () => {
     const a = conn("a", { allowedAddresses: ["203.0.113.10", "198.51.100.0/24"] });
     const b = conn("b", { allowedAddresses: ["203.0.113.10", "192.0.2.1"], subnets: [subnet] });
     const account = member(membershipOf(a, [a, b])).keep?.account;
-    expect(account?.allowedAddresses).toEqual(["192.0.2.1", "198.51.100.0/24", "203.0.113.10"]);
-    expect(account?.virtualNetworkSubnetIds).toEqual([subnet]);
+    expect(account?.networkRules.ipRules).toEqual(["192.0.2.1", "198.51.100.0/24", "203.0.113.10"]);
+    expect(account?.networkRules.virtualNetworkSubnetIds).toEqual([subnet]);
   });
 
   it("uses the live copy of the reconciled connection over the cache's", () => {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { AzureOpenAIAccountSpec } from "../../crds/azureopenaiaccount.ts";
 import { OrganizationSpec } from "../../crds/organization.ts";
 import { PROVIDERS, ProviderConnectionSpec } from "../../crds/providerconnection.ts";
 
@@ -43,6 +44,15 @@ describe("examples/", () => {
       expect(() => ProviderConnectionSpec.parse(object.spec)).not.toThrow();
     },
   );
+
+  it("has an AzureOpenAIAccount that parses with the zod schema and names its credentials Secret", () => {
+    const accounts = manifests.filter((m) => m.object.kind === "AzureOpenAIAccount");
+    expect(accounts.map((m) => m.file)).toEqual(["azure-openai-account.yaml"]);
+    const spec = AzureOpenAIAccountSpec.parse(accounts[0]?.object.spec);
+    const secret = spec.credentials.servicePrincipal?.secretRef.name;
+    const secrets = manifests.filter((m) => m.object.kind === "Secret" && m.object.metadata.name === secret);
+    expect(secrets.map((m) => m.file)).toContain("azure-openai-account.yaml");
+  });
 
   it("has an Organization at the local app sandbox, and every connection names it", () => {
     const organizations = manifests.filter((m) => m.object.kind === "Organization");

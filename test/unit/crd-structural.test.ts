@@ -15,6 +15,11 @@ const rewrites: { name: string; schema: z.ZodType; expected: SchemaNode }[] = [
     expected: { type: "object", properties: { a: { type: "string" } }, required: ["a"] },
   },
   {
+    name: "drops the empty properties of an empty object, which the API server would not store",
+    schema: z.object({ marker: z.object({}).strict().optional() }).strict(),
+    expected: { type: "object", properties: { marker: { type: "object" } } },
+  },
+  {
     name: "keeps bounds, pattern and description",
     schema: z.string().min(1).max(9).regex(/^a+$/).meta({ description: "As." }),
     expected: { type: "string", minLength: 1, maxLength: 9, pattern: "^a+$", description: "As." },

@@ -24,6 +24,7 @@ describe("dist/chart/modelkeys", () => {
   it("keeps the CRDs in crds/, where Helm installs them before the templates and never templates them", () => {
     const crds = Object.keys(generated).filter((path) => path.startsWith("crds/"));
     expect(crds.sort()).toEqual([
+      "crds/azureopenaiaccounts.modelkeys.dev.yaml",
       "crds/organizations.modelkeys.dev.yaml",
       "crds/providerconnections.modelkeys.dev.yaml",
     ]);

@@ -8,6 +8,7 @@ import { App, Chart } from "cdk8s";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
+  ModelkeysAzureOpenAIAccount,
   ModelkeysConnection,
   type ModelkeysConnectionProps,
   ModelkeysOrganization,
@@ -15,6 +16,7 @@ import {
 import { exampleApp } from "../../cdk8s/example.ts";
 import { IMPORTS_DIR, importConstructs, MODULE } from "../../cdk8s/import.ts";
 import {
+  AzureOpenAIAccountSpec,
   OrganizationSpec,
   PROVIDER_BLOCK,
   PROVIDERS,
@@ -95,6 +97,39 @@ describe("cdk8s/example.ts", () => {
       models: ["gpt-4o", "gpt-4.1"],
     });
     for (const object of objects) expect(object.metadata.namespace).toBe("ml-platform");
+  });
+});
+
+describe("ModelkeysAzureOpenAIAccount", () => {
+  it("re-authors examples/azure-openai-account.yaml with the same spec, which the zod schema accepts", () => {
+    const example = parse(readFileSync(join(EXAMPLES_DIR, "azure-openai-account.yaml"), "utf8")).find(
+      (object) => object.kind === "AzureOpenAIAccount",
+    );
+    if (!example) throw new Error("no AzureOpenAIAccount in the example");
+    const { app, chart } = newChart();
+    const account = new ModelkeysAzureOpenAIAccount(chart, example.metadata.name, {
+      spec: example.spec as never,
+    });
+    const [synthesized] = parse(app.synthYaml());
+    expect(synthesized).toMatchObject({ kind: "AzureOpenAIAccount", metadata: { namespace: "team-a" } });
+    expect(synthesized?.spec).toEqual(example.spec);
+    expect(AzureOpenAIAccountSpec.safeParse(synthesized?.spec).success).toBe(true);
+    expect(account.namespace).toBe("team-a");
+  });
+
+  it("fails synthesis with the field's path for a private range without the allow flag", () => {
+    const { app, chart } = newChart();
+    new ModelkeysAzureOpenAIAccount(chart, "bad", {
+      spec: {
+        accountName: "acme-ai",
+        resourceGroupName: "rg",
+        location: "eastus",
+        networkRules: { ipRules: ["10.0.0.0/8"] },
+      },
+    });
+    expect(() => app.synthYaml()).toThrow(
+      /AzureOpenAIAccount bad: spec\.networkRules\.ipRules\.0: "10\.0\.0\.0\/8" overlaps the private or reserved range/,
+    );
   });
 });
 

@@ -53,10 +53,16 @@ describe("dist/install.yaml", () => {
 
   it("orders CRDs first, then the Namespace, then everything that lives in it", () => {
     const kinds = objects.map((o) => o.kind);
-    expect(kinds.slice(0, 3)).toEqual(["CustomResourceDefinition", "CustomResourceDefinition", "Namespace"]);
-    expect(objects.slice(0, 2).map((o) => o.metadata.name)).toEqual([
+    expect(kinds.slice(0, 4)).toEqual([
+      "CustomResourceDefinition",
+      "CustomResourceDefinition",
+      "CustomResourceDefinition",
+      "Namespace",
+    ]);
+    expect(objects.slice(0, 3).map((o) => o.metadata.name)).toEqual([
       "organizations.modelkeys.dev",
       "providerconnections.modelkeys.dev",
+      "azureopenaiaccounts.modelkeys.dev",
     ]);
     const firstNamespaced = objects.findIndex((o) => !CLUSTER_SCOPED.has(o.kind));
     expect(objects.slice(firstNamespaced).every((o) => !CLUSTER_SCOPED.has(o.kind))).toBe(true);
@@ -164,7 +170,7 @@ describe("dist/install.yaml", () => {
           "clusterroles",
           "clusterrolebindings",
         ]).not.toContain(resource);
-        if (resource === "providerconnections" || resource === "organizations") {
+        if (["providerconnections", "organizations", "azureopenaiaccounts"].includes(resource)) {
           expect(rule.verbs).not.toContain("delete");
           expect(rule.verbs).not.toContain("create");
         }

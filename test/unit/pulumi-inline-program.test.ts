@@ -3,6 +3,7 @@
 // automation runner parses (keys secret). The engine tests use a cloud-free program; this closes the gap.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
+import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
 
@@ -41,14 +42,20 @@ function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
 
-const account = {
-  name: "acme-openai",
-  resourceGroup: "rg-llm",
+const account: AccountSpec = {
+  accountName: "acme-openai",
+  resourceGroupName: "rg-llm",
   location: "swedencentral",
   createResourceGroup: true,
   customSubDomainName: "acme-llm",
-  allowedAddresses: ["198.51.100.7"],
-  virtualNetworkSubnetIds: [],
+  sku: "S0",
+  publicNetworkAccess: "Enabled",
+  networkRules: {
+    defaultAction: "Deny",
+    ipRules: ["198.51.100.7"],
+    virtualNetworkSubnetIds: [],
+    allowPrivateRanges: false,
+  },
 };
 const deployments = [
   { name: "gpt-4o", model: "gpt-4o", version: "2024-11-20", sku: { name: "GlobalStandard", capacity: 30 } },
@@ -81,15 +88,20 @@ describe("the operator's inline program", () => {
     expect(registered[2]?.inputs).toMatchObject({ location: "swedencentral", resourceGroupName: "rg-llm" });
   });
 
-  it("refuses an invalid account with the connection's field names", () => {
+  it("refuses an invalid account naming each field of the shared schema", () => {
     const attempt = () =>
       componentSpecFor(
-        { ...account, name: "-bad-", resourceGroup: "", allowedAddresses: ["10.0.0.1/8"] },
-        [],
+        {
+          ...account,
+          accountName: "-bad-",
+          resourceGroupName: "",
+          networkRules: { ...account.networkRules, ipRules: ["10.0.0.1/8"] },
+        },
+        [{ name: "d", model: "gpt-4o" } as never],
       );
     expect(attempt).toThrow(ProvisionInputError);
     expect(attempt).toThrow(
-      /resourceGroup: .*name: letters, digits and '-'.*allowedAddresses\[0\]: "10\.0\.0\.1\/8" has host bits set.*deployments: at least one/,
+      /accountName: letters, digits and '-'.*resourceGroupName: .*networkRules\.ipRules\[0\]: "10\.0\.0\.1\/8" has host bits set.*deployments\[0\]\.version: /,
     );
   });
 });

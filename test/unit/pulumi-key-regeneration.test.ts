@@ -64,7 +64,7 @@ beforeEach(() => {
 
 const keys = () =>
   new ArmAccountKeys({ authorityHost: `${baseUrl}/login`, resourceManager: `${baseUrl}/arm` });
-const account = { name: "acme-openai", resourceGroup: "rg-llm" };
+const account = { accountName: "acme-openai", resourceGroupName: "rg-llm" };
 
 describe("ArmAccountKeys", () => {
   it("gets a token with the service principal's secret and regenerates the named key", async () => {

@@ -112,7 +112,7 @@ describe("the resource graph", () => {
   beforeAll(async () => {
     graph = await build(
       "acme",
-      baseArgs({ allowedAddresses: ["203.0.113.10", "34.237.73.3", "10.1.0.0/16"] }),
+      baseArgs({ networkRules: { ipRules: ["203.0.113.10", "34.237.73.3", "198.51.100.0/24"] } }),
     );
   });
 
@@ -155,9 +155,9 @@ describe("the resource graph", () => {
     expect(acls.defaultAction).toBe("Deny");
     expect(acls.ipRules).toEqual([
       { value: "3.219.3.197" },
-      { value: "10.1.0.0/16" },
       { value: "34.237.73.3" },
       { value: "44.216.17.242" },
+      { value: "198.51.100.0/24" },
       { value: "203.0.113.10" },
     ]);
     expect(acls.virtualNetworkRules).toEqual([]);
@@ -227,7 +227,7 @@ describe("options", () => {
         customSubDomainName: "acme-sub",
         sku: "S1",
         publicNetworkAccess: "Disabled",
-        virtualNetworkSubnetIds: [subnet],
+        networkRules: { virtualNetworkSubnetIds: [subnet] },
       }),
     );
     expect(of(resources, ACCOUNT)[0]?.inputs).toMatchObject({
@@ -257,15 +257,38 @@ describe("options", () => {
   it("treats an extra equal to an app address, or a /32 of one, as the same rule", async () => {
     const { outputs } = await build(
       "dedup",
-      baseArgs({ allowedAddresses: ["44.216.17.242/32", "3.219.3.197"] }),
+      baseArgs({ networkRules: { ipRules: ["44.216.17.242/32", "3.219.3.197"] } }),
     );
     expect(outputs.allowedAddresses).toEqual(["3.219.3.197", "34.237.73.3", "44.216.17.242"]);
+  });
+
+  it("admits private ranges and 0.0.0.0/0 only with allowPrivateRanges, and passes defaultAction Allow on", async () => {
+    const { resources, outputs } = await build(
+      "private",
+      baseArgs({
+        networkRules: {
+          defaultAction: "Allow",
+          ipRules: ["10.0.0.0/8", "0.0.0.0/0"],
+          allowPrivateRanges: true,
+        },
+      }),
+    );
+    expect(outputs.allowedAddresses).toEqual([
+      "0.0.0.0/0",
+      "3.219.3.197",
+      "10.0.0.0/8",
+      "34.237.73.3",
+      "44.216.17.242",
+    ]);
+    expect(of(resources, ACCOUNT)[0]?.inputs).toMatchObject({
+      properties: { networkAcls: { defaultAction: "Allow" } },
+    });
   });
 
   it("accepts extras as Outputs and still merges them", async () => {
     const { outputs } = await build(
       "outputs",
-      baseArgs({ allowedAddresses: pulumi.output(["198.51.100.0/24"]) }),
+      baseArgs({ networkRules: { ipRules: pulumi.output(["198.51.100.0/24"]) } }),
     );
     expect(outputs.allowedAddresses).toEqual([
       "3.219.3.197",
@@ -280,17 +303,38 @@ describe("bad arguments", () => {
   const cases: [string, Partial<AzureOpenAIAccountArgs>, RegExp][] = [
     [
       "an invalid address",
-      { allowedAddresses: ["300.1.2.3"] },
-      /allowedAddresses\[0\]: "300.1.2.3" is not an IPv4/,
+      { networkRules: { ipRules: ["300.1.2.3"] } },
+      /networkRules\.ipRules\[0\]: "300.1.2.3" is not an IPv4/,
     ],
     [
       "a CIDR with host bits",
-      { allowedAddresses: ["10.0.0.1/24"] },
-      /host bits set; the range is 10\.0\.0\.0\/24/,
+      { networkRules: { ipRules: ["203.0.113.1/24"] } },
+      /host bits set; the range is 203\.0\.113\.0\/24/,
     ],
-    ["an IPv6 address", { allowedAddresses: ["2001:db8::1"] }, /allowedAddresses\[0\]/],
-    ["a prefix over 32", { allowedAddresses: ["10.0.0.0/33"] }, /invalid prefix length/],
-    ["no deployments", { deployments: [] }, /deployments: at least one deployment/],
+    ["an IPv6 address", { networkRules: { ipRules: ["2001:db8::1"] } }, /networkRules\.ipRules\[0\]/],
+    ["a prefix over 32", { networkRules: { ipRules: ["203.0.113.0/33"] } }, /invalid prefix length/],
+    ["a /31 range", { networkRules: { ipRules: ["203.0.113.6/31"] } }, /no \/31 range/],
+    [
+      "a private range without allowPrivateRanges",
+      { networkRules: { ipRules: ["203.0.113.7", "172.20.0.0/16"] } },
+      /networkRules\.ipRules\[1\]: "172\.20\.0\.0\/16" overlaps the private or reserved range 172\.16\.0\.0\/12; set networkRules\.allowPrivateRanges/,
+    ],
+    [
+      "0.0.0.0/0 without allowPrivateRanges",
+      { networkRules: { ipRules: ["0.0.0.0/0"] } },
+      /networkRules\.ipRules\[0\]: "0\.0\.0\.0\/0" admits every address.*allowPrivateRanges/,
+    ],
+    [
+      `more than 97 extra IP rules`,
+      { networkRules: { ipRules: Array.from({ length: 98 }, (_, i) => `203.0.${i}.1`) } },
+      /networkRules\.ipRules: Too big: expected array to have <=97 items/,
+    ],
+    [
+      "an unknown network field",
+      { networkRules: { allowed: [] } as never },
+      /networkRules: Unrecognized key: "allowed"/,
+    ],
+    ["deployments that are not a list", { deployments: "gpt-4o" as never }, /deployments: must be a list/],
     [
       "duplicate deployment names (case-insensitive)",
       {
@@ -306,8 +350,8 @@ describe("bad arguments", () => {
     ["a bad public access value", { publicNetworkAccess: "Open" as "Enabled" }, /publicNetworkAccess/],
     [
       "a subnet that is not a resource ID",
-      { virtualNetworkSubnetIds: ["subnet-1"] },
-      /virtualNetworkSubnetIds\[0\]/,
+      { networkRules: { virtualNetworkSubnetIds: ["subnet-1"] } },
+      /networkRules\.virtualNetworkSubnetIds\[0\]: must be a subnet resource ID/,
     ],
     [
       "a zero capacity",
@@ -332,14 +376,74 @@ describe("bad arguments", () => {
 
   it("reports every problem at once", () => {
     const attempt = () =>
-      new AzureOpenAIAccount("bad", baseArgs({ allowedAddresses: ["1.2.3"], location: "", deployments: [] }));
-    expect(attempt).toThrow(/location: .*allowedAddresses\[0\].*deployments: at least one/);
+      new AzureOpenAIAccount(
+        "bad",
+        baseArgs({
+          networkRules: { ipRules: ["1.2.3"] },
+          location: "",
+          deployments: [{ name: "d", model: "gpt-4o" } as never],
+        }),
+      );
+    expect(attempt).toThrow(/location: .*networkRules\.ipRules\[0\].*deployments\[0\]\.version: required/);
   });
 
   it("registers nothing for invalid arguments", () => {
     const before = registered.length;
-    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ deployments: [] }))).toThrow();
+    expect(() => new AzureOpenAIAccount("nothing", baseArgs({ location: "" }))).toThrow();
     expect(registered.length).toBe(before);
+  });
+});
+
+describe("deployments", () => {
+  it("makes the account alone when there is none (before the first, after the last)", async () => {
+    const { resources, outputs } = await build("alone", baseArgs({ deployments: [] }));
+    expect(resources.map((r) => r.type)).toEqual([AZURE_OPENAI_ACCOUNT_TYPE, ACCOUNT]);
+    expect(outputs.deploymentNames).toEqual([]);
+    expect(outputs.primaryKey).toBe("key1-of-acme-openai");
+  });
+
+  it("registers one deployment per entry, in order, each after the one before", async () => {
+    const entries = ["a", "b", "c", "d", "e"].map((name, i) => ({
+      name: `dep-${name}`,
+      model: "gpt-4o",
+      version: "2024-11-20",
+      sku: { capacity: i + 1 },
+    }));
+    const dependsOn: Record<string, pulumi.Resource[]> = {};
+    const account = new AzureOpenAIAccount("many", baseArgs({ deployments: entries }), {
+      transformations: [
+        (t) => {
+          if (t.type === DEPLOYMENT) {
+            dependsOn[t.name] = (t.opts.dependsOn ?? []) as pulumi.Resource[];
+          }
+          return undefined;
+        },
+      ],
+    });
+    expect(await resolved(account.deploymentNames)).toEqual(entries.map((e) => e.name));
+    const registeredDeployments = of(
+      registered.filter((r) => r.name.startsWith("many-")),
+      DEPLOYMENT,
+    );
+    expect(
+      registeredDeployments.map((d) => [
+        d.inputs.deploymentName,
+        (d.inputs.sku as { capacity: number }).capacity,
+      ]),
+    ).toEqual(entries.map((e) => [e.name, e.sku.capacity]));
+    const after: Record<string, string[]> = {};
+    for (const [name, resources] of Object.entries(dependsOn)) {
+      after[name] = await Promise.all(
+        resources.map(async (r) => (await resolved(r.urn)).split("::").pop() ?? ""),
+      );
+    }
+    expect(after).toEqual({
+      "many-dep-a": [],
+      "many-dep-b": ["many-dep-a"],
+      "many-dep-c": ["many-dep-b"],
+      "many-dep-d": ["many-dep-c"],
+      "many-dep-e": ["many-dep-d"],
+    });
   });
 });
 
@@ -347,11 +451,8 @@ describe("retained deployments (the operator's deletionPolicy Orphan)", () => {
   it("marks only the deployments asked to be retained with retainOnDelete", async () => {
     const retained: Record<string, boolean | undefined> = {};
     const args = baseArgs();
-    args.deployments[1] = {
-      ...args.deployments[1],
-      name: "mini",
-      retainOnDelete: true,
-    } as (typeof args.deployments)[1];
+    const deployments = args.deployments ?? [];
+    deployments[1] = { ...deployments[1], name: "mini", retainOnDelete: true } as (typeof deployments)[1];
     const account = new AzureOpenAIAccount("keep", args, {
       transformations: [
         (t) => {

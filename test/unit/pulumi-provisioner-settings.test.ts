@@ -10,12 +10,18 @@ import {
 import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 
 const account: AccountSpec = {
-  name: "acme-openai",
-  resourceGroup: "rg",
+  accountName: "acme-openai",
+  resourceGroupName: "rg",
   location: "eastus",
   createResourceGroup: false,
-  allowedAddresses: [],
-  virtualNetworkSubnetIds: [],
+  sku: "S0",
+  publicNetworkAccess: "Enabled",
+  networkRules: {
+    defaultAction: "Deny",
+    ipRules: [],
+    virtualNetworkSubnetIds: [],
+    allowPrivateRanges: false,
+  },
 };
 
 describe("automationSettingsFromEnv", () => {

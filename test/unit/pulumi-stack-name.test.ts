@@ -7,31 +7,31 @@ const VALID = /^[A-Za-z0-9_.-]{1,100}$/;
 
 describe("stackNameFor", () => {
   it("reads as <resource-group>.<account>-<hash>", () => {
-    expect(stackNameFor({ resourceGroup: "rg-llm", name: "acme-openai" })).toMatch(
+    expect(stackNameFor({ resourceGroupName: "rg-llm", accountName: "acme-openai" })).toMatch(
       /^rg-llm\.acme-openai-[0-9a-f]{8}$/,
     );
   });
 
   it("is stable and ignores case, as Azure does", () => {
-    const a = stackNameFor({ resourceGroup: "RG-LLM", name: "Acme-OpenAI" });
-    expect(a).toBe(stackNameFor({ resourceGroup: "rg-llm", name: "acme-openai" }));
+    const a = stackNameFor({ resourceGroupName: "RG-LLM", accountName: "Acme-OpenAI" });
+    expect(a).toBe(stackNameFor({ resourceGroupName: "rg-llm", accountName: "acme-openai" }));
   });
 
   it("keeps accounts of different subscriptions or groups apart", () => {
     const names = new Set([
-      stackNameFor({ resourceGroup: "rg", name: "acct" }),
-      stackNameFor({ resourceGroup: "rg", name: "acct", subscriptionId: "sub-a" }),
-      stackNameFor({ resourceGroup: "rg", name: "acct", subscriptionId: "sub-b" }),
-      stackNameFor({ resourceGroup: "rg2", name: "acct" }),
+      stackNameFor({ resourceGroupName: "rg", accountName: "acct" }),
+      stackNameFor({ resourceGroupName: "rg", accountName: "acct", subscriptionId: "sub-a" }),
+      stackNameFor({ resourceGroupName: "rg", accountName: "acct", subscriptionId: "sub-b" }),
+      stackNameFor({ resourceGroupName: "rg2", accountName: "acct" }),
       // These two sanitise to the same readable part.
-      stackNameFor({ resourceGroup: "rg(1)", name: "acct" }),
-      stackNameFor({ resourceGroup: "rg-1-", name: "acct" }),
+      stackNameFor({ resourceGroupName: "rg(1)", accountName: "acct" }),
+      stackNameFor({ resourceGroupName: "rg-1-", accountName: "acct" }),
     ]);
     expect(names.size).toBe(6);
   });
 
   it("stays a valid Pulumi stack name for the longest Azure names", () => {
-    const name = stackNameFor({ resourceGroup: `(${"g".repeat(88)})`, name: "a".repeat(64) });
+    const name = stackNameFor({ resourceGroupName: `(${"g".repeat(88)})`, accountName: "a".repeat(64) });
     expect(name).toMatch(VALID);
     expect(name.length).toBeLessThanOrEqual(100);
   });
