@@ -142,7 +142,6 @@ export const BINDINGS: readonly Binding[] = [
     value: "azureProvisioning.enabled",
   },
   { kind: "Deployment", at: env("MODELKEYS_LOG_LEVEL"), type: "scalar", value: "logLevel" },
-  { kind: "Deployment", at: env("PULUMI_BACKEND_URL"), type: "scalar", value: "pulumi.backendUrl" },
   {
     kind: "Deployment",
     at: env("MODELKEYS_PULUMI_PASSPHRASE_SECRET"),
@@ -153,6 +152,14 @@ export const BINDINGS: readonly Binding[] = [
       const [, name = "", key = ""] = text.split("/");
       return { "pulumi.passphraseSecret.name": name, "pulumi.passphraseSecret.key": key };
     },
+  },
+  // Unset by default: the stacks' state is kept in Secrets.
+  {
+    kind: "Deployment",
+    at: [...CONTAINER, "env"],
+    type: "optionalEnv",
+    item: "PULUMI_BACKEND_URL",
+    value: "pulumi.backendUrl",
   },
 ];
 

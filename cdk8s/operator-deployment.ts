@@ -1,5 +1,5 @@
 // The operator's workload: a hardened Deployment (restricted Pod Security), its metrics Service, a
-// PodDisruptionBudget, and the volume that holds Pulumi's file state backend.
+// PodDisruptionBudget, and the volume that holds PULUMI_HOME (and a file:// state backend, if configured).
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
@@ -16,9 +16,12 @@ export const OPERATOR_LABELS = {
   "app.kubernetes.io/component": "operator",
 } as const;
 
-/** The volume at /var/lib/modelkeys: Pulumi's file state backend (issue 5) and PULUMI_HOME. */
+/**
+ * The volume at /var/lib/modelkeys: PULUMI_HOME (the engine's plugins), and a file:// PULUMI_BACKEND_URL if one
+ * is configured. The stacks' state itself is kept in Secrets by default, so losing this volume loses nothing.
+ */
 export type StateVolume =
-  /** Lost with the pod: fine without Azure provisioning, or with a remote PULUMI_BACKEND_URL. */
+  /** Lost with the pod: fine by default (state in Secrets), or with a remote PULUMI_BACKEND_URL. */
   | { readonly emptyDir: { /** @default Size.gibibytes(1) */ readonly sizeLimit?: Size } }
   /** A PersistentVolumeClaim created by this chart. */
   | {
@@ -74,7 +77,7 @@ export interface OperatorDeploymentProps {
   readonly stateVolume?: StateVolume;
   /**
    * PULUMI_BACKEND_URL for provisioned Azure accounts, e.g. azblob://state for a shared remote backend.
-   * @default "file:///var/lib/modelkeys/pulumi" (on the state volume)
+   * @default none: each stack's state in a Secret of its account's namespace, locked by a Lease
    */
   readonly pulumiBackendUrl?: string;
   /**
@@ -182,7 +185,6 @@ export class OperatorDeployment extends Construct {
         // The heap cap the memory limit is sized for (see README "Scale").
         NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
         PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
-        PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(props.pulumiBackendUrl ?? `file://${STATE_DIR}/pulumi`),
         // namespace/name/key: read through the API (its RBAC covers Secrets), never put in the environment.
         MODELKEYS_PULUMI_PASSPHRASE_SECRET: kplus.EnvValue.fromValue(
           `${INSTALL.namespace}/${INSTALL.pulumiPassphraseSecret}/${props.pulumiPassphraseKey ?? "passphrase"}`,
@@ -200,6 +202,10 @@ export class OperatorDeployment extends Construct {
         // Set only when off, so the default install's environment stays as it was.
         ...(props.azureProvisioning === false
           ? { MODELKEYS_AZURE_PROVISIONING: kplus.EnvValue.fromValue("false") }
+          : {}),
+        // Unset by default: the stacks' state is kept in Secrets (no volume to lose).
+        ...(props.pulumiBackendUrl
+          ? { PULUMI_BACKEND_URL: kplus.EnvValue.fromValue(props.pulumiBackendUrl) }
           : {}),
       },
     });

@@ -68,6 +68,14 @@ export const PROVISIONING_RULES: readonly ExplainedRule[] = [
     why: "Azure provisioning writes the Secrets it owns: the account's key Secret (endpoint and key, rewritten on key rotation) and each stack's Pulumi checkpoint in the account's namespace (encrypted secrets inside), deleted with their owner. Create cannot be limited to a name.",
     rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "delete"] },
   },
+  {
+    why: "Keeps each Pulumi stack's state in a Secret (type modelkeys.dev/pulumi-state, covered by the rule above) and locks it with a Lease of the same name in the account's namespace while an update runs: create, read, renew, take over after expiry, and delete on release.",
+    rule: {
+      apiGroups: ["coordination.k8s.io"],
+      resources: ["leases"],
+      verbs: ["get", "create", "update", "delete"],
+    },
+  },
 ];
 
 /** Only with Azure provisioning on, in the operator's own namespace. */
@@ -80,6 +88,10 @@ export const PROVISIONING_NAMESPACE_RULES: readonly ExplainedRule[] = [
       resourceNames: [INSTALL.pulumiPassphraseSecret],
       verbs: ["get"],
     },
+  },
+  {
+    why: `Creates the Pulumi passphrase Secret ${INSTALL.pulumiPassphraseSecret} once, with 32 random bytes, when it does not exist (never updates it); create cannot be limited to a name.`,
+    rule: { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
   },
 ];
 

@@ -65,7 +65,8 @@ export interface Config {
   egressAllow: string[];
   /** A ConfigMap that overrides the built-in model catalogue. */
   catalogueConfigMap: { namespace: string; name: string } | undefined;
-  pulumiBackendUrl: string;
+  /** PULUMI_BACKEND_URL; undefined: each stack's state in a Secret of its account's namespace. */
+  pulumiBackendUrl: string | undefined;
   /** The Secret key holding the Pulumi passphrase. */
   pulumiPassphraseSecret: { namespace: string; name: string; key: string } | undefined;
   /** Force the embedded local control plane even when a cluster is configured. */
@@ -201,11 +202,10 @@ const SETTINGS = {
     help: "namespace/name of a ConfigMap overriding the model catalogue",
   },
   pulumiBackendUrl: {
-    schema: z.url("must be a URL such as file:///var/lib/modelkeys/pulumi"),
+    schema: z.url("must be a URL such as s3://bucket, azblob://container or file:///path"),
     alsoEnv: ["PULUMI_BACKEND_URL"],
-    default: () => "file:///var/lib/modelkeys/pulumi",
     sensitive: true,
-    help: "Pulumi state backend",
+    help: "Pulumi state backend; unset, each stack's state is kept in a Secret of its account's namespace",
   },
   pulumiPassphraseSecret: {
     schema: z
@@ -261,7 +261,7 @@ function toConfig(v: Record<string, unknown>): Config {
     modelCheckBackoffMs: v.modelCheckBackoff as number,
     egressAllow: v.egressAllow as string[],
     catalogueConfigMap: v.catalogueConfigMap as Config["catalogueConfigMap"],
-    pulumiBackendUrl: v.pulumiBackendUrl as string,
+    pulumiBackendUrl: v.pulumiBackendUrl as string | undefined,
     pulumiPassphraseSecret: v.pulumiPassphraseSecret as Config["pulumiPassphraseSecret"],
     local: v.local as boolean,
   };

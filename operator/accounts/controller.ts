@@ -8,6 +8,7 @@ import { type AccountReconciler, createAccountReconciler } from "../azure/accoun
 import { connectionDeprovisionView, connectionProvisionView } from "../azure/connection-view.ts";
 import type { AzureProvisioner } from "../azure/provisioner.ts";
 import type { RetryBackoff } from "../azure/stack-runner.ts";
+import type { StackStateStore } from "../azure/state-store.ts";
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { CONDITION, REASON } from "../constants.ts";
@@ -125,6 +126,7 @@ export function createAccountController(options: AccountControllerOptions): Prov
   /** One engine per state backend and passphrase (accounts may name their own in spec.stateBackend). */
   const engines = new Map<string, () => Promise<AzureProvisioner>>();
   let engineModule: Promise<typeof import("./engine.ts")> | undefined;
+  let stateStore: StackStateStore | undefined;
 
   const provisioner =
     options.provisioner ??
@@ -144,9 +146,14 @@ export function createAccountController(options: AccountControllerOptions): Prov
       const key = JSON.stringify(settings);
       let engine = engines.get(key);
       if (!engine) {
+        const state = await import("../pulumi-state/index.ts");
+        // The default: each stack's checkpoint in a Secret of its account's namespace, locked by a Lease.
+        stateStore ??= new state.KubernetesStateStore({ kc, identity: config.identity });
         engine = pulumiEngine({
           config: settings,
           readSecret: (namespace, name) => kube.readSecret(namespace, name),
+          createSecret: state.kubernetesPassphraseSecrets(kc).create,
+          ...(settings.pulumiBackendUrl ? {} : { stateStore }),
           env,
           onEvent: (event) => log.info({ ...event, event: `azure.${event.event}` }),
           ...(options.automation ? { automation: options.automation } : {}),

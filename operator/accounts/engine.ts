@@ -9,7 +9,9 @@ import {
   PulumiAutomationProvisioner,
 } from "../azure/automation.ts";
 import { ENV } from "../azure/config.ts";
+import { ensurePassphrase, type PassphraseSecrets } from "../azure/passphrase.ts";
 import type { AzureProvisioner } from "../azure/provisioner.ts";
+import type { StackStateStore } from "../azure/state-store.ts";
 import type { Config } from "../config.ts";
 import { REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
@@ -25,6 +27,13 @@ export function findPulumiCli(env: Record<string, string | undefined>): { root?:
 export interface PulumiEngineOptions {
   config: Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret">;
   readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  /**
+   * Creates the passphrase Secret when it is absent and the state is kept in Kubernetes.
+   * @default none: a missing Secret is reported
+   */
+  createSecret?: PassphraseSecrets["create"];
+  /** Where stacks' state is kept when no backend URL is configured (the operator's default). */
+  stateStore?: StackStateStore;
   /** @default process.env */
   env?: Record<string, string | undefined>;
   onEvent?(event: ProvisionEvent): void;
@@ -35,9 +44,10 @@ export interface PulumiEngineOptions {
 /**
  * A lazy provisioner for the account reconciler: built once the passphrase Secret is read.
  *
- * Guarantees: no CLI or no passphrase setting is a {@link TerminalError} whose message says what to
- * set; a missing passphrase Secret or key is an ordinary (retried) error; one provisioner per passphrase, so
- * one queue per stack.
+ * Guarantees: no CLI, no passphrase setting, or neither a backend URL nor a state store is a
+ * {@link TerminalError} whose message says what to set; with the state store (no backend URL) an absent
+ * passphrase Secret is created once ({@link ensurePassphrase}); a missing passphrase Secret or key is a
+ * PassphraseMissingError (retried) naming the Secret; one provisioner per passphrase, so one queue per stack.
  */
 export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureProvisioner> {
   const env = options.env ?? process.env;
@@ -57,20 +67,25 @@ export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureP
         "no Pulumi passphrase configured: set --pulumi-passphrase-secret (MODELKEYS_PULUMI_PASSPHRASE_SECRET) to namespace/name/key",
       );
     }
-    const data = await options.readSecret(ref.namespace, ref.name);
-    const passphrase = data?.[ref.key];
-    if (!passphrase) {
-      throw new Error(
-        data
-          ? `Pulumi passphrase Secret ${ref.namespace}/${ref.name} has no key ${ref.key}`
-          : `Pulumi passphrase Secret ${ref.namespace}/${ref.name} not found`,
+    const backendUrl = options.config.pulumiBackendUrl;
+    if (!backendUrl && !options.stateStore) {
+      throw new TerminalError(
+        REASON.ProvisionFailed,
+        "no Pulumi state backend: set PULUMI_BACKEND_URL, or run the operator with its Kubernetes state store",
       );
     }
+    const passphrase = await ensurePassphrase(
+      ref,
+      { read: options.readSecret, create: options.createSecret ?? (async () => "forbidden" as const) },
+      { create: !backendUrl },
+    );
     if (built?.passphrase !== passphrase) {
       built = {
         passphrase,
         provisioner: new PulumiAutomationProvisioner({
-          backendUrl: options.config.pulumiBackendUrl,
+          ...(backendUrl
+            ? { backendUrl }
+            : { state: { store: options.stateStore as StackStateStore, namespace: ref.namespace } }),
           passphrase,
           ...(cli.root ? { pulumiRoot: cli.root } : {}),
           ...(env[ENV.pulumiHome] ? { pulumiHome: env[ENV.pulumiHome] } : {}),

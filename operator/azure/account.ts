@@ -30,6 +30,8 @@ export function accountRefOf(account: AzureOpenAIAccount): AzureAccountRef {
     accountName: account.spec.accountName,
     resourceGroupName: account.spec.resourceGroupName,
     ...(account.spec.subscriptionId ? { subscriptionId: account.spec.subscriptionId } : {}),
+    // A state store keeps the stack's checkpoint beside the account.
+    namespace: account.metadata.namespace,
   };
 }
 
@@ -54,7 +56,7 @@ export function accountSpecOf(account: AzureOpenAIAccount): AccountSpec {
     stateBackend: _stateBackend,
     ...settings
   } = account.spec;
-  return settings;
+  return { ...settings, namespace: account.metadata.namespace };
 }
 
 /** The name of the account a provisioned connection references, if it is one. */

@@ -1,5 +1,5 @@
-// The Pulumi Automation API behind AzureProvisioner: one stack per account in the configured backend, the
-// inline program built on the AzureOpenAIAccount component, updates of a stack queued, errors redacted.
+// The Pulumi Automation API behind AzureProvisioner: one stack per account, its state in the state store (or
+// the configured backend), the inline program built on the AzureOpenAIAccount component, errors redacted.
 import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,8 +14,10 @@ import {
 } from "@pulumi/pulumi/automation/index.js";
 import { describeIssues } from "../../pulumi/args.ts";
 import { type AccountKeyService, ArmAccountKeys } from "./account-keys.ts";
+import type { Operation, PulumiAutomationOptions } from "./automation-options.ts";
 import { componentSpecFor } from "./component-spec.ts";
 import { azureOpenAIProgram, type ProgramFactory, ProgramOutputs } from "./inline-program.ts";
+import { armPendingCreateIds } from "./pending-creates.ts";
 import { azureCredentialEnv, azureNativeConfig, credentialSecrets } from "./provider-config.ts";
 import {
   type AccountKeys,
@@ -31,61 +33,34 @@ import {
 import { redactPulumiMessage } from "./redact.ts";
 import { stackNameFor } from "./stack-name.ts";
 import { StackQueue } from "./stack-queue.ts";
+import { configuredBackend, keptState, type StackState } from "./stack-state.ts";
 import { breakStaleLocks } from "./stale-locks.ts";
+import { type HeldStack, LockLostError, StateTooLargeError } from "./state-store.ts";
+
+export type { KeptStateOptions, ProvisionEvent, PulumiAutomationOptions } from "./automation-options.ts";
 
 /** The Pulumi project every account stack belongs to. */
 export const PROJECT_NAME = "modelkeys-azure";
-
-/** A structured event for logs and metrics; it never carries a secret. */
-export type ProvisionEvent =
-  | { event: "stack.operation.queued"; stack: string; operation: Operation; waiting: number }
-  | { event: "stack.operation.started"; stack: string; operation: Operation }
-  | { event: "stack.lock.broken"; stack: string; pid: number; hostname: string; timestamp?: string }
-  | {
-      event: "stack.operation.finished";
-      stack: string;
-      operation: Operation;
-      result: "succeeded" | "failed";
-      changes?: Record<string, number>;
-      durationMs: number;
-    };
-type Operation = "up" | "destroy" | "regenerateKey";
-
-export interface PulumiAutomationOptions {
-  /** The state backend, e.g. file:///var/lib/modelkeys/pulumi, s3://…, azblob://… (PULUMI_BACKEND_URL). */
-  backendUrl: string;
-  /** Encrypts the stacks' secrets (PULUMI_CONFIG_PASSPHRASE); the operator reads it from a Secret. */
-  passphrase: string;
-  /** A directory holding bin/pulumi (MODELKEYS_PULUMI_DIR). @default the `pulumi` on PATH */
-  pulumiRoot?: string;
-  /** PULUMI_HOME: plugins and CLI state. @default the CLI's (~/.pulumi) */
-  pulumiHome?: string;
-  /** Where each operation's short-lived workspace directory is made (then removed). @default os.tmpdir() */
-  workRoot?: string;
-  /** Builds the inline program. @default {@link azureOpenAIProgram} */
-  program?: ProgramFactory;
-  /** Regenerates keys. @default {@link ArmAccountKeys} against public Azure */
-  keys?: AccountKeyService;
-  /** Refresh the stack from Azure before each update, so drift is corrected. @default true */
-  refresh?: boolean;
-  /** More environment for the CLI (and the plugins it starts). */
-  env?: Record<string, string>;
-  /** Receives an event per queued, started and finished operation. */
-  onEvent?: (event: ProvisionEvent) => void;
-}
 
 /**
  * {@link AzureProvisioner} on the Pulumi Automation API and a local `pulumi` CLI.
  *
  * Guarantees: one stack per account ({@link stackNameFor}); operations on one stack run one at a time in
  * call order, other stacks' run alongside; each operation works in a fresh workspace directory that is
- * removed afterwards, so nothing but the backend holds state; credentials reach azure-native as ARM_*
- * variables of the stack's CLI, so the state never holds them and every operation uses the current ones;
- * the keys in the state are encrypted with the passphrase; error messages are redacted.
- * Assumptions: one operator process (the leader) drives the stacks of a backend.
- * Caveats: a process killed mid-update leaves the backend's lock on that stack. On a file backend the next
- * operation removes it when it was taken on this host by a process that is gone ({@link breakStaleLocks});
- * otherwise updates fail with Pulumi's "currently locked" message until it is removed by hand.
+ * removed afterwards, so nothing but the store (or backend) holds state; credentials reach azure-native as
+ * ARM_* variables of the stack's CLI, so the state never holds them and every operation uses the current
+ * ones; the keys in the state are encrypted with the passphrase; error messages are redacted.
+ * With a store: each operation holds the stack's lock in the store (other processes wait), restores the
+ * checkpoint into a local file backend, mirrors it to the store while the update runs (a kill loses at most
+ * the step in flight) and saves the final checkpoint after it; interrupted creates of a restored checkpoint
+ * are settled ({@link settlePendingCreates}) and refreshed before the update, so nothing is created twice; a
+ * lost lock cancels the running update; destroy removes the kept state. A {@link StateTooLargeError} or
+ * {@link LockLostError} reaches the caller as itself (its message carries no secret).
+ * Assumptions: without a store, one operator process (the leader) drives the stacks of a backend.
+ * Caveats: on a configured backend, a process killed mid-update leaves the backend's lock on that stack. On
+ * a file backend the next operation removes it when it was taken on this host by a process that is gone
+ * ({@link breakStaleLocks}); otherwise updates fail with Pulumi's "currently locked" message until it is
+ * removed by hand.
  */
 export class PulumiAutomationProvisioner implements AzureProvisioner {
   private readonly queue = new StackQueue();
@@ -96,7 +71,9 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
   constructor(private readonly options: PulumiAutomationOptions) {
     this.program = options.program ?? azureOpenAIProgram;
     this.keys = options.keys ?? new ArmAccountKeys();
-    ensureFileBackend(options.backendUrl);
+    if (options.backendUrl) ensureFileBackend(options.backendUrl);
+    else if (!options.state)
+      throw new Error("PulumiAutomationProvisioner needs a backendUrl or a state store");
   }
 
   async up(
@@ -106,13 +83,19 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
   ): Promise<ProvisionResult> {
     const spec = componentSpecFor(account, deployments);
     const stackName = stackNameFor(account);
-    return this.operate("up", stackName, credentialSecrets(credentials), async (workDir) => {
+    return this.operate("up", account, credentials, async (workDir, state) => {
       const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT_NAME, program: this.program({ account: spec, stack: stackName }) },
-        await this.workspaceOptions(workDir, azureCredentialEnv(account, credentials)),
+        await this.workspaceOptions(workDir, state, azureCredentialEnv(account, credentials)),
       );
+      const restored = await state.restore(stack);
       await stack.setAllConfig(azureNativeConfig(account));
-      const result = await stack.up({ refresh: this.options.refresh ?? true, color: "never" });
+      // Adopted creates are confirmed (or dropped) by the refresh before the update changes anything.
+      const refresh = (this.options.refresh ?? true) || restored.adopted.length > 0;
+      const result = await state.mirrored(() =>
+        stack.up({ refresh, color: "never", ...(state.signal ? { signal: state.signal } : {}) }),
+      );
+      await state.persist();
       const values = Object.fromEntries(
         Object.entries(result.outputs).map(([key, output]) => [key, output.value]),
       );
@@ -128,19 +111,34 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
 
   async destroy(account: AzureAccountRef, credentials: AzureCredentials): Promise<void> {
     const stackName = stackNameFor(account);
-    await this.operate("destroy", stackName, credentialSecrets(credentials), async (workDir) => {
+    await this.operate("destroy", account, credentials, async (workDir, state) => {
+      const args = { stackName, projectName: PROJECT_NAME, program: noProgram };
+      const options = await this.workspaceOptions(workDir, state, azureCredentialEnv(account, credentials));
       let stack: Stack;
-      try {
-        stack = await LocalWorkspace.selectStack(
-          { stackName, projectName: PROJECT_NAME, program: noProgram },
-          await this.workspaceOptions(workDir, azureCredentialEnv(account, credentials)),
-        );
-      } catch (error) {
-        if (error instanceof StackNotFoundError) return { value: undefined };
-        throw error;
+      if (state.kept) {
+        if (!(await state.stored())) {
+          await state.remove();
+          return { value: undefined };
+        }
+        stack = await LocalWorkspace.createOrSelectStack(args, options);
+        await state.restore(stack);
+      } else {
+        try {
+          stack = await LocalWorkspace.selectStack(args, options);
+        } catch (error) {
+          if (error instanceof StackNotFoundError) return { value: undefined };
+          throw error;
+        }
       }
-      const result = await stack.destroy({ refresh: this.options.refresh ?? true, color: "never" });
+      const result = await state.mirrored(() =>
+        stack.destroy({
+          refresh: this.options.refresh ?? true,
+          color: "never",
+          ...(state.signal ? { signal: state.signal } : {}),
+        }),
+      );
       await stack.workspace.removeStack(stackName);
+      await state.remove();
       return { changes: result.summary.resourceChanges, value: undefined };
     });
   }
@@ -150,32 +148,45 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
     key: KeyName,
     credentials: AzureCredentials,
   ): Promise<AccountKeys> {
-    const stackName = stackNameFor(account);
-    return this.operate("regenerateKey", stackName, credentialSecrets(credentials), async () => ({
+    return this.operate("regenerateKey", account, credentials, async () => ({
       value: await this.keys.regenerate(account, key, credentials),
     }));
   }
 
-  /** Queues `work` on the stack, gives it a workspace directory, reports it, and redacts its failure. */
+  /**
+   * Queues `work` on the stack, gives it a workspace directory and its state (the stack's lock held in the
+   * store, or the configured backend), reports it, and redacts its failure.
+   */
   private operate<T>(
     operation: Operation,
-    stack: string,
-    secrets: string[],
-    work: (workDir: string) => Promise<{ value: T; changes?: Record<string, number> }>,
+    account: AzureAccountRef,
+    credentials: AzureCredentials,
+    work: (workDir: string, state: StackState) => Promise<{ value: T; changes?: Record<string, number> }>,
   ): Promise<T> {
     const emit = this.options.onEvent ?? (() => {});
+    const stack = stackNameFor(account);
+    const secrets = credentialSecrets(credentials);
     emit({ event: "stack.operation.queued", stack, operation, waiting: this.queue.pending(stack) });
     return this.queue.run(stack, async () => {
-      emit({ event: "stack.operation.started", stack, operation });
       const started = Date.now();
       const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), "modelkeys-pulumi-"));
+      let held: HeldStack | undefined;
       try {
-        if (operation !== "regenerateKey") {
-          for (const lock of await breakStaleLocks(this.options.backendUrl, PROJECT_NAME, stack)) {
+        const kept = this.options.backendUrl ? undefined : this.options.state;
+        if (kept) {
+          held = await kept.store.lock(
+            { namespace: account.namespace ?? kept.namespace, stack },
+            kept.signal,
+          );
+        }
+        emit({ event: "stack.operation.started", stack, operation });
+        const state = await this.stateOf(stack, workDir, held, credentials);
+        if (operation !== "regenerateKey" && !state.kept) {
+          for (const lock of await breakStaleLocks(state.backendUrl, PROJECT_NAME, stack)) {
             emit({ event: "stack.lock.broken", stack, ...lock });
           }
         }
-        const { value, changes } = await work(workDir);
+        const { value, changes } = await work(workDir, state);
         emit({
           event: "stack.operation.finished",
           stack,
@@ -193,23 +204,57 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
           result: "failed",
           durationMs: Date.now() - started,
         });
+        // The store's own errors say what to do and carry no secret: the caller turns them into conditions.
+        if (error instanceof StateTooLargeError || error instanceof LockLostError) throw error;
+        if (held?.lost.aborted) throw new LockLostError(stack, String(held.lost.reason));
         const raw = error instanceof Error ? error.message : String(error);
         const message = redactPulumiMessage(raw, [...secrets, this.options.passphrase]);
         throw new ProvisionError(operation, stack, `${operation} of stack ${stack} failed: ${message}`);
       } finally {
+        await held?.release().catch(() => {});
         await rm(workDir, { recursive: true, force: true });
       }
     });
   }
 
-  private async workspaceOptions(workDir: string, credentialEnv: Record<string, string>) {
+  /** The operation's state: the configured backend, or the held stack's checkpoint in a local backend. */
+  private async stateOf(
+    stack: string,
+    workDir: string,
+    held: HeldStack | undefined,
+    credentials: AzureCredentials,
+  ): Promise<StackState> {
+    const kept = this.options.state;
+    if (!held || !kept) return configuredBackend(this.options.backendUrl as string);
+    const emit = this.options.onEvent ?? (() => {});
+    const idOf = kept.pendingCreateId ?? ((c: AzureCredentials) => armPendingCreateIds(c.subscriptionId));
+    return keptState({
+      held,
+      workDir,
+      project: PROJECT_NAME,
+      pendingCreateId: idOf(credentials),
+      ...(kept.mirrorIntervalMs ? { mirrorIntervalMs: kept.mirrorIntervalMs } : {}),
+      onMirrorError: (error) =>
+        emit({
+          event: "stack.state.mirror_failed",
+          stack,
+          error: redactPulumiMessage(error instanceof Error ? error.message : String(error), [
+            this.options.passphrase,
+          ]),
+        }),
+      onSettled: (adopted, cleared) =>
+        emit({ event: "stack.state.pending_creates", stack, adopted, cleared }),
+    });
+  }
+
+  private async workspaceOptions(workDir: string, state: StackState, credentialEnv: Record<string, string>) {
     this.command ??= PulumiCommand.get(
       this.options.pulumiRoot ? { root: this.options.pulumiRoot } : undefined,
     );
     const envVars: Record<string, string> = {
       ...this.options.env,
       ...credentialEnv,
-      PULUMI_BACKEND_URL: this.options.backendUrl,
+      PULUMI_BACKEND_URL: state.backendUrl,
       PULUMI_CONFIG_PASSPHRASE: this.options.passphrase,
       PULUMI_SKIP_UPDATE_CHECK: "true",
     };
@@ -222,7 +267,7 @@ export class PulumiAutomationProvisioner implements AzureProvisioner {
       projectSettings: {
         name: PROJECT_NAME,
         runtime: "nodejs" as const,
-        backend: { url: this.options.backendUrl },
+        backend: { url: state.backendUrl },
       },
     };
   }

@@ -1,9 +1,6 @@
 // Where the provisioner finds its engine and state: the environment variables the operator reads.
 import type { PulumiAutomationOptions } from "./automation.ts";
 
-/** The backend the operator uses when PULUMI_BACKEND_URL is unset: a file backend on its volume. */
-export const DEFAULT_BACKEND_URL = "file:///var/lib/modelkeys/pulumi";
-
 /** The variables read by {@link automationSettingsFromEnv}. */
 export const ENV = {
   backendUrl: "PULUMI_BACKEND_URL",
@@ -13,13 +10,14 @@ export const ENV = {
 
 /**
  * Backend, CLI directory and PULUMI_HOME from the environment; the passphrase is not among them
- * (the operator reads it from a Secret and passes it in).
+ * (the operator reads it from a Secret and passes it in). Without PULUMI_BACKEND_URL there is no backend:
+ * the stacks' state is kept in Kubernetes (a state store), which the caller passes in.
  */
 export function automationSettingsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): Pick<PulumiAutomationOptions, "backendUrl" | "pulumiRoot" | "pulumiHome"> {
   return {
-    backendUrl: env[ENV.backendUrl] || DEFAULT_BACKEND_URL,
+    ...(env[ENV.backendUrl] ? { backendUrl: env[ENV.backendUrl] } : {}),
     ...(env[ENV.pulumiRoot] ? { pulumiRoot: env[ENV.pulumiRoot] } : {}),
     ...(env[ENV.pulumiHome] ? { pulumiHome: env[ENV.pulumiHome] } : {}),
   };

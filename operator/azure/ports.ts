@@ -4,7 +4,7 @@
 import type { ProviderConnection } from "../../crds/index.ts";
 import type { AzureOpenAIAccount } from "./account.ts";
 
-export type { Clock, TimerHandle } from "../clock.ts";
+export { type Clock, sleep, systemClock, type TimerHandle } from "../clock.ts";
 export { ANNOTATIONS, CONDITION, REASON, type Reason } from "../constants.ts";
 export { isTerminal, TerminalError } from "../error-policy.ts";
 export { redactText } from "../log.ts";

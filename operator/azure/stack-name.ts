@@ -10,6 +10,11 @@ export interface AzureAccountRef {
   resourceGroupName: string;
   /** @default the credentials' subscription */
   subscriptionId?: string;
+  /**
+   * The Kubernetes namespace of the account object: where a state store keeps the stack's state. Not part
+   * of the stack's identity. @default the store's namespace (the operator's)
+   */
+  namespace?: string;
 }
 
 const MAX_STACK_NAME = 100;

@@ -18,6 +18,7 @@ import {
   round,
 } from "./measure.ts";
 import { planThroughput } from "./plan-throughput.ts";
+import { pulumiStateSize } from "./pulumi-state-size.ts";
 import { scale } from "./scale.ts";
 import { secretMemory } from "./secret-memory.ts";
 
@@ -34,6 +35,7 @@ const ENTRIES: Entry[] = [
   { bench: secretMemory, needsCluster: true },
   { bench: auditAllNamespaces, needsCluster: true },
   { bench: appOutage, needsCluster: true },
+  { bench: pulumiStateSize, needsCluster: true },
   // Its own control plane (with the audit log), after the shared one is stopped.
   { bench: scale, needsCluster: false },
 ];

@@ -3,11 +3,10 @@
 // standing in for the account and its deployments). One stack per account with one deployment per connection,
 // a connection's deletion with both policies, key rotation in the right order, the account's own deletion with
 // both policies, clear conditions while an account is missing or not ready, and no secret anywhere we write.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { setHeaderOptions } from "@kubernetes/client-node";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,14 +149,13 @@ const keyService: AccountKeyService = {
   },
 };
 
-/** The stacks the file backend holds. */
-function stacksInBackend(): string[] {
-  const dir = join(base, "state", ".pulumi", "stacks", "modelkeys-azure");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => f.replace(/\.json$/, ""))
-    .sort();
+/** The stacks whose state the operator keeps (the default: a Secret per stack in the account's namespace). */
+async function stacksInBackend(): Promise<string[]> {
+  const secrets = await testCluster().core.listNamespacedSecret({
+    namespace,
+    labelSelector: "modelkeys.dev/pulumi-state=true",
+  });
+  return secrets.items.map((s) => s.metadata?.annotations?.["modelkeys.dev/pulumi-stack"] ?? "").sort();
 }
 
 const deletedIds = () =>
@@ -308,7 +306,8 @@ async function startOperator(): Promise<TestOperator> {
       identity: "azure-provisioning-test",
       namespaces: [namespace],
       concurrency: 4,
-      pulumiBackendUrl: pathToFileURL(join(base, "state")).href,
+      // No backend URL: each stack's state in a Secret of the account's namespace, locked by a Lease.
+      pulumiBackendUrl: undefined,
       pulumiPassphraseSecret: { namespace, name: "modelkeys-pulumi", key: "passphrase" },
     },
     log: accountLog,
@@ -448,7 +447,7 @@ engine("Azure OpenAI accounts through the operator", () => {
     const mini = await waitForCondition(namespace, "mini", "Ready", "True", undefined, STEP_MS);
     await accountReady("acme-openai", ["gpt-4o", "mini"]);
     expect(runsOf("acme-openai").at(-1)?.deployments).toEqual(["gpt-4o", "mini"]);
-    expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("acme-openai")]);
     const first = (await getConnection(namespace, "gpt-4o")) as ProviderConnection;
     const keys = keysOf("acme-openai");
     expect(appRecordOf(first)?.secrets.api_key).toBe(keys.key1);
@@ -571,7 +570,7 @@ engine("Azure OpenAI accounts through the operator", () => {
     expect(deletedIds()).toContain("deployment-mini");
     expect(world.app.state.getConnection(id)).toBeUndefined();
     await accountReady("acme-openai", ["gpt-4o"]);
-    expect(stacksInBackend()).toEqual([stackOf("acme-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("acme-openai")]);
     // The rotation ran once, whatever reconciled since.
     expect(regenerations.filter((r) => r.account === "acme-openai")).toHaveLength(2);
     const rest = await waitForCondition(namespace, "gpt-4o", "Ready", "True", undefined, STEP_MS);
@@ -617,7 +616,7 @@ engine("Azure OpenAI accounts through the operator", () => {
     const runs = deletedIds().length;
     await deleteAccount("broken-openai");
     await gone("broken-openai", () => getAccount("broken-openai"));
-    expect(stacksInBackend()).not.toContain(stackOf("broken-openai"));
+    expect(await stacksInBackend()).not.toContain(stackOf("broken-openai"));
     expect(await keySecret("broken-openai")).toBeUndefined();
     expect(deletedIds().length).toBeGreaterThanOrEqual(runs);
     // acme-openai with its connection: the account goes, the connection then says so.
@@ -625,7 +624,7 @@ engine("Azure OpenAI accounts through the operator", () => {
     await gone("acme-openai", () => getAccount("acme-openai"));
     expect(deletedIds()).toContain("deployment-gpt-4o");
     expect(deletedIds()).not.toContain("deployment-kept"); // the Orphan connection's deployment had left the stack
-    expect(stacksInBackend()).toEqual([]);
+    expect(await stacksInBackend()).toEqual([]);
     await waitForCondition(namespace, "gpt-4o", "Ready", "False", "AccountNotFound", STEP_MS);
     await deleteConnection(namespace, "gpt-4o");
     await connectionGone("gpt-4o");
@@ -643,7 +642,7 @@ engine("Azure OpenAI accounts through the operator", () => {
     await gone("solo-openai", () => getAccount("solo-openai"));
     expect(runsOf("solo-openai")).toHaveLength(runs);
     expect(deletedIds()).not.toContain("deployment-solo");
-    expect(stacksInBackend()).toEqual([stackOf("solo-openai")]);
+    expect(await stacksInBackend()).toEqual([stackOf("solo-openai")]);
     await deleteConnection(namespace, "solo");
     await connectionGone("solo");
     const c = await getConnection(namespace, "solo");

@@ -66,6 +66,10 @@ describe("namespaced mode (watchNamespaces: two namespaces)", () => {
     ["records Events there", ["create", "events", "-n", "{a}"]],
     ["creates the provisioned Secret there (provisioning on)", ["create", "secrets", "-n", "{b}"]],
     [
+      "locks a Pulumi stack with a Lease there (provisioning on)",
+      ["create", "leases.coordination.k8s.io", "-n", "{a}"],
+    ],
+    [
       "renews its Lease",
       ["update", `leases.coordination.k8s.io/${INSTALL.leaseName}`, "-n", INSTALL.namespace],
     ],
@@ -83,6 +87,7 @@ describe("namespaced mode (watchNamespaces: two namespaces)", () => {
     ["list connections cluster-wide", ["list", PCONN, "-A"]],
     ["watch connections in an unwatched namespace", ["watch", PCONN, "-n", "{c}"]],
     ["record Events in an unwatched namespace", ["create", "events", "-n", "{c}"]],
+    ["create a Lease in an unwatched namespace", ["create", "leases.coordination.k8s.io", "-n", "{c}"]],
     ["read other Secrets of the operator's namespace", ["get", "secrets/other", "-n", INSTALL.namespace]],
   ])("cannot: %s", async (_what, args) => {
     expect(await can(user, args.map(ns))).toBe(false);
@@ -120,6 +125,7 @@ describe("no-provisioning mode (azureProvisioning: false)", () => {
     ["delete a Secret", ["delete", "secrets", "-n", a], false],
     ["delete Secrets cluster-wide", ["deletecollection", "secrets", "-A"], false],
     ["create a Secret in the operator's namespace", ["create", "secrets", "-n", INSTALL.namespace], false],
+    ["lock a Pulumi stack with a Lease", ["create", "leases.coordination.k8s.io", "-n", a], false],
     [
       "read the Pulumi passphrase",
       ["get", `secrets/${INSTALL.pulumiPassphraseSecret}`, "-n", INSTALL.namespace],

@@ -8,6 +8,7 @@ import { ANNOTATIONS } from "../../crds/index.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { ACCOUNT_FINALIZER } from "../../operator/azure/account.ts";
 import { FINALIZER, ORGANIZATION_FINALIZER, TOKEN_FINALIZER } from "../../operator/constants.ts";
+import { HOLDER_ANNOTATION, STACK_ANNOTATION, STATE_SECRET_TYPE } from "../../operator/pulumi-state/names.ts";
 
 /** modelkeys.dev/ names that are not annotations: the finalizers, labels, API versions. */
 const NOT_ANNOTATIONS = new Set([
@@ -16,6 +17,11 @@ const NOT_ANNOTATIONS = new Set([
   TOKEN_FINALIZER,
   ACCOUNT_FINALIZER, // also the label on an AzureOpenAIAccount's key Secret
   "modelkeys.dev/test", // label on the tests' namespaces
+  // The Pulumi state Secrets and Leases: their type and label, and what the operator records on them.
+  STATE_SECRET_TYPE,
+  "modelkeys.dev/pulumi-state",
+  STACK_ANNOTATION,
+  HOLDER_ANNOTATION,
 ]);
 
 /** The test that proves the operator acts on each annotation. */

@@ -40,7 +40,7 @@ describe("parseConfig", () => {
       modelCheckBackoffMs: 5_000,
       egressAllow: [],
       catalogueConfigMap: undefined,
-      pulumiBackendUrl: "file:///var/lib/modelkeys/pulumi",
+      pulumiBackendUrl: undefined,
       pulumiPassphraseSecret: undefined,
       local: false,
     });

@@ -50,7 +50,7 @@ describe("dist/chart/modelkeys", () => {
       azureProvisioning: { enabled: true },
       logLevel: "info",
       pulumi: {
-        backendUrl: "file:///var/lib/modelkeys/pulumi",
+        backendUrl: "",
         passphraseSecret: { name: "modelkeys-pulumi", key: "passphrase" },
       },
       networkPolicy: { enabled: false },

@@ -1,7 +1,7 @@
 // What the provisioner takes from the operator: the environment (backend, CLI, PULUMI_HOME) and the
 // azure-native credentials for each kind, as ARM_* variables rather than stack configuration.
 import { describe, expect, it } from "vitest";
-import { automationSettingsFromEnv, DEFAULT_BACKEND_URL } from "../../operator/azure/config.ts";
+import { automationSettingsFromEnv } from "../../operator/azure/config.ts";
 import {
   azureCredentialEnv,
   azureNativeConfig,
@@ -25,9 +25,8 @@ const account: AccountSpec = {
 };
 
 describe("automationSettingsFromEnv", () => {
-  it("defaults to the file backend on the operator's volume and the CLI on PATH", () => {
-    expect(automationSettingsFromEnv({})).toEqual({ backendUrl: DEFAULT_BACKEND_URL });
-    expect(DEFAULT_BACKEND_URL).toBe("file:///var/lib/modelkeys/pulumi");
+  it("has no backend without PULUMI_BACKEND_URL (state kept in Kubernetes) and the CLI on PATH", () => {
+    expect(automationSettingsFromEnv({})).toEqual({});
   });
 
   it("reads PULUMI_BACKEND_URL, MODELKEYS_PULUMI_DIR and PULUMI_HOME", () => {
