@@ -78,13 +78,13 @@ export function workloadIdentityFrom(
   if (missing.length > 0) {
     return {
       kind: "Missing",
-      message: `no Azure credentials: spec.azure.provision.account.credentialsSecretRef is not set and the operator has no workload identity (${missing.join(", ")} unset)`,
+      message: `no Azure credentials: the account names no spec.credentials.servicePrincipal and the operator has no workload identity (${missing.join(", ")} unset)`,
     };
   }
   if (!subscriptionId) {
     return {
       kind: "Missing",
-      message: `no Azure subscription: set spec.azure.provision.account.subscriptionId or the operator's ${WORKLOAD_IDENTITY_ENV.subscriptionId}`,
+      message: `no Azure subscription: set the account's spec.subscriptionId or the operator's ${WORKLOAD_IDENTITY_ENV.subscriptionId}`,
     };
   }
   return {

@@ -96,7 +96,7 @@ describe("workload identity", () => {
       {
         kind: "Missing",
         message: expect.stringMatching(
-          /credentialsSecretRef is not set .*AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE unset/,
+          /names no spec\.credentials\.servicePrincipal .*AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE unset/,
         ),
       },
     ],
@@ -106,9 +106,7 @@ describe("workload identity", () => {
       undefined,
       {
         kind: "Missing",
-        message: expect.stringMatching(
-          /no Azure subscription: set spec.azure.provision.account.subscriptionId/,
-        ),
+        message: expect.stringMatching(/no Azure subscription: set the account's spec\.subscriptionId/),
       },
     ],
   ];
