@@ -13,7 +13,7 @@ export type { AzureAccountRef } from "./stack-name.ts";
  * One Azure OpenAI account as the operator wants it: the shared account schema's values (the AzureOpenAIAccount's
  * spec without its Kubernetes-side fields) and the subscription it lives in.
  */
-export type AccountSpec = AccountSettings & Pick<AzureAccountRef, "subscriptionId">;
+export type AccountSpec = AccountSettings & Pick<AzureAccountRef, "subscriptionId" | "namespace">;
 
 /** A service principal's secret, from a Kubernetes Secret. */
 export interface ServicePrincipalCredentials {

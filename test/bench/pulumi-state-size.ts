@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiAutomationProvisioner } from "../../operator/azure/automation.ts";
 import type { ProgramFactory } from "../../operator/azure/inline-program.ts";
+import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
 import {
   CHECKPOINT_KEY,
@@ -43,7 +44,7 @@ const program: ProgramFactory =
     const component = new pulumi.ComponentResource("modelkeys:azure:AzureOpenAIAccount", account.accountName);
     const accountId = `/subscriptions/${SUBSCRIPTION}/resourceGroups/${account.resourceGroupName}/providers/Microsoft.CognitiveServices/accounts/${account.accountName}`;
     const endpoint = `https://${account.accountName}.openai.azure.com/`;
-    const ipRules = allowedIpRules(account.allowedAddresses).map((value) => ({ value }));
+    const ipRules = allowedIpRules(account.networkRules.ipRules).map((value) => ({ value }));
     new ArmShaped(
       `${account.accountName}-account`,
       {
@@ -140,7 +141,7 @@ const program: ProgramFactory =
       endpoint,
       accountName: account.accountName,
       deploymentNames: account.deployments.map((d) => d.name),
-      allowedAddresses: allowedIpRules(account.allowedAddresses),
+      allowedAddresses: allowedIpRules(account.networkRules.ipRules),
       primaryKey: pulumi.secret("a".repeat(84)),
       secondaryKey: pulumi.secret("b".repeat(84)),
     };
@@ -166,14 +167,20 @@ export const pulumiStateSize: Bench<BenchCluster> = {
         env: dynamicProviderEnv,
         program,
       });
-      const account = {
-        name: "bench-openai",
+      const account: AccountSpec = {
+        accountName: "bench-openai",
         namespace,
-        resourceGroup: "rg-bench",
+        resourceGroupName: "rg-bench",
         location: "eastus",
         createResourceGroup: false,
-        allowedAddresses: ["203.0.113.0/24", "198.51.100.7"],
-        virtualNetworkSubnetIds: [],
+        sku: "S0",
+        publicNetworkAccess: "Enabled",
+        networkRules: {
+          defaultAction: "Deny",
+          ipRules: ["203.0.113.0/24", "198.51.100.7"],
+          virtualNetworkSubnetIds: [],
+          allowPrivateRanges: false,
+        },
       };
       const deployments = Array.from({ length: DEPLOYMENTS }, (_, i) => ({
         name: `deployment-${String(i).padStart(2, "0")}`,

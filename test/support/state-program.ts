@@ -95,7 +95,7 @@ export function standInProgram(world: StandInWorld, padding = 0): ProgramFactory
         endpoint: `https://${account.accountName.toLowerCase()}.openai.azure.com/`,
         accountName: account.accountName,
         deploymentNames: pulumi.all(deployments.map((d) => d.name)),
-        allowedAddresses: allowedIpRules(account.allowedAddresses),
+        allowedAddresses: allowedIpRules(account.networkRules.ipRules),
         primaryKey: pulumi.secret(`primary-key-of-${account.accountName}`),
         secondaryKey: pulumi.secret(`secondary-key-of-${account.accountName}`),
       };
@@ -163,13 +163,19 @@ export const stateCredentials: ServicePrincipalCredentials = {
 
 export function stateAccount(name: string, namespace: string): AccountSpec {
   return {
-    name,
+    accountName: name,
     namespace,
-    resourceGroup: "rg-state",
+    resourceGroupName: "rg-state",
     location: "eastus",
     createResourceGroup: false,
-    allowedAddresses: [],
-    virtualNetworkSubnetIds: [],
+    sku: "S0",
+    publicNetworkAccess: "Enabled",
+    networkRules: {
+      defaultAction: "Deny",
+      ipRules: [],
+      virtualNetworkSubnetIds: [],
+      allowPrivateRanges: false,
+    },
   };
 }
 
