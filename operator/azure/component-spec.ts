@@ -5,8 +5,8 @@ import { type AccountSpec, type DeploymentSpec, ProvisionInputError } from "./pr
 
 /** The component's spec for `account` with `deployments`; throws {@link ProvisionInputError} when invalid. */
 export function componentSpecFor(account: AccountSpec, deployments: DeploymentSpec[]): ComponentSpec {
-  // The subscription is the stack's and the provider's business, not the component's.
-  const { subscriptionId: _, namespace: _namespace, ...settings } = account;
+  // The subscription and the namespace are the stack's and the state store's business, not the component's.
+  const { subscriptionId: _, namespace: __, ...settings } = account;
   const result = ComponentSpec.safeParse({ ...settings, deployments });
   if (!result.success) throw new ProvisionInputError(describeIssues(result.error, ""));
   return result.data;

@@ -9,6 +9,7 @@ import { gunzipSync } from "node:zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { PulumiAutomationProvisioner } from "../../operator/azure/automation.ts";
 import type { ProgramFactory } from "../../operator/azure/inline-program.ts";
+import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
 import {
   CHECKPOINT_KEY,
@@ -16,7 +17,6 @@ import {
   SECRET_DATA_LIMIT,
   stateObjectName,
 } from "../../operator/pulumi-state/index.ts";
-import { AccountSettings } from "../../pulumi/account-schema.ts";
 import { allowedIpRules } from "../../pulumi/network-rules.ts";
 import { dynamicProviderEnv, stateCredentials } from "../support/state-program.ts";
 import type { BenchCluster } from "./cluster.ts";
@@ -167,14 +167,20 @@ export const pulumiStateSize: Bench<BenchCluster> = {
         env: dynamicProviderEnv,
         program,
       });
-      const account = {
-        ...AccountSettings.parse({
-          accountName: "bench-openai",
-          resourceGroupName: "rg-bench",
-          location: "eastus",
-          networkRules: { ipRules: ["203.0.113.0/24", "198.51.100.7"] },
-        }),
+      const account: AccountSpec = {
+        accountName: "bench-openai",
         namespace,
+        resourceGroupName: "rg-bench",
+        location: "eastus",
+        createResourceGroup: false,
+        sku: "S0",
+        publicNetworkAccess: "Enabled",
+        networkRules: {
+          defaultAction: "Deny",
+          ipRules: ["203.0.113.0/24", "198.51.100.7"],
+          virtualNetworkSubnetIds: [],
+          allowPrivateRanges: false,
+        },
       };
       const deployments = Array.from({ length: DEPLOYMENTS }, (_, i) => ({
         name: `deployment-${String(i).padStart(2, "0")}`,

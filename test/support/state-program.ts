@@ -12,7 +12,6 @@ import type {
   DeploymentSpec,
   ServicePrincipalCredentials,
 } from "../../operator/azure/provisioner.ts";
-import { AccountSettings } from "../../pulumi/account-schema.ts";
 import { allowedIpRules } from "../../pulumi/network-rules.ts";
 
 /** Where the stand-in provider keeps its world: `ledger` (one line per create) and `cloud/<id>` files. */
@@ -164,8 +163,19 @@ export const stateCredentials: ServicePrincipalCredentials = {
 
 export function stateAccount(name: string, namespace: string): AccountSpec {
   return {
-    ...AccountSettings.parse({ accountName: name, resourceGroupName: "rg-state", location: "eastus" }),
+    accountName: name,
     namespace,
+    resourceGroupName: "rg-state",
+    location: "eastus",
+    createResourceGroup: false,
+    sku: "S0",
+    publicNetworkAccess: "Enabled",
+    networkRules: {
+      defaultAction: "Deny",
+      ipRules: [],
+      virtualNetworkSubnetIds: [],
+      allowPrivateRanges: false,
+    },
   };
 }
 
