@@ -14,7 +14,15 @@ import { accountStatus, accountStatusChanged } from "./account-status.ts";
 import { servicePrincipalFrom, workloadIdentityFrom } from "./credentials.ts";
 import { wantedDeployments } from "./deployments.ts";
 import { advanceRotation } from "./key-rotation.ts";
-import { type AccountKube, ANNOTATIONS, type AzureLog, type Clock, REASON, TerminalError } from "./ports.ts";
+import {
+  type AccountKube,
+  ANNOTATIONS,
+  type AzureLog,
+  type Clock,
+  CONDITION,
+  REASON,
+  TerminalError,
+} from "./ports.ts";
 import type { AzureProvisioner } from "./provisioner.ts";
 import { StackMemories } from "./stack-memory.ts";
 import { StackQueue } from "./stack-queue.ts";
@@ -111,8 +119,17 @@ export function createAccountReconciler(options: AccountReconcilerOptions): Acco
       memory: memories.of(stack),
       now: new Date(options.clock.now()),
     });
-    if (accountStatusChanged(account, status))
-      await options.kube.patchStatus(account, status as Record<string, unknown>);
+    if (!accountStatusChanged(account, status)) return;
+    await options.kube.patchStatus(account, status as Record<string, unknown>);
+    // An Event when the account becomes ready or an update fails (each failure message once, as it changes).
+    const before = account.status?.conditions?.find((c) => c.type === CONDITION.Ready);
+    const after = status.conditions?.find((c) => c.type === CONDITION.Ready);
+    if (!after || (before?.reason === after.reason && before.message === after.message)) return;
+    const message = after.message ?? "";
+    if (after.reason === REASON.ProvisionFailed)
+      await options.kube.event(account, { type: "Warning", reason: after.reason, message });
+    else if (after.reason === REASON.Provisioned && before?.reason !== REASON.Provisioned)
+      await options.kube.event(account, { type: "Normal", reason: after.reason, message });
   };
 
   const finish = async (account: AzureOpenAIAccount): Promise<{ requeueAfterMs?: number }> => {

@@ -219,6 +219,9 @@ describe("the account reconciler", () => {
     });
     expect(conditionOf(world.get(), "Ready")).toMatchObject({ status: "True", reason: "Provisioned" });
     expect(conditionOf(world.get(), "Reconciling")).toMatchObject({ status: "False" });
+    expect(world.events).toEqual([
+      expect.stringMatching(/^Normal Provisioned: Azure account rg\/acme-openai/),
+    ]);
     expect(JSON.stringify(world.get()?.status)).not.toContain("canary");
     expect(engine.calls).toHaveLength(1);
   });
@@ -267,6 +270,9 @@ describe("the account reconciler", () => {
     });
     expect(conditionOf(world.get(), "Reconciling")).toMatchObject({ status: "True" });
     expect(world.get()?.status?.deployments).toEqual([expect.objectContaining({ state: "Failed" })]);
+    expect(world.events).toEqual([
+      expect.stringMatching(/^Warning ProvisionFailed: updating .*quota exceeded$/),
+    ]);
     enqueued.length = 0;
     await clock.advance(1000);
     expect(enqueued).toEqual(["ml/acme-openai"]);
