@@ -82,6 +82,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const kc = apiServerTransport(options.kc, {
     qps: config.kubeQps,
     burst: config.kubeBurst,
+    maxInFlight: config.kubeMaxInFlight,
     onConnect: () => metrics.kubeConnectionsOpened.inc(),
     onThrottled: () => metrics.kubeThrottled.inc(),
   });
