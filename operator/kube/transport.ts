@@ -9,6 +9,11 @@ export interface ApiServerTransportOptions {
   qps: number;
   /** Requests allowed at once above the average (the bucket's size). */
   burst: number;
+  /**
+   * Requests at most in flight at once (waiting for their answer), watches apart; the others wait their turn.
+   * 0 or undefined: no bound.
+   */
+  maxInFlight?: number;
   /** How often one request is repeated after a 429 before its answer is handed back. @default 5 */
   maxThrottledRetries?: number;
   /** Called for every new TCP connection to the API server (for metrics and the socket test). */
@@ -60,9 +65,11 @@ export function apiServerTransport(kc: KubeConfig, options: ApiServerTransportOp
       return true;
     };
     if (options.onConnect) base.on("connect", () => options.onConnect?.());
-    // Inside out: each attempt waits for its own rate-limit slot; the retry repeats attempts; bodies are buffered
-    // first so that a repeated write can send its body again.
-    return base.compose(paced, retry, replayableBody);
+    // Inside out: each attempt waits for its own rate-limit slot, then for room in flight; the retry repeats
+    // attempts (a throttled request holds no room while it waits); bodies are buffered first so that a repeated
+    // write can send its body again.
+    const bounded = options.maxInFlight ? inFlightLimit(options.maxInFlight) : undefined;
+    return base.compose([bounded, paced, retry, replayableBody].filter((i) => i !== undefined));
   });
 }
 
@@ -75,6 +82,63 @@ export function dedicatedConnections(kc: KubeConfig, onConnect?: () => void): Ku
     if (onConnect) base.on("connect", () => onConnect());
     return base;
   });
+}
+
+/** A watch holds its request open for minutes: it never counts against the in-flight bound. */
+const isWatch = (path: string | undefined) => /[?&]watch=(true|1)(&|$)/.test(path ?? "");
+
+/**
+ * At most `limit` requests waiting for their answers at once (the API server's own protection, max-requests-inflight
+ * and priority and fairness, counts concurrency too); the others start in arrival order as answers finish.
+ */
+function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return (dispatch) => (opts, handler) => {
+    if (isWatch(opts.path)) return dispatch(opts, handler);
+    const start = (): boolean => {
+      running++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        running--;
+        waiting.shift()?.();
+      };
+      const h = handler as Dispatcher.DispatchHandler;
+      try {
+        return dispatch(opts, {
+          onRequestStart: (controller, context) => h.onRequestStart?.(controller, context),
+          onRequestUpgrade: (controller, status, headers, socket) =>
+            h.onRequestUpgrade?.(controller, status, headers, socket),
+          onResponseStart: (controller, status, headers, message) =>
+            h.onResponseStart?.(controller, status, headers, message),
+          onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
+          onResponseEnd: (controller, trailers) => {
+            release();
+            h.onResponseEnd?.(controller, trailers);
+          },
+          onResponseError: (controller, error) => {
+            release();
+            h.onResponseError?.(controller, error);
+          },
+        });
+      } catch (error) {
+        release();
+        throw error;
+      }
+    };
+    if (running < limit) return start();
+    // Started later, from another request's answer: a failure to start is this request's error, not that one's.
+    waiting.push(() => {
+      try {
+        start();
+      } catch (error) {
+        handler.onResponseError?.(null as never, error as Error);
+      }
+    });
+    return true;
+  };
 }
 
 /**

@@ -126,6 +126,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "operator converging");
     app.state.requests.length = 0;
     const readyAt = await watchReady(cluster.admin.kc, opNs);
+    const spawnedAt = Date.now();
     const operator = startOperator(cluster, opNs, "fleet");
     processes.push(operator);
     await waitFor(() => operator.logs().length > 0, {
@@ -133,6 +134,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       description: "the operator's first log",
     });
     const started = operator.logs()[0]?.time ?? Date.now();
+    const cpuAtStart = cpuSeconds(operator);
     const auditFrom = new Date(started).toISOString();
     // How far it got, every 30 s: a run that does not finish still says where it stood.
     const progress = setInterval(
@@ -153,7 +155,23 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     } finally {
       clearInterval(progress);
     }
-    const convergedMs = Math.max(...readyAt.ready.values()) - started;
+    const lastReadyAt = Math.max(...readyAt.ready.values());
+    const convergedMs = lastReadyAt - started;
+    const startup = startupPhases(operator, spawnedAt, started, lastReadyAt);
+    // CPU the operator used while converging: on 2 shared cores, what it cannot get is time waited.
+    const convergeCpuS = cpuSeconds(operator) - cpuAtStart;
+    phase(n, `start-up: ${JSON.stringify(startup)}; operator CPU ${convergeCpuS.toFixed(1)} s`);
+    // MODELKEYS_BENCH_LOG_DIR keeps the operator's log lines of the run (for a closer look at its timeline).
+    if (process.env.MODELKEYS_BENCH_LOG_DIR) {
+      await mkdir(process.env.MODELKEYS_BENCH_LOG_DIR, { recursive: true });
+      await writeFile(
+        join(process.env.MODELKEYS_BENCH_LOG_DIR, `scale-${n}-operator.jsonl`),
+        `${operator
+          .logs()
+          .map((l) => JSON.stringify(l))
+          .join("\n")}\n`,
+      );
+    }
     const readyRss = rss(operator);
     const appRequests = app.state.requests.length;
     const appByRoute = countBy(
@@ -165,6 +183,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const writes = await auditWrites(auditLogPath, auditFrom, convergeEnd);
     const writesByKind = countBy(writes.filter((w) => w.objectRef?.resource !== "leases").map(describeWrite));
     const objectWrites = writes.filter((w) => w.objectRef?.resource !== "leases");
+    const throttledWrites = writes.filter((w) => w.responseStatus?.code === 429).length;
 
     // Idle.
     phase(n, `converged in ${convergedMs} ms; idling`);
@@ -237,6 +256,13 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         value: metrics.get("modelkeys_kube_connections_opened_total") ?? Number.NaN,
         unit: "sockets",
       },
+      {
+        // The operator's own count (every verb; the transport repeats them) and the audit log's (writes).
+        name: p("429 answers to the operator"),
+        value: Math.max(metrics.get("modelkeys_kube_throttled_total") ?? 0, throttledWrites),
+        unit: "answers",
+        target: { atMost: 0 },
+      },
       { name: p("informer restarts"), value: restarts, unit: "restarts", target: { atMost: 0 } },
       { name: p("leases lost, exits"), value: lostLease + (exited ? 1 : 0), unit: "", target: { atMost: 0 } },
     ];
@@ -252,7 +278,10 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         idleWrites: countBy(idleWrites.map(describeWrite)),
         rotation,
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
+        startup,
+        convergeCpuS,
         throttled: metrics.get("modelkeys_kube_throttled_total"),
+        throttledWrites,
         eventsDropped: metrics.get("modelkeys_events_dropped_total"),
         reconciles: metrics.get("modelkeys_reconcile_total"),
       },
@@ -298,6 +327,41 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
     ],
   });
 }
+
+/**
+ * Where the operator's convergence time went, in ms from its first log line (the ratio's start): leadership,
+ * caches filled (controller.started), the first and last app create; and, apart, the module load before the
+ * first log line (not counted in the ratio).
+ */
+function startupPhases(p: OperatorProcess, spawnedAt: number, started: number, lastReadyAt: number) {
+  const at = (event: string, which: "first" | "last" = "first") => {
+    const entries = p.events(event);
+    const entry = which === "first" ? entries[0] : entries[entries.length - 1];
+    return entry ? entry.time - started : undefined;
+  };
+  return {
+    moduleLoadMs: started - spawnedAt,
+    leaderAcquiredMs: at("leader.acquired"),
+    controllerStartedMs: at("controller.started"),
+    firstCreateMs: at("connection.create"),
+    lastCreateMs: at("connection.create", "last"),
+    lastReadyMs: lastReadyAt - started,
+  };
+}
+
+/** CPU seconds (user + system) the operator process has used so far (Linux: /proc/<pid>/stat). */
+function cpuSeconds(p: OperatorProcess): number {
+  try {
+    const stat = readFileSync(`/proc/${p.child.pid}/stat`, "utf8");
+    // The fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Linux's USER_HZ: /proc times are in 1/100 s. */
+const CLOCK_TICKS = 100;
 
 /** The operator's resident set size now (Linux: /proc/<pid>/status). */
 function rss(p: OperatorProcess): number {
@@ -390,6 +454,7 @@ async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, tok
   const client = createAppClient({ url: app.url, token });
   const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   const started = Date.now();
+  const cpu = process.cpuUsage();
   try {
     const list = (await custom.listNamespacedCustomObject({
       ...GROUP,
@@ -436,7 +501,8 @@ async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, tok
         mergePatch,
       );
     });
-    return { ms: Date.now() - started, objects: list.items.length };
+    const used = process.cpuUsage(cpu);
+    return { ms: Date.now() - started, objects: list.items.length, cpuS: (used.user + used.system) / 1e6 };
   } finally {
     await client.close();
   }

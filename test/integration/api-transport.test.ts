@@ -1,6 +1,6 @@
-// How the operator reaches the API server: a few kept-alive sockets for any number of calls, 429s repeated after
-// their Retry-After (writes too), and Lease renewals that no throttling of the rest can starve.
-import { CoreV1Api } from "@kubernetes/client-node";
+// How the operator reaches the API server: a few kept-alive sockets for any number of calls, a bound on requests in
+// flight, 429s repeated after their Retry-After (writes too), and Lease renewals that no throttling can starve.
+import { CoreV1Api, Watch } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiServerTransport, dedicatedConnections } from "../../operator/kube/transport.ts";
 import { createLeaderElector } from "../../operator/leader.ts";
@@ -38,6 +38,38 @@ describe("the API server transport", () => {
     expect(calls).toBeGreaterThanOrEqual(1000);
     expect(sockets).toBeGreaterThan(0);
     expect(sockets).toBeLessThanOrEqual(10);
+  });
+
+  it("keeps at most maxInFlight requests waiting for answers, and an open watch takes no place", async () => {
+    const slow = await startFaultProxy(testCluster().kubeConfig);
+    try {
+      const path = `/api/v1/namespaces/${namespace}/configmaps`;
+      slow.delay((url) => url.pathname === path && url.searchParams.get("watch") !== "true", 100);
+      const forty = (core: CoreV1Api) =>
+        Promise.all(Array.from({ length: 40 }, () => core.listNamespacedConfigMap({ namespace })));
+      // The control: unbounded, the 40 calls do overlap at the server.
+      await forty(apiServerTransport(slow.kubeConfig, { qps: 0, burst: 1 }).makeApiClient(CoreV1Api));
+      expect(slow.takePeakInFlight()).toBeGreaterThan(4);
+
+      const kc = apiServerTransport(slow.kubeConfig, { qps: 0, burst: 1, maxInFlight: 4 });
+      const watch = await new Watch(kc).watch(
+        path,
+        {},
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        await waitFor(() => slow.openWatches() === 1, { description: "the watch open" });
+        const lists = await forty(kc.makeApiClient(CoreV1Api));
+        expect(lists).toHaveLength(40);
+        // Exactly 4: the bound holds, and the watch held open through the same pool did not take a place.
+        expect(slow.takePeakInFlight()).toBe(4);
+      } finally {
+        watch.abort();
+      }
+    } finally {
+      await slow.close();
+    }
   });
 
   it("repeats a throttled write after the server's Retry-After, and it lands once", async () => {
