@@ -1,5 +1,4 @@
 // Wires watches to reconciles: informers and the Secret watch enqueue keys; the queue runs one reconcile per key.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import {
   GROUP,
   ORGANIZATION_PLURAL,
@@ -11,7 +10,8 @@ import {
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { TOKEN_FINALIZER } from "./constants.ts";
-import type { Informer, InformerEvent } from "./kube/informer.ts";
+import type { KubeClient } from "./kube/client.ts";
+import type { Informer, InformerEvent, KubernetesObject } from "./kube/informer.ts";
 import { createNamespacedInformers } from "./kube/namespaced-informers.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
@@ -42,7 +42,7 @@ import {
 } from "./watches.ts";
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Config;
   log: Logger;
   metrics: Metrics;
@@ -335,7 +335,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /** An informer of one of our kinds in the configured namespaces (or all). */
-function informerOf<T>(kc: KubeConfig, plural: string, options: ControllerOptions): Cache<T> {
+function informerOf<T>(kc: KubeClient, plural: string, options: ControllerOptions): Cache<T> {
   // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
   return createNamespacedInformers<KubernetesObject>({
     kc,

@@ -2,11 +2,11 @@
 // the passphrase from its Secret, built into one provisioner on first use; or a clear reason there is none.
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
+import type { KubeClient } from "../kube/client.ts";
 import { KubeObjects } from "../kube/objects.ts";
 import type { Logger } from "../log.ts";
 import type { Provisioning } from "../reconcile/ports.ts";
@@ -91,7 +91,7 @@ export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureP
 }
 
 export interface OperatorProvisioningOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret" | "identity">;
   log: Logger;
   clock: Clock;

@@ -1,8 +1,9 @@
 // One metadata-only watch of Secrets (names and resourceVersions, never data), and which owners to reconcile when
 // a Secret they reference changes. Values are read on demand by a GET.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { KubeClient } from "./client.ts";
+import type { KubernetesObject } from "./informer.ts";
 import { metadataOnly } from "./metadata-only.ts";
 import { createNamespacedInformers } from "./namespaced-informers.ts";
 
@@ -12,7 +13,7 @@ export interface SecretStub extends KubernetesObject {
 }
 
 export interface SecretWatchOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   /** Watch these namespaces (one watch each); undefined means all namespaces. */
   namespaces?: readonly string[];
   /** Called with a referenced Secret's namespace and name when it is created, changed or deleted. */

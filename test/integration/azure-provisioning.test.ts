@@ -224,7 +224,7 @@ async function startOperator(): Promise<TestOperator> {
     destination: { write: (l: string) => void lines.push(l) },
   });
   const provisioning = operatorProvisioning({
-    kc: testCluster().operator.kubeConfig,
+    kc: testCluster().operator.kube,
     config: {
       identity: "azure-provisioning-test",
       pulumiBackendUrl: pathToFileURL(join(base, "state")).href,

@@ -71,7 +71,7 @@ describe("informer", () => {
     const label = { suite: "basic" };
     await createCm("basic-a", "1", label);
     const { informer: inf, events } = informer({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       labelSelector: "suite=basic",
     });
     expect(inf.hasSynced()).toBe(false);
@@ -98,7 +98,7 @@ describe("informer", () => {
   it("watches a custom resource by path", async () => {
     const { custom } = testCluster();
     const { informer: inf, events } = informer<KubernetesObject & { spec: { url: string } }>({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       path: `/apis/modelkeys.dev/v1alpha1/namespaces/${namespace}/organizations`,
     });
     await inf.start();
@@ -122,7 +122,7 @@ describe("informer", () => {
   it("asks for bookmarks, which advance its resourceVersion past filtered-out changes, and resumes without re-listing", async () => {
     const p = await proxy();
     const { informer: inf, events } = informer({
-      kc: p.kubeConfig,
+      kc: p.kube,
       labelSelector: "suite=bookmarks",
       // The server closes each watch after 4s and sends a bookmark 2s before that (if it has a newer RV).
       watchTimeoutSeconds: () => 4,
@@ -156,7 +156,7 @@ describe("informer", () => {
     const isWatch = (u: URL) => u.searchParams.get("watch") === "true";
     p.fail(isList, 500, 3);
     await createCm("restart-a", "1", { suite: "restart" });
-    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=restart" });
+    const { informer: inf, events } = informer({ kc: p.kube, labelSelector: "suite=restart" });
     await inf.start();
     expect(inf.status().restarts).toBeGreaterThanOrEqual(3);
     expect(inf.status().failingSinceMs).toBeUndefined();
@@ -176,7 +176,7 @@ describe("informer", () => {
     const p = await proxy();
     await createCm("gone-a", "1", { suite: "gone" });
     await createCm("gone-b", "1", { suite: "gone" });
-    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=gone" });
+    const { informer: inf, events } = informer({ kc: p.kube, labelSelector: "suite=gone" });
     await inf.start();
     expect(events.map((e) => `${e.type} ${e.name}`).sort()).toEqual(["add gone-a", "add gone-b"]);
 
@@ -206,13 +206,7 @@ describe("informer", () => {
   it("lists every page of a large collection", async () => {
     for (const i of [1, 2, 3, 4, 5]) await createCm(`page-${i}`, String(i), { suite: "pages" });
     const p = await proxy();
-    const list = await listAll(
-      p.kubeConfig,
-      resourcePath(CONFIGMAPS, namespace),
-      "suite=pages",
-      undefined,
-      2,
-    );
+    const list = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), "suite=pages", undefined, 2);
     expect(list.items.map((i) => i.metadata?.name).sort()).toEqual([
       "page-1",
       "page-2",
@@ -227,7 +221,7 @@ describe("informer", () => {
   it("applies transform before caching", async () => {
     await createCm("transform-a", "secret-ish", { suite: "transform" });
     const { informer: inf } = informer({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       labelSelector: "suite=transform",
       transform: (obj) => ({ ...obj, data: { value: "hashed" } }) as V1ConfigMap,
     });
