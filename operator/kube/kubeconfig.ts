@@ -90,7 +90,6 @@ export function inCluster(
 
 interface Named<T> {
   name: string;
-  [key: string]: unknown;
   value: T;
 }
 
@@ -166,14 +165,18 @@ function fromKubeConfigFiles(files: string[], env: Record<string, string | undef
   const clusterField = (f: string) => `kubeconfig ${clusterFile}: clusters[${clusterName}].cluster.${f}`;
   const userField = (f: string) => `kubeconfig ${userFile}: users[${String(userName)}].user.${f}`;
 
-  const server = cluster.server;
-  if (typeof server !== "string" || server === "")
-    throw new KubeConfigError(`${clusterField("server")} is missing`);
+  const raw = cluster.server;
+  if (typeof raw !== "string" || raw === "") throw new KubeConfigError(`${clusterField("server")} is missing`);
+  // client-go's rule: a server without a scheme is https.
+  const server = raw.includes("://") ? raw : `https://${raw}`;
+  let url: URL;
   try {
-    new URL(server);
+    url = new URL(server);
   } catch {
-    throw new KubeConfigError(`${clusterField("server")} is not a URL: ${server}`);
+    throw new KubeConfigError(`${clusterField("server")} is not a URL: ${raw}`);
   }
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new KubeConfigError(`${clusterField("server")} must be an https:// (or http://) URL: ${raw}`);
   if (cluster["proxy-url"]) throw new KubeConfigError(`${clusterField("proxy-url")} is not supported`);
   for (const f of ["auth-provider", "as", "as-uid", "as-groups", "as-user-extra"]) {
     if (user[f] !== undefined) throw new KubeConfigError(`${userField(f)} is not supported`);
