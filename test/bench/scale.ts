@@ -166,6 +166,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     }
     const convergedMs = Math.max(...readyAt.ready.values()) - started;
     const readyRss = rss(operator);
+    const readyHeap = await heapOf(operator);
     const appRequests = app.state.requests.length;
     const appByRoute = countBy(
       app.state.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, "{id}")}`),
@@ -186,6 +187,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const idleWrites = await auditWrites(auditLogPath, idleFrom, idleTo);
     const idleAppRequests = app.state.requests.length;
     const idleRss = rss(operator);
+    const idleHeap = await heapOf(operator);
 
     // Rotation with N present: 10 Secret changes a second, each timed until the app holds the new key.
     phase(n, "rotations");
@@ -263,6 +265,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         idleWrites: countBy(idleWrites.map(describeWrite)),
         rotation,
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
+        // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
+        heapBytes: { ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
         eventsDropped: metrics.get("modelkeys_events_dropped_total"),
         reconciles: metrics.get("modelkeys_reconcile_total"),
@@ -309,6 +313,16 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
       ...(process.env.MODELKEYS_BENCH_OPERATOR_FLAGS ?? "").split(" ").filter(Boolean),
     ],
   });
+}
+
+/** The operator's V8 heap (used, total) and external memory now, from its /metrics. */
+async function heapOf(p: OperatorProcess): Promise<Record<string, number | undefined>> {
+  const metrics = await p.metricTotals().catch(() => new Map<string, number>());
+  return {
+    used: metrics.get("nodejs_heap_size_used_bytes"),
+    total: metrics.get("nodejs_heap_size_total_bytes"),
+    external: metrics.get("nodejs_external_memory_bytes"),
+  };
 }
 
 /** The operator's resident set size now (Linux: /proc/<pid>/status). */
