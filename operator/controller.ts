@@ -88,8 +88,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const kube = new KubeObjects(kc, config.identity, {
     onDropped: (event) => metrics.eventsDropped.inc({ reason: event.reason }),
   });
-  const ownConnectionWrites = createOwnWrites<ProviderConnection>();
-  const ownOrganizationWrites = createOwnWrites<Organization>();
+  // The caches' objects by key, so that an answer whose echo came first is not kept (see own-writes.ts).
+  const inCache =
+    <T>(cache: () => Cache<T>) =>
+    (key: string) => {
+      const { namespace, name } = parseKey(key);
+      return cache().get(namespace, name);
+    };
+  const ownConnectionWrites = createOwnWrites<ProviderConnection>(inCache(() => connections));
+  const ownOrganizationWrites = createOwnWrites<Organization>(inCache(() => organizations));
   const connections = informerOf<ProviderConnection>(kc, PROVIDER_CONNECTION_PLURAL, options);
   const organizations = informerOf<Organization>(kc, ORGANIZATION_PLURAL, options);
   const secrets = createSecretWatch({
