@@ -218,6 +218,23 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     for (const item of items) put(item, false);
   };
 
+  /** Lists into the cache; false when stopped meanwhile. */
+  const relist = async (signal: AbortSignal): Promise<boolean> => {
+    const list = await listAll<KubernetesObject>(
+      options.kc,
+      path,
+      options.labelSelector,
+      options.fieldSelector,
+      500,
+      signal,
+    );
+    if (!started || signal.aborted) return false;
+    healthy();
+    replaceAll(list.items.map(project));
+    resourceVersion = list.metadata?.resourceVersion ?? "";
+    return true;
+  };
+
   const loop = async (abort: AbortController) => {
     const live = () => started && !abort.signal.aborted;
     // As client-node's ListWatch: a watch that ends without having delivered anything is reopened after a
@@ -227,18 +244,9 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     while (live()) {
       try {
         if (!resourceVersion) {
-          const list = await listAll<KubernetesObject>(
-            options.kc,
-            path,
-            options.labelSelector,
-            options.fieldSelector,
-            500,
-            abort.signal,
-          );
-          if (!live()) return;
-          healthy();
-          replaceAll(list.items.map(project));
-          resourceVersion = list.metadata?.resourceVersion ?? "";
+          // In a function of its own: a list held by this loop's frame would stay in memory, managedFields and
+          // all, for as long as the watch that follows is open.
+          if (!(await relist(abort.signal)) || !live()) return;
           if (!synced) {
             synced = true;
             log?.debug({ event: "informer.synced" });
