@@ -4,6 +4,7 @@ import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { KubeApiError, type KubeClient, type KubeObject, WatchIdleError } from "./client.ts";
 import { listAll } from "./list.ts";
+import { cacheProjection } from "./projection.ts";
 
 /** An object as informers hold it: what the API server sent (after any transform). */
 export type KubernetesObject = KubeObject;
@@ -89,28 +90,6 @@ export function resourcePath(resource: ResourceRef, namespace?: string): string 
   return `${base}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${resource.plural}`;
 }
 
-/** The annotation `kubectl apply` keeps a whole copy of the object in; no controller reads it. */
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
-/**
- * What no informer of ours reads and every object carries: `metadata.managedFields` (often the largest part of a
- * small object) and kubectl's last-applied copy. Dropped before anything is cached (a new object; the input is
- * left as it was).
- */
-export function withoutServerBookkeeping<T extends KubernetesObject>(obj: T): T {
-  const metadata = obj.metadata;
-  if (!metadata) return obj;
-  const annotations = metadata.annotations;
-  if (metadata.managedFields === undefined && annotations?.[LAST_APPLIED] === undefined) return obj;
-  const { managedFields: _dropped, ...rest } = metadata;
-  if (annotations?.[LAST_APPLIED] !== undefined) {
-    const { [LAST_APPLIED]: _copy, ...others } = annotations;
-    rest.annotations = Object.keys(others).length ? others : undefined;
-    if (rest.annotations === undefined) delete rest.annotations;
-  }
-  return { ...obj, metadata: rest };
-}
-
 /**
  * Creates an informer for a custom or core resource.
  *
@@ -120,7 +99,8 @@ export function withoutServerBookkeeping<T extends KubernetesObject>(obj: T): T 
  * jittered exponential backoff, resuming from the last resourceVersion, and re-lists when that is too old (410).
  * Watches ask for bookmarks (`allowWatchBookmarks=true`), so a quiet resource keeps a fresh resourceVersion; a
  * watch the server ends (its timeout) is reopened from there without a list. Cached objects carry no
- * `managedFields` and no last-applied annotation (see {@link withoutServerBookkeeping}), then `transform` applies.
+ * `managedFields` and no last-applied annotation, and share their repeated strings (see {@link cacheProjection});
+ * then `transform` applies.
  * Assumptions: handlers are quick and only enqueue work. Objects are plain JSON as the API server sent them
  * (dates are strings), after `transform`.
  * Caveats: `status().failingSinceMs` is what a liveness probe should judge.
@@ -135,7 +115,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   const name = options.name ?? path.split("/").slice(-1)[0];
   const log = options.log?.child({ informer: name });
   const transform = options.transform ?? ((obj: KubernetesObject) => obj as T);
-  const project = (obj: KubernetesObject) => transform(withoutServerBookkeeping(obj));
+  const project = (obj: KubernetesObject) => transform(cacheProjection(obj));
   const idleTimeoutMs = options.watchIdleTimeoutMs ?? 180_000;
   const watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => Math.floor(300 + random() * 300));
 

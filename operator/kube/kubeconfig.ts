@@ -166,7 +166,8 @@ function fromKubeConfigFiles(files: string[], env: Record<string, string | undef
   const userField = (f: string) => `kubeconfig ${userFile}: users[${String(userName)}].user.${f}`;
 
   const raw = cluster.server;
-  if (typeof raw !== "string" || raw === "") throw new KubeConfigError(`${clusterField("server")} is missing`);
+  if (typeof raw !== "string" || raw === "")
+    throw new KubeConfigError(`${clusterField("server")} is missing`);
   // client-go's rule: a server without a scheme is https.
   const server = raw.includes("://") ? raw : `https://${raw}`;
   let url: URL;

@@ -1,6 +1,6 @@
 // What our own writes returned, kept until the informer cache has caught up: reconciles read the cache at no
 // cost yet never see a status older than their own last write, and the echoes of our writes enqueue nothing.
-import { withoutServerBookkeeping } from "./informer.ts";
+import { cacheProjection } from "./projection.ts";
 
 /** What the tracker reads of an object: its resourceVersion. */
 interface Versioned {
@@ -29,8 +29,8 @@ export interface OwnWrites<T extends Versioned> {
  * entries go once the cache holds that version (or a newer one), so memory follows the writes in flight only.
  * With `cached` (the informer's object for a key) an answer the cache already holds is not kept at all: the watch
  * event of a write often arrives before the write's own answer (one HTTP/2 connection carries both), and an
- * entry made after its echo would otherwise stay until the object's next reconcile. Kept answers lose their
- * managedFields (as cached objects do).
+ * entry made after its echo would otherwise stay until the object's next reconcile. Kept answers are projected
+ * as cached objects are (no managedFields).
  * Assumptions: resourceVersions of one object are etcd revisions, increasing integers: the API server documents
  * them as opaque, but every implementation in use (etcd3 storage) makes them so; anything else is treated as
  * "cache is newer", which is what reading the cache without this tracker would do.
@@ -48,7 +48,7 @@ export function createOwnWrites<T extends Versioned>(cached?: (key: string) => T
         written.delete(key);
         return;
       }
-      const object = withoutServerBookkeeping(answer as never) as T;
+      const object = cacheProjection(answer as never) as T;
       const versions = entry?.versions ?? new Set<string>();
       versions.add(version(object));
       written.set(key, { latest: object, versions });
