@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
-import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
@@ -129,6 +129,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     });
     await new Promise((r) => setTimeout(r, 5000)); // settle: the measurement is RSS at rest
     const rssBaseline = rss(baseline);
+    const baselineHeap = await heapOf(baseline);
     await baseline.stop();
 
     // The fleet, then the operator from cold.
@@ -266,10 +267,13 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         rotation,
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
         // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
-        heapBytes: { ready: readyHeap, idle: idleHeap },
+        heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
         eventsDropped: metrics.get("modelkeys_events_dropped_total"),
         reconciles: metrics.get("modelkeys_reconcile_total"),
+        // Time in garbage collection over the whole run (prom-client's nodejs_gc_duration_seconds).
+        gcSeconds: metrics.get("nodejs_gc_duration_seconds_sum"),
+        cpuSeconds: metrics.get("process_cpu_seconds_total"),
       },
     };
   } catch (error) {
@@ -296,10 +300,11 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
   return startOperatorProcess({
     identity: `bench-${identity}`,
     compiled: OPERATOR_ENTRY === "compiled",
-    // The install's Node.js settings (heap cap), so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
+    // The install's Node.js and malloc settings, so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
     // more (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
     env: {
       NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} ${process.env.MODELKEYS_BENCH_NODE_OPTIONS ?? ""}`.trim(),
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? OPERATOR_MALLOC_ARENA_MAX,
     },
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
