@@ -24,6 +24,8 @@ export interface ClusterAccess {
   authorization(): Promise<string | undefined>;
   /** Where this came from, for logs and errors: `in-cluster`, or `<file> (context <name>)`. */
   source: string;
+  /** What was loaded: the kubeconfig files (merged in this order) or the service account directory. */
+  origin?: { files: string[] } | { serviceAccountDir: string };
 }
 
 /** Where the service account's credentials are mounted in a pod. */
@@ -85,6 +87,7 @@ export function inCluster(
     tls: existsSync(caPath) ? { ca: readFileSync(caPath, "utf8") } : {},
     authorization: bearerFromFile(tokenPath),
     source: "in-cluster",
+    origin: { serviceAccountDir: dir },
   };
 }
 
@@ -214,6 +217,7 @@ function fromKubeConfigFiles(files: string[], env: Record<string, string | undef
     tls,
     authorization,
     source: `${currentFile} (context ${current})`,
+    origin: { files },
   };
 }
 

@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { KubeClient } from "../../operator/kube/client.ts";
+import { clientNodeKubeConfig } from "../../operator/kube/client-node-bridge.ts";
 import { inCluster, KubeConfigError, loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
 
 let dir: string;
@@ -277,5 +279,32 @@ process.stdout.write(JSON.stringify({ status: { token: "t" + n, expirationTimest
     it("no cluster at all", () => {
       expect(() => loadClusterAccess({ env: { HOME: join(dir, "home") } })).toThrow(/no cluster configured/);
     });
+  });
+
+  it("hands the same cluster and identity to client-node for code that needs its typed clients", () => {
+    const first = write("first", kubeconfig({ server: "https://api.example" }, { token: "t1" }));
+    const second = write("second", {
+      clusters: [{ name: "other", cluster: { server: "https://other" } }],
+    });
+    const access = loadClusterAccess({ env: { KUBECONFIG: [first, second].join(delimiter) } });
+    const config = clientNodeKubeConfig(new KubeClient(access));
+    expect(config.getCurrentCluster()?.server).toBe("https://api.example");
+    expect(config.getCurrentUser()?.token).toBe("t1");
+    expect(
+      config
+        .getClusters()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(["c", "other"]);
+
+    const bare = clientNodeKubeConfig(
+      new KubeClient({
+        server: "http://127.0.0.1:1",
+        tls: { insecure: true },
+        authorization: async () => undefined,
+        source: "proxy",
+      }),
+    );
+    expect(bare.getCurrentCluster()).toMatchObject({ server: "http://127.0.0.1:1", skipTLSVerify: true });
   });
 });
