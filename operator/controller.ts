@@ -1,5 +1,4 @@
 // Wires watches to reconciles: informers and the Secret watch enqueue keys; the queue runs one reconcile per key.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import {
   GROUP,
   ORGANIZATION_PLURAL,
@@ -11,7 +10,8 @@ import {
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { TOKEN_FINALIZER } from "./constants.ts";
-import type { Informer, InformerEvent } from "./kube/informer.ts";
+import type { KubeClient } from "./kube/client.ts";
+import type { Informer, InformerEvent, KubernetesObject } from "./kube/informer.ts";
 import { createNamespacedInformers } from "./kube/namespaced-informers.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
@@ -43,7 +43,7 @@ import {
 } from "./watches.ts";
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Config;
   log: Logger;
   metrics: Metrics;
@@ -90,8 +90,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const kube = new KubeObjects(kc, config.identity, {
     onDropped: (event) => metrics.eventsDropped.inc({ reason: event.reason }),
   });
-  const ownConnectionWrites = createOwnWrites<ProviderConnection>();
-  const ownOrganizationWrites = createOwnWrites<Organization>();
+  // The caches' objects by key, so that an answer whose echo came first is not kept (see own-writes.ts).
+  const inCache =
+    <T>(cache: () => Cache<T>) =>
+    (key: string) => {
+      const { namespace, name } = parseKey(key);
+      return cache().get(namespace, name);
+    };
+  const ownConnectionWrites = createOwnWrites<ProviderConnection>(inCache(() => connections));
+  const ownOrganizationWrites = createOwnWrites<Organization>(inCache(() => organizations));
   const connections = informerOf<ProviderConnection>(kc, PROVIDER_CONNECTION_PLURAL, options);
   // Kept by the connection events below: a reconcile asks about its Organization's peers, not the namespace.
   const byOrganization = new OrganizationIndex();
@@ -345,7 +352,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /** An informer of one of our kinds in the configured namespaces (or all). */
-function informerOf<T>(kc: KubeConfig, plural: string, options: ControllerOptions): Cache<T> {
+function informerOf<T>(kc: KubeClient, plural: string, options: ControllerOptions): Cache<T> {
   // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
   return createNamespacedInformers<KubernetesObject>({
     kc,

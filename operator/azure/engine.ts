@@ -2,11 +2,12 @@
 // the passphrase from its Secret, built into one provisioner on first use; or a clear reason there is none.
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { clientNodeKubeConfig } from "../kube/client-node-bridge.ts";
 import { KubeObjects } from "../kube/objects.ts";
 import type { Logger } from "../log.ts";
 import { KubernetesStateStore, kubernetesPassphraseSecrets } from "../pulumi-state/index.ts";
@@ -107,7 +108,7 @@ export function pulumiEngine(options: PulumiEngineOptions): () => Promise<AzureP
 }
 
 export interface OperatorProvisioningOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Pick<Config, "pulumiBackendUrl" | "pulumiPassphraseSecret" | "identity">;
   log: Logger;
   clock: Clock;
@@ -134,6 +135,8 @@ export function operatorProvisioning(options: OperatorProvisioningOptions): Prov
       ? { event: "azure.engine.found", pulumiRoot: engine.root ?? "(PATH)", backend: "configured" }
       : { event: "azure.engine.missing", hint: `set ${ENV.pulumiRoot} or put pulumi on PATH` },
   );
+  // The state store speaks client-node (loaded here only, on the lazy Azure path).
+  const stateKc = clientNodeKubeConfig(options.kc);
   return createAzureProvisioning({
     kube: {
       ...secrets,
@@ -142,11 +145,11 @@ export function operatorProvisioning(options: OperatorProvisioningOptions): Prov
     provisioner: pulumiEngine({
       config: options.config,
       readSecret: (namespace, name) => objects.readSecret(namespace, name),
-      createSecret: kubernetesPassphraseSecrets(options.kc).create,
+      createSecret: kubernetesPassphraseSecrets(stateKc).create,
       // The default: each stack's checkpoint in a Secret of its account's namespace, locked by a Lease.
       ...(options.config.pulumiBackendUrl
         ? {}
-        : { stateStore: new KubernetesStateStore({ kc: options.kc, identity: options.config.identity }) }),
+        : { stateStore: new KubernetesStateStore({ kc: stateKc, identity: options.config.identity }) }),
       env,
       onEvent: (event) => options.log.info({ ...event, event: `azure.${event.event}` }),
       ...(options.automation ? { automation: options.automation } : {}),

@@ -1,16 +1,10 @@
 // The Secret the operator owns for each provisioned connection (api-key, endpoint, deployment): written by
 // server-side apply with an ownerReference to the connection, only when its content differs.
-import {
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Secret,
-} from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { FIELD_MANAGER, REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
-import { isStatus } from "../kube/objects.ts";
+import { isStatus, type KubeClient, PATCH } from "../kube/client.ts";
 
 /** The Secret the operator owns for a provisioned Azure connection (endpoint, deployment and key). */
 export function provisionedSecretName(connection: ProviderConnection): string {
@@ -41,7 +35,8 @@ export interface OwnedSecrets {
   remove(namespace: string, name: string): Promise<void>;
 }
 
-const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+const secretPath = (namespace: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
 
 /** The Secret as applied: labels say who made it, the ownerReference lets the garbage collector remove it. */
 export function ownedSecretManifest(
@@ -98,11 +93,10 @@ export function ownedSecretCurrent(
  * Guarantees: a Secret whose data and ownerReference are already right is not written (no watch event, no
  * churn); keys other than ours that someone added stay (server-side apply owns only our fields).
  */
-export function createOwnedSecrets(kc: KubeConfig): OwnedSecrets {
-  const core = kc.makeApiClient(CoreV1Api);
+export function createOwnedSecrets(kc: KubeClient): OwnedSecrets {
   const get = async (namespace: string, name: string): Promise<V1Secret | undefined> => {
     try {
-      return await core.readNamespacedSecret({ namespace, name });
+      return await kc.request<V1Secret>("GET", secretPath(namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -128,21 +122,17 @@ export function createOwnedSecrets(kc: KubeConfig): OwnedSecrets {
           `Secret ${name} exists and was not made by modelkeys; rename or delete it so the operator can write the provisioned key there`,
         );
       }
-      await core.patchNamespacedSecret(
-        {
-          namespace: owner.metadata.namespace,
-          name,
-          body: ownedSecretManifest(owner, name, data),
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        },
-        apply,
-      );
+      // Server-side apply: JSON is YAML, so the manifest goes as it is.
+      await kc.request("PATCH", secretPath(owner.metadata.namespace, name), {
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        body: ownedSecretManifest(owner, name, data),
+        contentType: PATCH.apply,
+      });
       return true;
     },
     async remove(namespace, name) {
       try {
-        await core.deleteNamespacedSecret({ namespace, name });
+        await kc.request("DELETE", secretPath(namespace, name));
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
       }

@@ -1,24 +1,19 @@
 // Benchmark (d): the operator at fleet scale, as its own process against the local control plane (audit log on)
 // and the app's contract server, next to a bare script doing only the necessary work on the same objects.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-} from "@kubernetes/client-node";
-import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
+import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { createAppClient } from "../../operator/app/client.ts";
+import { type KubeClient, PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
@@ -33,6 +28,11 @@ const SETUP_CONCURRENCY = 32;
 const IDLE_MS = Number(process.env.MODELKEYS_BENCH_IDLE_MS ?? 120_000);
 const ROTATIONS_PER_SECOND = 10;
 const ROTATION_SECONDS = 20;
+/**
+ * How the operator runs: "compiled" (default: `npm run build`, then `node out/operator/main.js` as the image does)
+ * or "tsx" (the TypeScript as `npm start` runs it; about 16 MiB more RSS). MODELKEYS_BENCH_OPERATOR.
+ */
+const OPERATOR_ENTRY = process.env.MODELKEYS_BENCH_OPERATOR === "tsx" ? "tsx" : "compiled";
 /** Endpoints spread over loopback addresses × model names: every connection has its own (endpoint, model). */
 const HOSTS = 250;
 
@@ -61,7 +61,18 @@ export const scale: Bench<undefined> = {
   description: `the operator process at N = ${scaleSizes().join(", ")} Custom connections vs a bare script (MODELKEYS_BENCH_SCALE)`,
   async run() {
     const measurements: Measurement[] = [];
-    const details: Record<string, unknown> = {};
+    const details: Record<string, unknown> = { operatorEntry: OPERATOR_ENTRY };
+    if (OPERATOR_ENTRY === "compiled") {
+      process.stderr.write("[bench] scale: compiling the operator (npm run build)\n");
+      execFileSync(
+        process.execPath,
+        [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+        {
+          cwd: REPO_ROOT,
+          stdio: ["ignore", "ignore", "inherit"],
+        },
+      );
+    }
     for (const n of scaleSizes()) {
       const result = await runOne(n);
       measurements.push(...result.measurements);
@@ -99,7 +110,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "creating the bare script's objects");
     const bareNs = await setup(cluster, n, key, port, token);
     phase(n, "running the bare script");
-    const bare = await bareScript(cluster.admin.kc, app, bareNs, bareToken);
+    const bare = await bareScript(cluster.admin.kube, app, bareNs, bareToken);
     app.state.requests.length = 0;
 
     phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
@@ -118,6 +129,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     });
     await new Promise((r) => setTimeout(r, 5000)); // settle: the measurement is RSS at rest
     const rssBaseline = rss(baseline);
+    const baselineHeap = await heapOf(baseline);
     await baseline.stop();
 
     // The fleet, then the operator from cold.
@@ -173,6 +185,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       );
     }
     const readyRss = rss(operator);
+    const readyHeap = await heapOf(operator);
     const appRequests = app.state.requests.length;
     const appByRoute = countBy(
       app.state.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, "{id}")}`),
@@ -194,6 +207,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const idleWrites = await auditWrites(auditLogPath, idleFrom, idleTo);
     const idleAppRequests = app.state.requests.length;
     const idleRss = rss(operator);
+    const idleHeap = await heapOf(operator);
 
     // Rotation with N present: 10 Secret changes a second, each timed until the app holds the new key.
     phase(n, "rotations");
@@ -280,10 +294,15 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
         startup,
         convergeCpuS,
+        // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
+        heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
         throttledWrites,
         eventsDropped: metrics.get("modelkeys_events_dropped_total"),
         reconciles: metrics.get("modelkeys_reconcile_total"),
+        // Time in garbage collection over the whole run (prom-client's nodejs_gc_duration_seconds).
+        gcSeconds: metrics.get("nodejs_gc_duration_seconds_sum"),
+        cpuSeconds: metrics.get("process_cpu_seconds_total"),
       },
     };
   } catch (error) {
@@ -309,10 +328,12 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
 function startOperator(cluster: BenchCluster, namespace: string, identity: string): OperatorProcess {
   return startOperatorProcess({
     identity: `bench-${identity}`,
-    // The install's Node.js settings (heap cap), so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
+    compiled: OPERATOR_ENTRY === "compiled",
+    // The install's Node.js and malloc settings, so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
     // more (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
     env: {
       NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} ${process.env.MODELKEYS_BENCH_NODE_OPTIONS ?? ""}`.trim(),
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? OPERATOR_MALLOC_ARENA_MAX,
     },
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
@@ -362,6 +383,16 @@ function cpuSeconds(p: OperatorProcess): number {
 }
 /** Linux's USER_HZ: /proc times are in 1/100 s. */
 const CLOCK_TICKS = 100;
+
+/** The operator's V8 heap (used, total) and external memory now, from its /metrics. */
+async function heapOf(p: OperatorProcess): Promise<Record<string, number | undefined>> {
+  const metrics = await p.metricTotals().catch(() => new Map<string, number>());
+  return {
+    used: metrics.get("nodejs_heap_size_used_bytes"),
+    total: metrics.get("nodejs_heap_size_total_bytes"),
+    external: metrics.get("nodejs_external_memory_bytes"),
+  };
+}
 
 /** The operator's resident set size now (Linux: /proc/<pid>/status). */
 function rss(p: OperatorProcess): number {
@@ -447,28 +478,20 @@ async function fleet(cluster: BenchCluster, namespace: string, n: number, key: s
  * The bare script: for each connection, read its Secret, create the app record, write status once; 4 at a
  * time, over one keep-alive connection pool, with nothing else (no finalizer, no model check, no watch).
  */
-async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, token: string) {
+async function bareScript(kc: KubeClient, app: AppServer, namespace: string, token: string) {
   const pooled = apiServerTransport(kc, { qps: 0, burst: 1 });
-  const core = pooled.makeApiClient(CoreV1Api);
-  const custom = pooled.makeApiClient(CustomObjectsApi);
   const client = createAppClient({ url: app.url, token });
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   const started = Date.now();
   const cpu = process.cpuUsage();
+  const connections = `/apis/${GROUP.group}/${GROUP.version}/namespaces/${namespace}/providerconnections`;
   try {
-    const list = (await custom.listNamespacedCustomObject({
-      ...GROUP,
-      namespace,
-      plural: "providerconnections",
-    })) as {
-      items: ProviderConnection[];
-    };
+    const list = await pooled.request<{ items: ProviderConnection[] }>("GET", connections);
     await inParallel(list.items.length, CONCURRENCY, async (i) => {
       const c = list.items[i] as ProviderConnection;
-      const secret = await core.readNamespacedSecret({
-        namespace,
-        name: c.spec.custom?.apiKeySecretRef?.name ?? "",
-      });
+      const secret = await pooled.request<{ data?: Record<string, string> }>(
+        "GET",
+        `/api/v1/namespaces/${namespace}/secrets/${c.spec.custom?.apiKeySecretRef?.name ?? ""}`,
+      );
       const apiKey = Buffer.from(secret.data?.key ?? "", "base64").toString("utf8");
       const record = await client.createConnection({
         provider: "Custom",
@@ -477,29 +500,23 @@ async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, tok
         endpoint: c.spec.custom?.endpoint ?? "",
         api_key: apiKey,
       });
-      await custom.patchNamespacedCustomObjectStatus(
-        {
-          ...GROUP,
-          namespace,
-          plural: "providerconnections",
-          name: c.metadata.name,
-          body: {
-            status: {
-              appConnectionId: record.id,
-              conditions: [
-                {
-                  type: "Ready",
-                  status: "True",
-                  reason: "Synced",
-                  message: "bare",
-                  lastTransitionTime: new Date().toISOString(),
-                },
-              ],
-            },
+      await pooled.request("PATCH", `${connections}/${c.metadata.name}/status`, {
+        contentType: PATCH.merge,
+        body: {
+          status: {
+            appConnectionId: record.id,
+            conditions: [
+              {
+                type: "Ready",
+                status: "True",
+                reason: "Synced",
+                message: "bare",
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
           },
         },
-        mergePatch,
-      );
+      });
     });
     const used = process.cpuUsage(cpu);
     return { ms: Date.now() - started, objects: list.items.length, cpuS: (used.user + used.system) / 1e6 };

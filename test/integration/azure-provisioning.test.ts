@@ -226,7 +226,7 @@ async function startOperator(): Promise<TestOperator> {
     destination: { write: (l: string) => void lines.push(l) },
   });
   const provisioning = operatorProvisioning({
-    kc: testCluster().operator.kubeConfig,
+    kc: testCluster().operator.kube,
     config: {
       identity: "azure-provisioning-test",
       // No backend URL: the stacks' state is kept in Secrets, locked by Leases (the install's default).

@@ -6,10 +6,13 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { type HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { fetch } from "undici";
+import { KubeClient } from "../../operator/kube/client.ts";
 
 export interface FaultProxy {
   /** A kubeconfig whose requests go through the proxy (authenticating upstream as `upstream`'s user). */
   kubeConfig: KubeConfig;
+  /** The operator's own client, through the proxy: what operator modules take. */
+  kube: KubeClient;
   /** Every request seen, as `METHOD path?query`. */
   requests: string[];
   /** Answers the next `times` requests whose URL matches with `status` (and a Status body), plus `headers`. */
@@ -135,8 +138,16 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
     currentContext: "proxy",
   });
 
+  const kube = new KubeClient({
+    server: `http://127.0.0.1:${port}`,
+    tls: {},
+    authorization: async () => undefined,
+    source: "fault proxy",
+  });
+
   return {
     kubeConfig,
+    kube,
     requests,
     fail: (match, status, times = 1, headers) => {
       faults.push({ match, status, left: times, headers });
