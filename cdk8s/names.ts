@@ -20,8 +20,17 @@ export const INSTALL = {
 } as const;
 
 /**
- * The operator container's NODE_OPTIONS: a heap cap that makes V8 collect before the pod's memory limit. Sized
- * from the scale benchmark (`npm run bench -- scale`): at 192 MiB garbage collection took half the CPU of a
- * bulk create; 384 leaves room for Pulumi's modules too.
+ * The operator container's NODE_OPTIONS, from the scale benchmark (`npm run bench -- scale`, README "Scale"):
+ * semi-spaces of 2 MiB (V8 grows them up to 16 MiB, which a bulk create fills with short-lived garbage: tens of
+ * MiB of RSS; 1 MiB saved little more and spent three times as long in GC), and an old-generation cap well below
+ * the memory limit with room for a Pulumi update's modules (the heap holds about 45 MiB at 1,000 connections and
+ * 92 MiB at 10,000 right after converging).
  */
-export const OPERATOR_NODE_OPTIONS = "--max-old-space-size=384";
+export const OPERATOR_NODE_OPTIONS = "--max-old-space-size=256 --max-semi-space-size=2";
+
+/**
+ * glibc's malloc arenas for the operator container (MALLOC_ARENA_MAX): Node's threads (V8's platform workers,
+ * libuv's pool) would each get an arena of their own, RSS that is mostly free space; two are enough for a process
+ * whose JavaScript runs on one thread.
+ */
+export const OPERATOR_MALLOC_ARENA_MAX = "2";

@@ -3,7 +3,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { INSTALL, OPERATOR_NODE_OPTIONS } from "./names.ts";
+import { INSTALL, OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "./names.ts";
 
 /** Where the Pulumi file backend and PULUMI_HOME live inside the container. */
 export const STATE_DIR = "/var/lib/modelkeys";
@@ -67,7 +67,7 @@ export interface OperatorDeploymentProps {
   readonly args?: readonly string[];
   /**
    * Requests and limits. The limit leaves room for a Pulumi update (engine and azure-native plugin).
-   * @default requests 250m CPU / 384Mi, limits 1 CPU / 1Gi (sized from the scale benchmark)
+   * @default requests 250m CPU / 256Mi, limits 1 CPU / 1Gi (sized from the scale benchmark)
    */
   readonly resources?: kplus.ContainerResources;
   /**
@@ -111,14 +111,15 @@ export interface OperatorDeploymentProps {
 }
 
 /**
- * From `npm run bench -- scale` (README "Scale"): RSS about 200 MiB with one Organization, about 280 MiB at Ready
- * with 1,000 connections, about 400 MiB while converging 10,000; about half a core while converging, next to
- * nothing idle. The limit stays at 1Gi: a Pulumi update runs the engine and the azure-native plugin as child
- * processes in the same container.
+ * From `npm run bench -- scale` (README "Scale"), the operator with the install's NODE_OPTIONS and
+ * MALLOC_ARENA_MAX: RSS about 100 MiB with one Organization, about 135 MiB with 1,000 connections, 210 MiB
+ * with 10,000 right after converging and 152 MiB once idle (the request is 256Mi); about half a core while
+ * converging, next to nothing idle. The limit stays at
+ * 1Gi: a Pulumi update runs the engine and the azure-native plugin as child processes in the same container.
  */
 const DEFAULT_RESOURCES: kplus.ContainerResources = {
   cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) },
-  memory: { request: Size.mebibytes(384), limit: Size.gibibytes(1) },
+  memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
 };
 
 /** The operator Deployment with its Service, PodDisruptionBudget and (optionally) PersistentVolumeClaim. */
@@ -182,8 +183,9 @@ export class OperatorDeployment extends Construct {
         POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE, { apiVersion: "v1" }),
         // Node, npm and the Pulumi CLI write small files under $HOME; the root filesystem is read-only.
         HOME: kplus.EnvValue.fromValue("/tmp"),
-        // The heap cap the memory limit is sized for (see README "Scale").
+        // The heap settings the memory request is sized for (see README "Scale").
         NODE_OPTIONS: kplus.EnvValue.fromValue(OPERATOR_NODE_OPTIONS),
+        MALLOC_ARENA_MAX: kplus.EnvValue.fromValue(OPERATOR_MALLOC_ARENA_MAX),
         PULUMI_HOME: kplus.EnvValue.fromValue(`${STATE_DIR}/pulumi-home`),
         // namespace/name/key: read through the API (its RBAC covers Secrets), never put in the environment.
         MODELKEYS_PULUMI_PASSPHRASE_SECRET: kplus.EnvValue.fromValue(

@@ -1,5 +1,4 @@
 // Wires watches to reconciles: informers and the Secret watch enqueue keys; the queue runs one reconcile per key.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import {
   GROUP,
   ORGANIZATION_PLURAL,
@@ -11,7 +10,8 @@ import {
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { TOKEN_FINALIZER } from "./constants.ts";
-import type { Informer, InformerEvent } from "./kube/informer.ts";
+import type { KubeClient } from "./kube/client.ts";
+import type { Informer, InformerEvent, KubernetesObject } from "./kube/informer.ts";
 import { createNamespacedInformers } from "./kube/namespaced-informers.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
@@ -27,6 +27,7 @@ import type { ModelCheck, ModelCheckRequest } from "./providers/types.ts";
 import { createWorkQueue, type WorkQueue } from "./queue.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
+import { OrganizationIndex } from "./reconcile/organization-index.ts";
 import type { ConnectionDeps, Provisioning } from "./reconcile/ports.ts";
 import { stableMessage } from "./reconcile/stable-message.ts";
 import {
@@ -42,7 +43,7 @@ import {
 } from "./watches.ts";
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Config;
   log: Logger;
   metrics: Metrics;
@@ -82,15 +83,25 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const kc = apiServerTransport(options.kc, {
     qps: config.kubeQps,
     burst: config.kubeBurst,
+    maxInFlight: config.kubeMaxInFlight,
     onConnect: () => metrics.kubeConnectionsOpened.inc(),
     onThrottled: () => metrics.kubeThrottled.inc(),
   });
   const kube = new KubeObjects(kc, config.identity, {
     onDropped: (event) => metrics.eventsDropped.inc({ reason: event.reason }),
   });
-  const ownConnectionWrites = createOwnWrites<ProviderConnection>();
-  const ownOrganizationWrites = createOwnWrites<Organization>();
+  // The caches' objects by key, so that an answer whose echo came first is not kept (see own-writes.ts).
+  const inCache =
+    <T>(cache: () => Cache<T>) =>
+    (key: string) => {
+      const { namespace, name } = parseKey(key);
+      return cache().get(namespace, name);
+    };
+  const ownConnectionWrites = createOwnWrites<ProviderConnection>(inCache(() => connections));
+  const ownOrganizationWrites = createOwnWrites<Organization>(inCache(() => organizations));
   const connections = informerOf<ProviderConnection>(kc, PROVIDER_CONNECTION_PLURAL, options);
+  // Kept by the connection events below: a reconcile asks about its Organization's peers, not the namespace.
+  const byOrganization = new OrganizationIndex();
   const organizations = informerOf<Organization>(kc, ORGANIZATION_PLURAL, options);
   const secrets = createSecretWatch({
     kc,
@@ -119,7 +130,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       probeIntervalMs: config.appProbeIntervalMs,
       onAppBack: (namespace, name) => {
         const o = organizations.get(namespace, name);
-        if (o) enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+        if (o) enqueue(organizationKey(o), ...connectionsOfOrganization(o, membersOf(o)));
       },
     },
     onAppRequest: ({ method, route, status, seconds }) => {
@@ -156,7 +167,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
         formatKey({ kind: "ProviderConnection", namespace: ns, name }),
         connections.get(ns, name),
       ),
-    connections: (ns) => [...connections.list(ns)],
+    peers: byOrganization,
     organization: (ns, name) => organizations.get(ns, name),
     session: (organization) => sessions.session(organization),
     readSecret: (ns, name) => kube.readSecret(ns, name),
@@ -244,6 +255,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const enqueue = (...keys: ObjectKey[]) => {
     for (const key of keys) queue.add(formatKey(key));
   };
+  const membersOf = (o: Organization) => byOrganization.members(o.metadata.namespace, o.metadata.name);
   const track = (key: ObjectKey, namespace: string, names: readonly string[]) => {
     secrets.untrack(formatKey(key));
     for (const name of names) secrets.track(namespace, name, formatKey(key));
@@ -265,25 +277,28 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await Promise.all([organizations.start(), connections.start()]);
   // The wirings: each watch event, and the keys it enqueues.
   connections.on("add", (c) => {
+    byOrganization.set(c);
     track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
     enqueue(connectionKey(c));
   });
   connections.on("update", (c, previous) => {
+    byOrganization.set(c);
     track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
     const key = formatKey(connectionKey(c));
     if (ownConnectionWrites.isEcho(key, c) || !needsReconcile(previous, c)) return;
     enqueue(connectionKey(c));
-    if (c.metadata.deletionTimestamp) enqueue(...rivalsToWake(c, connections.list()));
+    if (c.metadata.deletionTimestamp) enqueue(...rivalsToWake(c, byOrganization.rivals(c)));
   });
   connections.on("delete", (c) => {
+    byOrganization.delete(c);
     secrets.untrack(formatKey(connectionKey(c)));
     ownConnectionWrites.forget(formatKey(connectionKey(c)));
     // A deleting Organization waits for its connections to go.
-    enqueue(organizationOfConnection(c), ...rivalsToWake(c, connections.list()));
+    enqueue(organizationOfConnection(c), ...rivalsToWake(c, byOrganization.rivals(c)));
   });
   organizations.on("add", (o) => {
     track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
-    enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+    enqueue(organizationKey(o), ...connectionsOfOrganization(o, membersOf(o)));
   });
   organizations.on("update", (o, previous) => {
     track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
@@ -291,16 +306,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     const changed = needsReconcile(previous, o);
     if (changed && !own) enqueue(organizationKey(o));
     if (changed || organizationReachabilityChanged(previous, o))
-      enqueue(...connectionsOfOrganization(o, connections.list()));
+      enqueue(...connectionsOfOrganization(o, membersOf(o)));
   });
   organizations.on("delete", (o) => {
     secrets.untrack(formatKey(organizationKey(o)));
     ownOrganizationWrites.forget(formatKey(organizationKey(o)));
     sessions.forget(o.metadata.namespace, o.metadata.name);
-    enqueue(organizationKey(o), ...connectionsOfOrganization(o, connections.list()));
+    enqueue(organizationKey(o), ...connectionsOfOrganization(o, membersOf(o)));
   });
 
-  // What the caches listed, enqueued once (the add handlers see only what comes after).
+  // What the caches listed, indexed first (a reconcile may start as soon as a key is enqueued), then enqueued once
+  // (the add handlers see only what comes after).
+  for (const c of connections.list()) byOrganization.set(c);
   for (const o of organizations.list()) {
     track(organizationKey(o), o.metadata.namespace, secretsOfOrganization(o));
     enqueue(organizationKey(o));
@@ -341,7 +358,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 }
 
 /** An informer of one of our kinds in the configured namespaces (or all). */
-function informerOf<T>(kc: KubeConfig, plural: string, options: ControllerOptions): Cache<T> {
+function informerOf<T>(kc: KubeClient, plural: string, options: ControllerOptions): Cache<T> {
   // Informer objects are the API server's JSON (timestamps are strings), which is what our types say.
   return createNamespacedInformers<KubernetesObject>({
     kc,

@@ -1,17 +1,37 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it: of several replicas
 // exactly one acts; the others stand by and take over when the Lease is released or expires.
-import {
-  ApiException,
-  CoordinationV1Api,
-  type KubeConfig,
-  type V1Lease,
-  type V1LeaseSpec,
-} from "@kubernetes/client-node";
 import { type Clock, sleep, systemClock } from "./clock.ts";
+import { isStatus, type KubeClient, type KubeObject } from "./kube/client.ts";
 import type { Logger } from "./log.ts";
 
+/** A coordination.k8s.io/v1 Lease's spec, as on the wire (times are RFC 3339 micro-time strings). */
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+  [field: string]: unknown;
+}
+
+/** A Lease as read and written. */
+interface Lease extends KubeObject {
+  spec?: LeaseSpec;
+}
+
+/** The Lease API of one namespace. */
+function leaseApi(kc: KubeClient, namespace: string) {
+  const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  return {
+    read: (name: string) => kc.request<Lease>("GET", `${base}/${encodeURIComponent(name)}`),
+    create: (body: Lease) => kc.request<Lease>("POST", base, { body }),
+    replace: (name: string, body: Lease) =>
+      kc.request<Lease>("PUT", `${base}/${encodeURIComponent(name)}`, { body }),
+  };
+}
+
 export interface LeaderElectorOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   namespace: string;
   name: string;
   /** This replica's name in the Lease (unique among replicas). */
@@ -78,7 +98,7 @@ type Attempt = "acquired" | "held-by-other" | "failed";
 export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const api = options.kc.makeApiClient(CoordinationV1Api);
+  const api = leaseApi(options.kc, options.namespace);
   const { namespace, name, identity, retryPeriodMs, renewDeadlineMs } = options;
   const leaseDurationSeconds = Math.max(1, Math.ceil(options.leaseDurationMs / 1000));
   const log = options.log?.child({ lease: `${namespace}/${name}`, identity });
@@ -90,7 +110,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
 
   const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, "000Z");
 
-  const observe = (lease: V1Lease, now: number) => {
+  const observe = (lease: Lease, now: number) => {
     const spec = lease.spec ?? {};
     const next = {
       holder: spec.holderIdentity ?? "",
@@ -114,21 +134,26 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const tryAcquireOrRenew = async (timeoutMs: number): Promise<Attempt> => {
     const attempt = async (): Promise<Attempt> => {
       const now = clock.now();
-      let lease: V1Lease;
+      let lease: Lease;
       try {
-        lease = await api.readNamespacedLease({ name, namespace });
+        lease = await api.read(name);
       } catch (err) {
         if (!isStatus(err, 404)) throw err;
-        const spec: V1LeaseSpec = {
+        const spec: LeaseSpec = {
           holderIdentity: identity,
           leaseDurationSeconds,
-          acquireTime: microTime(now) as unknown as V1LeaseSpec["acquireTime"],
-          renewTime: microTime(now) as unknown as V1LeaseSpec["renewTime"],
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
           leaseTransitions: 0,
         };
         try {
           observe(
-            await api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec } }),
+            await api.create({
+              apiVersion: "coordination.k8s.io/v1",
+              kind: "Lease",
+              metadata: { name, namespace },
+              spec,
+            }),
             now,
           );
           return "acquired";
@@ -144,19 +169,19 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       if (heldByOther) return "held-by-other";
       const spec = lease.spec ?? {};
       const takingOver = current.holder !== identity;
-      const body: V1Lease = {
+      const body: Lease = {
         ...lease,
         spec: {
           ...spec,
           holderIdentity: identity,
           leaseDurationSeconds,
-          renewTime: microTime(now) as unknown as V1LeaseSpec["renewTime"],
-          acquireTime: (takingOver ? microTime(now) : spec.acquireTime) as V1LeaseSpec["acquireTime"],
+          renewTime: microTime(now),
+          acquireTime: takingOver ? microTime(now) : spec.acquireTime,
           leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
         },
       };
       try {
-        observe(await api.replaceNamespacedLease({ name, namespace, body }), now);
+        observe(await api.replace(name, body), now);
         return "acquired";
       } catch (err) {
         if (isStatus(err, 409)) return "held-by-other";
@@ -240,22 +265,18 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       stopper?.abort();
       await running;
       try {
-        const lease = await withTimeout(api.readNamespacedLease({ name, namespace }), renewDeadlineMs, clock);
+        const lease = await withTimeout(api.read(name), renewDeadlineMs, clock);
         if (lease.spec?.holderIdentity !== identity) return;
-        const now = microTime(clock.now()) as unknown as V1LeaseSpec["renewTime"];
+        const now = microTime(clock.now());
         await withTimeout(
-          api.replaceNamespacedLease({
-            name,
-            namespace,
-            body: {
-              ...lease,
-              spec: {
-                ...lease.spec,
-                holderIdentity: "",
-                leaseDurationSeconds: 1,
-                renewTime: now,
-                acquireTime: now,
-              },
+          api.replace(name, {
+            ...lease,
+            spec: {
+              ...lease.spec,
+              holderIdentity: "",
+              leaseDurationSeconds: 1,
+              renewTime: now,
+              acquireTime: now,
             },
           }),
           renewDeadlineMs,
@@ -269,10 +290,6 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     },
     isLeader: () => leading,
   };
-}
-
-function isStatus(err: unknown, code: number): boolean {
-  return err instanceof ApiException ? err.code === code : (err as { code?: unknown })?.code === code;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<T> {

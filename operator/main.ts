@@ -1,7 +1,6 @@
 // The operator process: configuration, logs, health and metrics, leader election, the controller, and —
 // with no cluster configured — the embedded local environment.
 import { existsSync } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
 import type { LocalEnvironment } from "../local/sandbox.ts";
 import { createAccountController } from "./accounts/controller.ts";
 import { disabledProvisioning } from "./accounts/disabled.ts";
@@ -9,6 +8,8 @@ import { systemClock } from "./clock.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { type Controller, startController } from "./controller.ts";
 import { type HealthServer, startHealthServer } from "./health.ts";
+import { KubeClient } from "./kube/client.ts";
+import { loadClusterAccess } from "./kube/kubeconfig.ts";
 import { dedicatedConnections } from "./kube/transport.ts";
 import { createLeaderElector, type LeaderElector } from "./leader.ts";
 import { createLogger } from "./log.ts";
@@ -52,18 +53,18 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 const startup = start().catch((error) => (stopStarting.signal.aborted ? undefined : fail(error)));
 
 async function start(): Promise<void> {
-  const kc = new KubeConfig();
+  let kc: KubeClient;
   let baseUrls: ProviderBaseUrls | undefined;
   if (clusterConfigured()) {
-    if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromDefault();
+    kc = new KubeClient(loadClusterAccess(config.kubeconfig ? { file: config.kubeconfig } : {}));
   } else {
     log.info({ event: "local.starting" }, "no cluster configured: starting the embedded local environment");
     const { startLocalEnvironment } = await import("../local/sandbox.ts");
     local = await startLocalEnvironment(log, { signal: stopStarting.signal });
-    kc.loadFromFile(local.operatorKubeconfigPath);
+    kc = new KubeClient(loadClusterAccess({ file: local.operatorKubeconfigPath }));
     baseUrls = local.providerBaseUrls;
   }
+  log.info({ event: "kube.configured", source: kc.access.source, server: kc.access.server });
   if (shuttingDown) return;
 
   health = await startHealthServer({

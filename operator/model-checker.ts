@@ -1,8 +1,7 @@
 // Connects reconcile to the provider modules: runs each check with the catalogue in force (shipped, or
 // overridden by a ConfigMap) and the egress guard from configuration, and counts its outcome.
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Config } from "./config.ts";
-import { isStatus } from "./kube/objects.ts";
+import { isStatus, type KubeClient, type KubeObject } from "./kube/client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { type Catalogue, loadCatalogue, SHIPPED_CATALOGUE } from "./providers/catalogue.ts";
@@ -17,7 +16,7 @@ export interface ModelCheckerOptions {
   config: Pick<Config, "providerTimeoutMs" | "egressAllow" | "catalogueConfigMap">;
   metrics: Metrics;
   log: Logger;
-  kc: KubeConfig;
+  kc: KubeClient;
   /** Where the providers live; tests and the sandbox point them at local stand-ins. */
   baseUrls?: ProviderBaseUrls;
 }
@@ -32,14 +31,18 @@ export function createModelChecker(options: ModelCheckerOptions): {
 } {
   const { config, metrics, log } = options;
   const egress = createEgressGuard({ allow: config.egressAllow });
-  const core = options.kc.makeApiClient(CoreV1Api);
+  const readConfigMap = (namespace: string, name: string) =>
+    options.kc.request<KubeObject & { data?: Record<string, string> }>(
+      "GET",
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
+    );
   let cached: { resourceVersion: string; catalogue: Catalogue } | undefined;
 
   async function catalogue(): Promise<Catalogue> {
     const ref = config.catalogueConfigMap;
     if (!ref) return SHIPPED_CATALOGUE;
     try {
-      const map = await core.readNamespacedConfigMap({ namespace: ref.namespace, name: ref.name });
+      const map = await readConfigMap(ref.namespace, ref.name);
       const resourceVersion = map.metadata?.resourceVersion ?? "";
       if (cached?.resourceVersion === resourceVersion) return cached.catalogue;
       const loaded = loadCatalogue(map.data?.[CATALOGUE_KEY]);

@@ -1,7 +1,7 @@
 // The AzureOpenAIAccount controller: its own watches (the accounts, the ProviderConnections that reference
 // one through an index by accountRef, the credentials and key Secrets) and its own queue of account keys,
 // running the account reconciler; and, towards the connection controller, the read-only view of the accounts.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
 import { AZURE_OPENAI_ACCOUNT_PLURAL, GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
 import { type AzureOpenAIAccount, accountKeyOf, accountNameOf, keySecretNameOf } from "../azure/account.ts";
 import { type AccountReconciler, createAccountReconciler } from "../azure/account-reconciler.ts";
@@ -12,6 +12,7 @@ import type { StackStateStore } from "../azure/state-store.ts";
 import type { Clock, TimerHandle } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { CONDITION, REASON } from "../constants.ts";
+import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import { createNamespacedInformers } from "../kube/namespaced-informers.ts";
 import { createSecretWatch, type SecretWatch } from "../kube/secret-watch.ts";
@@ -24,7 +25,7 @@ import type { PulumiEngineOptions } from "./engine.ts";
 import { createAccountKube } from "./kube.ts";
 
 export interface AccountControllerOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   config: Pick<
     Config,
     "namespaces" | "identity" | "pulumiBackendUrl" | "pulumiPassphraseSecret" | "concurrency"
@@ -127,6 +128,7 @@ export function createAccountController(options: AccountControllerOptions): Prov
   const engines = new Map<string, () => Promise<AzureProvisioner>>();
   let engineModule: Promise<typeof import("./engine.ts")> | undefined;
   let stateStore: StackStateStore | undefined;
+  let stateKc: ReturnType<typeof import("../kube/client-node-bridge.ts").clientNodeKubeConfig> | undefined;
 
   const provisioner =
     options.provisioner ??
@@ -148,11 +150,14 @@ export function createAccountController(options: AccountControllerOptions): Prov
       if (!engine) {
         const state = await import("../pulumi-state/index.ts");
         // The default: each stack's checkpoint in a Secret of its account's namespace, locked by a Lease.
-        stateStore ??= new state.KubernetesStateStore({ kc, identity: config.identity });
+        // The state store speaks client-node (loaded here only, on the lazy Azure path).
+        const { clientNodeKubeConfig } = await import("../kube/client-node-bridge.ts");
+        stateKc ??= clientNodeKubeConfig(kc);
+        stateStore ??= new state.KubernetesStateStore({ kc: stateKc, identity: config.identity });
         engine = pulumiEngine({
           config: settings,
           readSecret: (namespace, name) => kube.readSecret(namespace, name),
-          createSecret: state.kubernetesPassphraseSecrets(kc).create,
+          createSecret: state.kubernetesPassphraseSecrets(stateKc).create,
           ...(settings.pulumiBackendUrl ? {} : { stateStore }),
           env,
           onEvent: (event) => log.info({ ...event, event: `azure.${event.event}` }),

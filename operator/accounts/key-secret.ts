@@ -1,21 +1,16 @@
 // The Secret the operator owns for each AzureOpenAIAccount (api-key, endpoint): written by server-side apply
 // with an ownerReference to the account, only when its content differs.
-import {
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Secret,
-} from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
 import { API_VERSION } from "../../crds/index.ts";
 import type { AzureOpenAIAccount } from "../azure/account.ts";
 import { KEY_SECRET_KEYS } from "../azure/account.ts";
 import type { AccountKeyData } from "../azure/ports.ts";
 import { FIELD_MANAGER, REASON } from "../constants.ts";
 import { TerminalError } from "../error-policy.ts";
-import { isStatus } from "../kube/objects.ts";
+import { isStatus, type KubeClient, PATCH } from "../kube/client.ts";
 
-const apply = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+const secretPath = (namespace: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
 
 /** The Secret as applied: labels say who made it, the ownerReference lets the garbage collector remove it. */
 export function keySecretManifest(owner: AzureOpenAIAccount, name: string, data: AccountKeyData): V1Secret {
@@ -75,11 +70,10 @@ export interface KeySecrets {
  * churn); keys other than ours that someone added stay (server-side apply owns only our fields); a Secret of
  * that name that modelkeys did not make is never overwritten (a terminal ProvisionFailed says so).
  */
-export function createKeySecrets(kc: KubeConfig): KeySecrets {
-  const core = kc.makeApiClient(CoreV1Api);
+export function createKeySecrets(kc: KubeClient): KeySecrets {
   const get = async (namespace: string, name: string): Promise<V1Secret | undefined> => {
     try {
-      return await core.readNamespacedSecret({ namespace, name });
+      return await kc.request<V1Secret>("GET", secretPath(namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -105,21 +99,17 @@ export function createKeySecrets(kc: KubeConfig): KeySecrets {
           `Secret ${name} exists and was not made by modelkeys; rename or delete it so the operator can write the account's key there`,
         );
       }
-      await core.patchNamespacedSecret(
-        {
-          namespace: owner.metadata.namespace,
-          name,
-          body: keySecretManifest(owner, name, data),
-          fieldManager: FIELD_MANAGER,
-          force: true,
-        },
-        apply,
-      );
+      // Server-side apply: JSON is YAML, so the manifest goes as it is.
+      await kc.request("PATCH", secretPath(owner.metadata.namespace, name), {
+        query: { fieldManager: FIELD_MANAGER, force: true },
+        body: keySecretManifest(owner, name, data),
+        contentType: PATCH.apply,
+      });
       return true;
     },
     async remove(namespace, name) {
       try {
-        await core.deleteNamespacedSecret({ namespace, name });
+        await kc.request("DELETE", secretPath(namespace, name));
       } catch (error) {
         if (!isStatus(error, 404)) throw error;
       }

@@ -1,16 +1,10 @@
 // The API server as the account reconciler uses it: the AzureOpenAIAccount's metadata and status, its key
 // Secret, the Secrets it reads, and Events; every write as the field manager `modelkeys`.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
 import { GROUP, AZURE_OPENAI_ACCOUNT_PLURAL as PLURAL, VERSION } from "../../crds/index.ts";
 import type { AzureOpenAIAccount } from "../azure/account.ts";
 import type { AccountKube } from "../azure/ports.ts";
 import { FIELD_MANAGER } from "../constants.ts";
+import { type KubeClient, PATCH } from "../kube/client.ts";
 import { createEventRecorder } from "../kube/events.ts";
 import { KubeObjects } from "../kube/objects.ts";
 import { createOwnWrites } from "../kube/own-writes.ts";
@@ -18,7 +12,8 @@ import type { Logger } from "../log.ts";
 import { stableMessage } from "../reconcile/stable-message.ts";
 import { createKeySecrets } from "./key-secret.ts";
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const accountPath = (namespace: string, name: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}`;
 
 /** {@link AccountKube} plus the reads of our own last writes (a reconcile never acts on an older status). */
 export interface AccountKubeRuntime extends AccountKube {
@@ -33,12 +28,10 @@ export interface AccountKubeRuntime extends AccountKube {
 }
 
 /** The account reconciler's API server, as `identity`. Events are best effort: a refused one is logged. */
-export function createAccountKube(kc: KubeConfig, identity: string, log: Logger): AccountKubeRuntime {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
+export function createAccountKube(kc: KubeClient, identity: string, log: Logger): AccountKubeRuntime {
   const objects = new KubeObjects(kc, identity);
   const keySecrets = createKeySecrets(kc);
-  const events = createEventRecorder({ core, host: identity });
+  const events = createEventRecorder({ kc, host: identity });
   const writes = createOwnWrites<AzureOpenAIAccount>();
   const key = (namespace: string, name: string) => `AzureOpenAIAccount/${namespace}/${name}`;
   const remember = (account: AzureOpenAIAccount) => {
@@ -51,34 +44,24 @@ export function createAccountKube(kc: KubeConfig, identity: string, log: Logger)
     removeSecret: (namespace, name) => keySecrets.remove(namespace, name),
     async patchMetadata(account, metadata) {
       return remember(
-        (await custom.patchNamespacedCustomObject(
+        await kc.request<AzureOpenAIAccount>(
+          "PATCH",
+          accountPath(account.metadata.namespace, account.metadata.name),
           {
-            group: GROUP,
-            version: VERSION,
-            namespace: account.metadata.namespace,
-            plural: PLURAL,
-            name: account.metadata.name,
+            query: { fieldManager: FIELD_MANAGER },
             body: { metadata: { ...metadata, resourceVersion: account.metadata.resourceVersion } },
-            fieldManager: FIELD_MANAGER,
+            contentType: PATCH.merge,
           },
-          mergePatch,
-        )) as AzureOpenAIAccount,
+        ),
       );
     },
     async patchStatus(account, status) {
       return remember(
-        (await custom.patchNamespacedCustomObjectStatus(
-          {
-            group: GROUP,
-            version: VERSION,
-            namespace: account.metadata.namespace,
-            plural: PLURAL,
-            name: account.metadata.name,
-            body: { status },
-            fieldManager: FIELD_MANAGER,
-          },
-          mergePatch,
-        )) as AzureOpenAIAccount,
+        await kc.request<AzureOpenAIAccount>(
+          "PATCH",
+          `${accountPath(account.metadata.namespace, account.metadata.name)}/status`,
+          { query: { fieldManager: FIELD_MANAGER }, body: { status }, contentType: PATCH.merge },
+        ),
       );
     },
     async event(object, event) {

@@ -1,8 +1,8 @@
 // Records core/v1 Events on our objects as client-go's recorder does: a repeat of the same Event moves its count
 // and lastTimestamp instead of making a new one, and routine Normal Events are paced so they never dominate writes.
 import { randomBytes } from "node:crypto";
-import { type CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { GROUP, VERSION } from "../../crds/index.ts";
+import { type KubeClient, PATCH } from "./client.ts";
 import { TokenBucket } from "./transport.ts";
 
 /** An Event to record: messages must not carry secrets (callers pass fingerprints only). */
@@ -23,7 +23,7 @@ export interface EventRecorder {
 }
 
 export interface EventRecorderOptions {
-  core: CoreV1Api;
+  kc: KubeClient;
   /** This replica's name (the Event's source host and reporting instance). */
   host: string;
   /** Normal Events per second on average; Warnings are never paced. @default 5 */
@@ -37,7 +37,7 @@ export interface EventRecorderOptions {
   now?(): Date;
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const eventsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
 
 /**
  * Creates an Event recorder.
@@ -59,8 +59,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const create = async (object: InvolvedObject, event: EventIntent, key: string) => {
     const at = now();
     const name = `${object.metadata.name}.${randomBytes(8).toString("hex")}`;
-    await options.core.createNamespacedEvent({
-      namespace: object.metadata.namespace,
+    await options.kc.request("POST", eventsPath(object.metadata.namespace), {
       body: {
         metadata: { name, namespace: object.metadata.namespace },
         involvedObject: {
@@ -77,8 +76,8 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         source: { component: "modelkeys-operator", host: options.host },
         reportingComponent: `${GROUP}/operator`,
         reportingInstance: options.host,
-        firstTimestamp: at,
-        lastTimestamp: at,
+        firstTimestamp: at.toISOString(),
+        lastTimestamp: at.toISOString(),
         count: 1,
       },
     });
@@ -105,13 +104,10 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         recorded.delete(key);
         recorded.set(key, seen);
         try {
-          await options.core.patchNamespacedEvent(
-            {
-              name: seen.name,
-              namespace: object.metadata.namespace,
-              body: { count: seen.count + 1, lastTimestamp: now().toISOString() },
-            },
-            mergePatch,
+          await options.kc.request(
+            "PATCH",
+            `${eventsPath(object.metadata.namespace)}/${encodeURIComponent(seen.name)}`,
+            { body: { count: seen.count + 1, lastTimestamp: now().toISOString() }, contentType: PATCH.merge },
           );
           seen.count++;
           return;

@@ -1,15 +1,13 @@
-// A resilient informer: client-node's ListWatch cache, restarted with backoff when it stops on an error, watching
-// with bookmarks so that a quiet watch resumes from a fresh resourceVersion instead of re-listing.
-import {
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  ListWatch,
-  Watch,
-} from "@kubernetes/client-node";
+// A resilient informer: list, then watch from the list's resourceVersion into a cache, restarted with backoff when
+// it fails, watching with bookmarks so that a quiet watch resumes from a fresh resourceVersion instead of re-listing.
 import { type Clock, sleep, systemClock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { KubeApiError, type KubeClient, type KubeObject, WatchIdleError } from "./client.ts";
 import { listAll } from "./list.ts";
+import { cacheProjection } from "./projection.ts";
+
+/** An object as informers hold it: what the API server sent (after any transform). */
+export type KubernetesObject = KubeObject;
 
 /** Which resource an informer watches: `group` is "" for the core API. */
 export interface ResourceRef {
@@ -55,7 +53,7 @@ export interface Informer<T extends KubernetesObject> {
 }
 
 export interface InformerOptions<T extends KubernetesObject> {
-  kc: KubeConfig;
+  kc: KubeClient;
   /** The collection to watch, e.g. `/apis/modelkeys.dev/v1alpha1/providerconnections`; or give `resource`. */
   path?: string;
   /** The resource to watch, when `path` is not given. */
@@ -98,13 +96,14 @@ export function resourcePath(resource: ResourceRef, namespace?: string): string 
  * Guarantees: once synced, the cache holds every object the server lists for the selectors, and handlers see each
  * add, update (a new resourceVersion) and delete, also those missed while disconnected (a re-list after 410 Gone
  * reports vanished objects as deletes). A watch or list error never stops the informer for good: it restarts with
- * jittered exponential backoff, resuming from the last resourceVersion, and re-lists when that is too old.
- * Watches ask for bookmarks (`allowWatchBookmarks=true`), so a quiet resource keeps a fresh resourceVersion.
+ * jittered exponential backoff, resuming from the last resourceVersion, and re-lists when that is too old (410).
+ * Watches ask for bookmarks (`allowWatchBookmarks=true`), so a quiet resource keeps a fresh resourceVersion; a
+ * watch the server ends (its timeout) is reopened from there without a list. Cached objects carry no
+ * `managedFields` and no last-applied annotation, and share their repeated strings (see {@link cacheProjection});
+ * then `transform` applies.
  * Assumptions: handlers are quick and only enqueue work. Objects are plain JSON as the API server sent them
  * (dates are strings), after `transform`.
- * Caveats: the watch idle timeout is set through a private field of client-node 2.0's `Watch`
- * (`requestTimeoutMs`); if a later version renames it, quiet watches fall back to reopening every 30s, which is
- * harmless. `status().failingSinceMs` is what a liveness probe should judge.
+ * Caveats: `status().failingSinceMs` is what a liveness probe should judge.
  */
 export function createInformer<T extends KubernetesObject>(options: InformerOptions<T>): Informer<T> {
   const clock = options.clock ?? systemClock;
@@ -116,16 +115,21 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   const name = options.name ?? path.split("/").slice(-1)[0];
   const log = options.log?.child({ informer: name });
   const transform = options.transform ?? ((obj: KubernetesObject) => obj as T);
+  const project = (obj: KubernetesObject) => transform(cacheProjection(obj));
+  const idleTimeoutMs = options.watchIdleTimeoutMs ?? 180_000;
+  const watchTimeoutSeconds = options.watchTimeoutSeconds ?? (() => Math.floor(300 + random() * 300));
 
+  // namespace ("" for cluster-scoped kinds) → name → object
+  const cache = new Map<string, Map<string, T>>();
+  let resourceVersion = "";
   let started = false;
   let synced = false;
-  let listedSinceWatch = false;
   let failures = 0;
   let failingSinceMs: number | undefined;
   let restarts = 0;
   let bookmarks = 0;
-  let previous: T | undefined;
-  let restartTimer: unknown;
+  // Each start() runs one loop; stop() aborts its request or backoff and makes it end.
+  let run: { abort: AbortController; done: Promise<void> } | undefined;
   let resolveStart: (() => void) | undefined;
   const whenSynced = new Promise<void>((resolve) => {
     resolveStart = resolve;
@@ -142,90 +146,163 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     failingSinceMs = undefined;
   };
 
-  const watch = new InformerWatch(options.kc, {
-    idleTimeoutMs: options.watchIdleTimeoutMs ?? 180_000,
-    timeoutSeconds: options.watchTimeoutSeconds ?? (() => Math.floor(300 + random() * 300)),
-    transform,
-    onOpen: () => {
-      // ListWatch opens a watch only after it has applied a list (or it resumes from a resourceVersion it has).
-      if (listedSinceWatch && !synced) {
-        synced = true;
-        log?.debug({ event: "informer.synced" });
-        resolveStart?.();
+  const emit = (event: InformerEvent, obj: T, before?: T) => {
+    for (const handler of handlers[event]) {
+      try {
+        handler(obj, before);
+      } catch (err) {
+        log?.error({ event: "informer.handler_failed", err, object: describe(obj) });
       }
-      listedSinceWatch = false;
-    },
-    onEvent: (type) => {
-      if (type === "BOOKMARK") bookmarks++;
-      healthy();
-    },
-    // Called before ListWatch replaces the cached object: what an update handler compares against.
-    onObject: (obj) => {
-      previous = lw.get(obj.metadata?.name ?? "", obj.metadata?.namespace) as T | undefined;
-    },
-    isStopped: () => !started,
-  });
+    }
+  };
 
-  const listFn = async (): Promise<KubernetesListObject<T>> => {
-    const list = await listAll(options.kc, path, options.labelSelector, options.fieldSelector);
+  /** Adds or replaces; an update's predecessor is handed on only for watch events (a re-list has none). */
+  const put = (obj: T, fromWatch: boolean) => {
+    const ns = obj.metadata?.namespace ?? "";
+    const key = obj.metadata?.name ?? "";
+    let byName = cache.get(ns);
+    if (!byName) {
+      byName = new Map();
+      cache.set(ns, byName);
+    }
+    const found = byName.get(key);
+    if (!found) {
+      byName.set(key, obj);
+      return emit("add", obj);
+    }
+    const version = found.metadata?.resourceVersion;
+    if (version !== undefined && version === obj.metadata?.resourceVersion) return;
+    byName.set(key, obj);
+    emit("update", obj, fromWatch ? found : undefined);
+  };
+
+  const remove = (obj: T) => {
+    const ns = obj.metadata?.namespace ?? "";
+    const byName = cache.get(ns);
+    if (!byName?.delete(obj.metadata?.name ?? "")) return;
+    if (byName.size === 0) cache.delete(ns);
+    emit("delete", obj);
+  };
+
+  /** A list's answer: what vanished is deleted (with its last known state), the rest added or updated. */
+  const replaceAll = (items: T[]) => {
+    const listed = new Set(items.map((o) => `${o.metadata?.namespace ?? ""}\0${o.metadata?.name ?? ""}`));
+    for (const [ns, byName] of cache) {
+      for (const [key, old] of byName) {
+        if (listed.has(`${ns}\0${key}`)) continue;
+        byName.delete(key);
+        emit("delete", old);
+      }
+      if (byName.size === 0) cache.delete(ns);
+    }
+    for (const item of items) put(item, false);
+  };
+
+  /** Lists into the cache; false when stopped meanwhile. */
+  const relist = async (signal: AbortSignal): Promise<boolean> => {
+    const list = await listAll<KubernetesObject>(
+      options.kc,
+      path,
+      options.labelSelector,
+      options.fieldSelector,
+      500,
+      signal,
+    );
+    if (!started || signal.aborted) return false;
     healthy();
-    listedSinceWatch = true;
-    return { ...list, items: list.items.map(transform) };
+    replaceAll(list.items.map(project));
+    resourceVersion = list.metadata?.resourceVersion ?? "";
+    return true;
   };
 
-  const lw = new ListWatch<T>(path, watch, listFn, false, options.labelSelector, options.fieldSelector, {
-    delayFn: (ms) => sleep(clock, ms),
-  });
-
-  for (const event of ["add", "update", "delete"] as const) {
-    lw.on(event, (obj) => {
-      // Only the watch event's own predecessor (a re-list's update has none).
-      const before =
-        event === "update" &&
-        previous?.metadata?.name === obj.metadata?.name &&
-        previous?.metadata?.namespace === obj.metadata?.namespace
-          ? previous
-          : undefined;
-      previous = undefined;
-      for (const handler of handlers[event]) {
-        try {
-          handler(obj, before);
-        } catch (err) {
-          log?.error({ event: "informer.handler_failed", err, object: describe(obj) });
+  const loop = async (abort: AbortController) => {
+    const live = () => started && !abort.signal.aborted;
+    // As client-node's ListWatch: a watch that ends without having delivered anything is reopened after a
+    // delay doubling from 1s to 30s; one that delivered is reopened at once.
+    let reconnectDelayMs = 0;
+    let hasConnected = false;
+    while (live()) {
+      try {
+        if (!resourceVersion) {
+          // In a function of its own: a list held by this loop's frame would stay in memory, managedFields and
+          // all, for as long as the watch that follows is open.
+          if (!(await relist(abort.signal)) || !live()) return;
+          if (!synced) {
+            synced = true;
+            log?.debug({ event: "informer.synced" });
+            resolveStart?.();
+          }
         }
+        if (reconnectDelayMs > 0 && hasConnected) await sleep(clock, reconnectDelayMs, abort.signal);
+        if (hasConnected)
+          reconnectDelayMs = Math.min(reconnectDelayMs > 0 ? reconnectDelayMs * 2 : 1000, 30_000);
+        hasConnected = true;
+        if (!live()) return;
+        await options.kc.watch<KubernetesObject>(
+          path,
+          {
+            resourceVersion,
+            labelSelector: options.labelSelector,
+            fieldSelector: options.fieldSelector,
+            allowWatchBookmarks: true,
+            timeoutSeconds: watchTimeoutSeconds(),
+          },
+          (event) => {
+            if (!live()) return;
+            healthy();
+            switch (event.type) {
+              case "ERROR":
+                // 410 Gone: the resourceVersion was compacted; the server ends the stream and we re-list.
+                if ((event.object as { code?: number }).code === 410) resourceVersion = "";
+                return;
+              case "ADDED":
+              case "MODIFIED":
+                put(project(event.object), true);
+                break;
+              case "DELETED":
+                remove(project(event.object));
+                break;
+              case "BOOKMARK":
+                bookmarks++;
+                break;
+            }
+            reconnectDelayMs = 0;
+            resourceVersion = event.object.metadata?.resourceVersion ?? "";
+          },
+          { idleTimeoutMs, signal: abort.signal },
+        );
+      } catch (err) {
+        if (!live()) return;
+        if (err instanceof KubeApiError && err.code === 410) {
+          resourceVersion = "";
+          continue;
+        }
+        // A watch quiet for longer than bookmarks come: reopened at once from where it was.
+        if (err instanceof WatchIdleError) {
+          reconnectDelayMs = 0;
+          continue;
+        }
+        failures++;
+        failingSinceMs ??= clock.now();
+        const delay = Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (failures - 1)));
+        log?.warn({ event: "informer.restarting", err, failures, delayMs: delay });
+        await sleep(clock, delay, abort.signal);
+        if (!live()) return;
+        restarts++;
+        reconnectDelayMs = 0;
+        hasConnected = false;
       }
-    });
-  }
-
-  const scheduleRestart = (err: unknown) => {
-    if (!started) return;
-    failures++;
-    failingSinceMs ??= clock.now();
-    const delay = Math.floor(random() * Math.min(maxMs, baseMs * 2 ** (failures - 1)));
-    log?.warn({ event: "informer.restarting", err, failures, delayMs: delay });
-    clock.clearTimeout(restartTimer);
-    restartTimer = clock.setTimeout(() => {
-      if (!started) return;
-      restarts++;
-      void run();
-    }, delay);
-  };
-
-  // ListWatch stops for good on any error but 410 Gone and a client-side timeout; start it again.
-  lw.on("error", scheduleRestart);
-
-  const run = async () => {
-    try {
-      await lw.start();
-    } catch (err) {
-      // start() throws only before a request is made (e.g. no current cluster).
-      scheduleRestart(err);
     }
   };
 
   return {
-    list: (namespace) => lw.list(namespace),
-    get: (namespace, objName) => lw.get(objName, namespace),
+    list(namespace) {
+      if (namespace !== undefined && namespace !== "") return [...(cache.get(namespace)?.values() ?? [])];
+      const all: T[] = [];
+      for (const byName of cache.values()) for (const obj of byName.values()) all.push(obj);
+      return all;
+    },
+    get: (namespace, objName) => cache.get(namespace ?? "")?.get(objName),
     on(event, handler) {
       handlers[event].add(handler);
       return () => handlers[event].delete(handler);
@@ -233,16 +310,19 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     hasSynced: () => synced,
     status: () => ({ started, synced, failingSinceMs, restarts, bookmarks }),
     start() {
-      if (started) return whenSynced;
+      if (started) return Promise.race([whenSynced, stopped.promise]);
       started = true;
-      void run();
+      const abort = new AbortController();
+      run = { abort, done: loop(abort).catch((err) => log?.error({ event: "informer.failed", err })) };
       // Resolves once synced, or when stopped before that.
       return Promise.race([whenSynced, stopped.promise]);
     },
     async stop() {
       started = false;
-      clock.clearTimeout(restartTimer);
-      await lw.stop();
+      const current = run;
+      run = undefined;
+      current?.abort.abort();
+      await current?.done;
       stopped.resolve();
       stopped = deferred();
     },
@@ -259,60 +339,4 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 
 function describe(obj: KubernetesObject): string {
   return `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
-}
-
-interface InformerWatchOptions {
-  idleTimeoutMs: number;
-  timeoutSeconds: () => number;
-  transform: (obj: KubernetesObject) => KubernetesObject;
-  onOpen: () => void;
-  onEvent: (type: string) => void;
-  onObject: (obj: KubernetesObject) => void;
-  /** True once the informer was stopped: a watch that opens after that is closed at once. */
-  isStopped: () => boolean;
-}
-
-/** client-node's Watch, asking for bookmarks and a server-side timeout, transforming objects as they arrive. */
-class InformerWatch extends Watch {
-  constructor(
-    config: KubeConfig,
-    private readonly opts: InformerWatchOptions,
-  ) {
-    super(config);
-    // Private in client-node 2.0: the connect and inactivity timeout of a watch (30s by default). Bookmarks come
-    // about once a minute, so a quiet but healthy watch would otherwise be reopened every 30s.
-    (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = opts.idleTimeoutMs;
-  }
-
-  override async watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    // client-node's ListWatch opens the watch after its list even when stop() came during the list, and keeps
-    // nothing to abort it by: such a watch would stay open until the server times it out.
-    if (this.opts.isStopped()) {
-      const closed = new AbortController();
-      closed.abort();
-      return closed;
-    }
-    this.opts.onOpen();
-    const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.opts.timeoutSeconds() };
-    const controller = await super.watch(
-      path,
-      params,
-      (phase, obj, watchObj) => {
-        this.opts.onEvent(phase);
-        const isObject = phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED";
-        if (!isObject) return callback(phase, obj, watchObj);
-        const transformed = this.opts.transform(obj);
-        this.opts.onObject(transformed);
-        callback(phase, transformed, watchObj);
-      },
-      done,
-    );
-    if (this.opts.isStopped()) controller.abort();
-    return controller;
-  }
 }

@@ -1,7 +1,6 @@
 // One informer per watched namespace, seen as one: a namespaced install may list and watch only in the
 // namespaces its Roles cover, so "watch a, b" is a watch in a and a watch in b, never a cluster-wide one.
-import type { KubernetesObject } from "@kubernetes/client-node";
-import { createInformer, type Informer, type InformerOptions } from "./informer.ts";
+import { createInformer, type Informer, type InformerOptions, type KubernetesObject } from "./informer.ts";
 
 /** Options of {@link createNamespacedInformers}: those of one informer, with a list of namespaces. */
 export type NamespacedInformersOptions<T extends KubernetesObject> = Omit<InformerOptions<T>, "namespace"> & {

@@ -1,13 +1,5 @@
 // Reads and writes of our objects and the Secrets they reference, on the API server, with the field manager.
 import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
-import {
   GROUP,
   ORGANIZATION_PLURAL,
   type Organization,
@@ -16,7 +8,11 @@ import {
   VERSION,
 } from "../../crds/index.ts";
 import { FIELD_MANAGER } from "../constants.ts";
+import { isStatus, type KubeClient, type KubeObject, PATCH } from "./client.ts";
 import { createEventRecorder, type EventRecorder, type EventRecorderOptions } from "./events.ts";
+
+/** Whether `error` is an API server answer with `code` (re-exported for the callers that import it from here). */
+export { isStatus };
 
 type Kind = "ProviderConnection" | "Organization";
 type Obj = ProviderConnection | Organization;
@@ -25,18 +21,27 @@ const PLURAL: Record<Kind, string> = {
   ProviderConnection: PROVIDER_CONNECTION_PLURAL,
   Organization: ORGANIZATION_PLURAL,
 };
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** A Secret as read: its data stays base64 until decoded for the caller. */
+interface SecretObject extends KubeObject {
+  metadata?: KubeObject["metadata"] & { finalizers?: string[]; deletionTimestamp?: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+const objectPath = (kind: Kind, namespace: string, name: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL[kind]}/${encodeURIComponent(name)}`;
+const secretPath = (namespace: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`;
 
 /** The API server as the operator uses it. Every write names the field manager `modelkeys`. */
 export class KubeObjects {
-  readonly #custom: CustomObjectsApi;
-  readonly #core: CoreV1Api;
+  readonly #kc: KubeClient;
   readonly #events: EventRecorder;
 
-  constructor(kc: KubeConfig, identity: string, events?: Omit<EventRecorderOptions, "core" | "host">) {
-    this.#custom = kc.makeApiClient(CustomObjectsApi);
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#events = createEventRecorder({ ...events, core: this.#core, host: identity });
+  constructor(kc: KubeClient, identity: string, events?: Omit<EventRecorderOptions, "kc" | "host">) {
+    this.#kc = kc;
+    this.#events = createEventRecorder({ ...events, kc, host: identity });
   }
 
   async get<K extends Kind>(
@@ -45,13 +50,7 @@ export class KubeObjects {
     name: string,
   ): Promise<(K extends "Organization" ? Organization : ProviderConnection) | undefined> {
     try {
-      return (await this.#custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: PLURAL[kind],
-        name,
-      })) as K extends "Organization" ? Organization : ProviderConnection;
+      return await this.#kc.request<ObjOf<K>>("GET", objectPath(kind, namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
@@ -67,18 +66,12 @@ export class KubeObjects {
     object: ObjOf<K>,
     metadata: Record<string, unknown>,
   ): Promise<ObjOf<K>> {
-    return (await this.#custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: object.metadata.namespace,
-        plural: PLURAL[kind],
-        name: object.metadata.name,
-        body: { metadata: { ...metadata, resourceVersion: object.metadata.resourceVersion } },
-        fieldManager: FIELD_MANAGER,
-      },
-      mergePatch,
-    )) as ObjOf<K>;
+    const path = objectPath(kind, object.metadata.namespace, object.metadata.name);
+    return await this.#kc.request<ObjOf<K>>("PATCH", path, {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { metadata: { ...metadata, resourceVersion: object.metadata.resourceVersion } },
+      contentType: PATCH.merge,
+    });
   }
 
   /** Merge-patches the status subresource; resolves with the object as the API server stored it. */
@@ -87,18 +80,12 @@ export class KubeObjects {
     object: ObjOf<K>,
     status: Record<string, unknown>,
   ): Promise<ObjOf<K>> {
-    return (await this.#custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: object.metadata.namespace,
-        plural: PLURAL[kind],
-        name: object.metadata.name,
-        body: { status },
-        fieldManager: FIELD_MANAGER,
-      },
-      mergePatch,
-    )) as ObjOf<K>;
+    const path = `${objectPath(kind, object.metadata.namespace, object.metadata.name)}/status`;
+    return await this.#kc.request<ObjOf<K>>("PATCH", path, {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { status },
+      contentType: PATCH.merge,
+    });
   }
 
   /**
@@ -111,9 +98,9 @@ export class KubeObjects {
     finalizer: string,
     present: boolean,
   ): Promise<void> {
-    let secret: Awaited<ReturnType<CoreV1Api["readNamespacedSecret"]>>;
+    let secret: SecretObject;
     try {
-      secret = await this.#core.readNamespacedSecret({ namespace, name });
+      secret = await this.#kc.request<SecretObject>("GET", secretPath(namespace, name));
     } catch (error) {
       if (isStatus(error, 404)) return;
       throw error;
@@ -122,26 +109,22 @@ export class KubeObjects {
     if (finalizers.includes(finalizer) === present) return;
     // A deleting Secret accepts no new finalizer; it is going anyway.
     if (present && secret.metadata?.deletionTimestamp) return;
-    await this.#core.patchNamespacedSecret(
-      {
-        namespace,
-        name,
-        body: {
-          metadata: {
-            finalizers: present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer),
-            resourceVersion: secret.metadata?.resourceVersion,
-          },
+    await this.#kc.request("PATCH", secretPath(namespace, name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: {
+        metadata: {
+          finalizers: present ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer),
+          resourceVersion: secret.metadata?.resourceVersion,
         },
-        fieldManager: FIELD_MANAGER,
       },
-      mergePatch,
-    );
+      contentType: PATCH.merge,
+    });
   }
 
   /** A Secret's data, decoded; undefined when it does not exist. Values are never cached or logged. */
   async readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined> {
     try {
-      const secret = await this.#core.readNamespacedSecret({ namespace, name });
+      const secret = await this.#kc.request<SecretObject>("GET", secretPath(namespace, name));
       const data: Record<string, string> = {};
       for (const [key, value] of Object.entries(secret.data ?? {}))
         data[key] = Buffer.from(value, "base64").toString("utf8");
@@ -161,9 +144,4 @@ export class KubeObjects {
   ): Promise<void> {
     await this.#events.record({ kind, metadata: object.metadata }, event);
   }
-}
-
-/** Whether `error` is an API server answer with `code`. */
-export function isStatus(error: unknown, code: number): boolean {
-  return error instanceof ApiException && error.code === code;
 }

@@ -1,5 +1,7 @@
 // What our own writes returned, kept until the informer cache has caught up: reconciles read the cache at no
 // cost yet never see a status older than their own last write, and the echoes of our writes enqueue nothing.
+import { cacheProjection } from "./projection.ts";
+
 /** What the tracker reads of an object: its resourceVersion. */
 interface Versioned {
   metadata: { resourceVersion?: string };
@@ -25,17 +27,28 @@ export interface OwnWrites<T extends Versioned> {
  *
  * Guarantees: `latest` never returns an object older than our last write's answer while the cache lags behind it;
  * entries go once the cache holds that version (or a newer one), so memory follows the writes in flight only.
+ * With `cached` (the informer's object for a key) an answer the cache already holds is not kept at all: the watch
+ * event of a write often arrives before the write's own answer (one HTTP/2 connection carries both), and an
+ * entry made after its echo would otherwise stay until the object's next reconcile. Kept answers are projected
+ * as cached objects are (no managedFields).
  * Assumptions: resourceVersions of one object are etcd revisions, increasing integers: the API server documents
  * them as opaque, but every implementation in use (etcd3 storage) makes them so; anything else is treated as
  * "cache is newer", which is what reading the cache without this tracker would do.
  */
-export function createOwnWrites<T extends Versioned>(): OwnWrites<T> {
+export function createOwnWrites<T extends Versioned>(cached?: (key: string) => T | undefined): OwnWrites<T> {
   const written = new Map<string, { latest: T; versions: Set<string> }>();
   const version = (o: Versioned | undefined) => o?.metadata?.resourceVersion ?? "";
   return {
-    wrote(key, object) {
+    wrote(key, answer) {
       const entry = written.get(key);
-      if (entry && newer(version(entry.latest), version(object))) return;
+      if (entry && newer(version(entry.latest), version(answer))) return;
+      const inCache = cached?.(key);
+      if (inCache && !newer(version(answer), version(inCache))) {
+        // The echo came first: the cache already holds this write (or a newer version).
+        written.delete(key);
+        return;
+      }
+      const object = cacheProjection(answer as never) as T;
       const versions = entry?.versions ?? new Set<string>();
       versions.add(version(object));
       written.set(key, { latest: object, versions });

@@ -1,8 +1,9 @@
 // One metadata-only watch of Secrets (names and resourceVersions, never data), and which owners to reconcile when
 // a Secret they reference changes. Values are read on demand by a GET.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { KubeClient } from "./client.ts";
+import type { KubernetesObject } from "./informer.ts";
 import { metadataOnly } from "./metadata-only.ts";
 import { createNamespacedInformers } from "./namespaced-informers.ts";
 
@@ -12,7 +13,7 @@ export interface SecretStub extends KubernetesObject {
 }
 
 export interface SecretWatchOptions {
-  kc: KubeConfig;
+  kc: KubeClient;
   /** Watch these namespaces (one watch each); undefined means all namespaces. */
   namespaces?: readonly string[];
   /** Called with a referenced Secret's namespace and name when it is created, changed or deleted. */
@@ -68,8 +69,8 @@ const ABSENT = "absent";
  * Caveats: every Secret of the watched namespace(s) costs a stub (~200 bytes) whether referenced or not.
  */
 export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
-  const owners = new Map<string, Set<string>>(); // "ns/name" → owner keys
-  const byOwner = new Map<string, Set<string>>(); // owner key → "ns/name"
+  const owners = new Map<string, Few>(); // "ns/name" → owner keys
+  const byOwner = new Map<string, Few>(); // owner key → "ns/name"
   const id = (namespace: string, name: string) => `${namespace}/${name}`;
   const informer = createNamespacedInformers<SecretStub>({
     kc: metadataOnly(options.kc),
@@ -83,7 +84,7 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
   });
   const changed = (s: SecretStub) => {
     const key = id(s.metadata.namespace, s.metadata.name);
-    if (!owners.get(key)?.size) return;
+    if (!owners.has(key)) return;
     options.log?.debug({ event: "secret.changed", secret: key });
     options.onChange(s.metadata.namespace, s.metadata.name);
   };
@@ -95,20 +96,14 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
   return {
     track(namespace, name, ownerKey) {
       const key = id(namespace, name);
-      const set = owners.get(key) ?? new Set<string>();
-      owners.set(key, set.add(ownerKey));
-      const mine = byOwner.get(ownerKey) ?? new Set<string>();
-      byOwner.set(ownerKey, mine.add(key));
+      addTo(owners, key, ownerKey);
+      addTo(byOwner, ownerKey, key);
     },
     untrack(ownerKey) {
-      for (const key of byOwner.get(ownerKey) ?? []) {
-        const set = owners.get(key);
-        set?.delete(ownerKey);
-        if (set?.size === 0) owners.delete(key);
-      }
+      for (const key of members(byOwner.get(ownerKey))) removeFrom(owners, key, ownerKey);
       byOwner.delete(ownerKey);
     },
-    referrers: (namespace, name) => [...(owners.get(id(namespace, name)) ?? [])],
+    referrers: (namespace, name) => members(owners.get(id(namespace, name))),
     version(namespace, name) {
       if (!informer.hasSynced()) return undefined;
       return informer.get(namespace, name)?.metadata.resourceVersion ?? ABSENT;
@@ -118,4 +113,33 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
     start: () => informer.start(),
     stop: () => informer.stop(),
   };
+}
+
+/**
+ * A set of strings that costs one string while it has one member: most Secrets have one referrer and most owners
+ * one Secret, and a Set each would cost more than the stub (10,000 connections: two maps of 10,000 entries).
+ */
+type Few = string | Set<string>;
+
+function addTo(map: Map<string, Few>, key: string, value: string): void {
+  const current = map.get(key);
+  if (current === undefined) map.set(key, value);
+  else if (typeof current !== "string") current.add(value);
+  else if (current !== value) map.set(key, new Set([current, value]));
+}
+
+function removeFrom(map: Map<string, Few>, key: string, value: string): void {
+  const current = map.get(key);
+  if (current === undefined) return;
+  if (typeof current === "string") {
+    if (current === value) map.delete(key);
+    return;
+  }
+  current.delete(value);
+  if (current.size === 1) map.set(key, current.values().next().value as string);
+  else if (current.size === 0) map.delete(key);
+}
+
+function members(few: Few | undefined): string[] {
+  return few === undefined ? [] : typeof few === "string" ? [few] : [...few];
 }

@@ -1,7 +1,7 @@
-// How the operator reaches the API server: one keep-alive connection pool per client instead of client-node's
-// new undici Agent (and TLS handshake) per request, a client-side rate limit, and 429 Retry-After honoured.
-import type { Cluster, KubeConfig } from "@kubernetes/client-node";
-import { Agent, type Dispatcher, interceptors } from "undici";
+// How the operator reaches the API server: one keep-alive connection pool per client (not a new TLS handshake
+// per request), a client-side rate limit, and 429 Retry-After honoured.
+import { type Dispatcher, interceptors } from "undici";
+import type { KubeClient } from "./client.ts";
 
 /** How requests to the API server are paced and counted. */
 export interface ApiServerTransportOptions {
@@ -9,6 +9,11 @@ export interface ApiServerTransportOptions {
   qps: number;
   /** Requests allowed at once above the average (the bucket's size). */
   burst: number;
+  /**
+   * Requests at most in flight at once (waiting for their answer), watches apart; the others wait their turn.
+   * 0 or undefined: no bound.
+   */
+  maxInFlight?: number;
   /** How often one request is repeated after a 429 before its answer is handed back. @default 5 */
   maxThrottledRetries?: number;
   /** Called for every new TCP connection to the API server (for metrics and the socket test). */
@@ -17,26 +22,24 @@ export interface ApiServerTransportOptions {
   onThrottled?: () => void;
 }
 
-const MARK = Symbol("modelkeys.apiServerTransport");
+const paced = new WeakSet<KubeClient>();
 const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"] as const;
 
 /**
- * A KubeConfig whose every request (typed clients, watches, our own lists) goes through one pooled dispatcher.
+ * A client (same identity) whose every request (reads, writes, lists, watches) goes through one pooled dispatcher.
  *
  * Guarantees: connections are kept alive and reused (a handful of sockets for any number of calls; each open
  * watch holds one). Requests start no faster than `qps` on average with bursts of `burst`, so the operator is not
  * what makes the API server throttle. A 429 is repeated after the server's Retry-After (1s without one, doubling,
  * at most 30s) up to `maxThrottledRetries` times, for every verb: a 429 means the request was not processed.
  * Assumptions: the kubeconfig's TLS material (CA, client certificate) does not change for the process's life;
- * bearer tokens do (they travel per request in headers, which this leaves to client-node).
- * Caveats: the dispatcher is made from the first request's TLS options; a proxy or SOCKS cluster keeps
- * client-node's own dispatcher (made once and reused). Aborting a request that waits for a rate-limit slot takes
- * effect when it is sent.
+ * bearer tokens do (they travel per request in headers).
+ * Caveats: aborting a request that waits for a rate-limit slot takes effect when it is sent.
  */
-export function apiServerTransport(kc: KubeConfig, options: ApiServerTransportOptions): KubeConfig {
-  if ((kc as unknown as Record<symbol, unknown>)[MARK]) return kc;
+export function apiServerTransport(kc: KubeClient, options: ApiServerTransportOptions): KubeClient {
+  if (paced.has(kc)) return kc;
   const bucket = options.qps > 0 ? new TokenBucket(options.qps, Math.max(1, options.burst)) : undefined;
-  return withDispatcher(kc, (base) => {
+  const client = kc.withDispatcher((base) => {
     const retry = interceptors.retry({
       statusCodes: [429],
       errorCodes: [],
@@ -53,28 +56,89 @@ export function apiServerTransport(kc: KubeConfig, options: ApiServerTransportOp
         return defaultRetry(err, context, callback);
       },
     });
-    const paced: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
+    const pace: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
       const waitMs = bucket?.take() ?? 0;
       if (waitMs <= 0) return dispatch(opts, handler);
       setTimeout(() => dispatch(opts, handler), waitMs);
       return true;
     };
     if (options.onConnect) base.on("connect", () => options.onConnect?.());
-    // Inside out: each attempt waits for its own rate-limit slot; the retry repeats attempts; bodies are buffered
-    // first so that a repeated write can send its body again.
-    return base.compose(paced, retry, replayableBody);
+    // Inside out: each attempt waits for its own rate-limit slot, then for room in flight; the retry repeats
+    // attempts (a throttled request holds no room while it waits); bodies are buffered first so that a repeated
+    // write can send its body again.
+    const bounded = options.maxInFlight ? inFlightLimit(options.maxInFlight) : undefined;
+    return base.compose([bounded, pace, retry, replayableBody].filter((i) => i !== undefined));
   });
+  paced.add(client);
+  return client;
 }
 
 /**
- * A KubeConfig with connections of its own, unpaced, for traffic that must not queue behind the rest: the
+ * A client with connections of its own, unpaced, for traffic that must not queue behind the rest: the
  * leader's Lease renewals (a renewal stuck behind a throttled list would cost the leadership).
  */
-export function dedicatedConnections(kc: KubeConfig, onConnect?: () => void): KubeConfig {
-  return withDispatcher(kc, (base) => {
+export function dedicatedConnections(kc: KubeClient, onConnect?: () => void): KubeClient {
+  return kc.withDispatcher((base) => {
     if (onConnect) base.on("connect", () => onConnect());
     return base;
   });
+}
+
+/** A watch holds its request open for minutes: it never counts against the in-flight bound. */
+const isWatch = (path: string | undefined) => /[?&]watch=(true|1)(&|$)/.test(path ?? "");
+
+/**
+ * At most `limit` requests waiting for their answers at once (the API server's own protection, max-requests-inflight
+ * and priority and fairness, counts concurrency too); the others start in arrival order as answers finish.
+ */
+function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return (dispatch) => (opts, handler) => {
+    if (isWatch(opts.path)) return dispatch(opts, handler);
+    const start = (): boolean => {
+      running++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        running--;
+        waiting.shift()?.();
+      };
+      const h = handler as Dispatcher.DispatchHandler;
+      try {
+        return dispatch(opts, {
+          onRequestStart: (controller, context) => h.onRequestStart?.(controller, context),
+          onRequestUpgrade: (controller, status, headers, socket) =>
+            h.onRequestUpgrade?.(controller, status, headers, socket),
+          onResponseStart: (controller, status, headers, message) =>
+            h.onResponseStart?.(controller, status, headers, message),
+          onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
+          onResponseEnd: (controller, trailers) => {
+            release();
+            h.onResponseEnd?.(controller, trailers);
+          },
+          onResponseError: (controller, error) => {
+            release();
+            h.onResponseError?.(controller, error);
+          },
+        });
+      } catch (error) {
+        release();
+        throw error;
+      }
+    };
+    if (running < limit) return start();
+    // Started later, from another request's answer: a failure to start is this request's error, not that one's.
+    waiting.push(() => {
+      try {
+        start();
+      } catch (error) {
+        handler.onResponseError?.(null as never, error as Error);
+      }
+    });
+    return true;
+  };
 }
 
 /**
@@ -115,29 +179,6 @@ const defaultRetry: NonNullable<RetryFn> = (err, { state, opts }, callback) => {
   );
   return setTimeout(() => callback(null), delay) as unknown as undefined;
 };
-
-interface DispatcherFactory {
-  createDispatcher(cluster: Cluster | null, agentOptions: unknown): Dispatcher | undefined;
-}
-
-/** A copy of `kc` (same clusters, users, contexts) whose requests use one dispatcher built by `build`. */
-function withDispatcher(kc: KubeConfig, build: (base: Agent) => Dispatcher): KubeConfig {
-  const copy = Object.create(kc) as KubeConfig & Record<symbol, unknown>;
-  // createDispatcher is private in client-node's typings but is the one seam every request goes through.
-  const original = kc as unknown as DispatcherFactory;
-  let dispatcher: Dispatcher | undefined;
-  (copy as unknown as DispatcherFactory).createDispatcher = (cluster, agentOptions) => {
-    if (dispatcher) return dispatcher;
-    const opts = kc.createDispatcherOptions(cluster, agentOptions as never);
-    dispatcher =
-      opts.type === "agent"
-        ? build(new Agent({ connect: opts.connect, keepAliveTimeout: 30_000 }))
-        : original.createDispatcher.call(kc, cluster, agentOptions);
-    return dispatcher;
-  };
-  copy[MARK] = true;
-  return copy;
-}
 
 /** A token bucket: `take()` reserves a slot and says how long to wait for it (0 when one is free now). */
 export class TokenBucket {

@@ -302,7 +302,7 @@ function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
     get: (id, options) => listing.record(id, options),
     list: async (options) => {
       if (options?.fresh) listing.invalidate();
-      return [...(await listing.records())];
+      return [...(options?.matching ? await listing.candidates(options.matching) : await listing.records())];
     },
     // A failed write may still have been applied (a lost answer): the next read lists the app again, so the
     // record it may have made is adopted, not duplicated.

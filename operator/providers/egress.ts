@@ -43,8 +43,12 @@ export interface EgressRefused {
 }
 export type EgressDecision = EgressAllowed | EgressRefused;
 
-/** Pinned keep-alive pools kept at once (least recently used closed first). */
-const MAX_POOLS = 32;
+/**
+ * Pinned keep-alive pools kept at once (least recently used closed first). A fleet reaches many endpoint hosts:
+ * an evicted pool costs its next check a new connection (and TLS handshake), and an idle pool holds no socket for
+ * long (undici closes idle sockets after a few seconds), so this is sized for fleets, not for a handful.
+ */
+const MAX_POOLS = 1024;
 
 /** A fetch whose connections go only to the pinned addresses; close it when done. */
 export interface PinnedFetch {

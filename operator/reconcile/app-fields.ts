@@ -88,7 +88,24 @@ export function recordMatches(desired: ManagedFields, record: AppRecordView): bo
   );
 }
 
-function sameEndpoint(a: string | null | undefined, b: string | null | undefined): boolean {
-  const norm = (s: string | null | undefined) => (s ?? "").trim().replace(/\/+$/, "").toLowerCase();
-  return norm(a) === norm(b);
+/**
+ * Where a record or the desired fields point (provider, deployment, endpoint) as one string: a record that
+ * {@link recordMatches} per-model desired fields has the same key, so a listing can find the candidates by it.
+ */
+export function targetKey(fields: {
+  provider?: string | null;
+  deployment_name?: string | null;
+  endpoint?: string | null;
+}): string {
+  return JSON.stringify([
+    fields.provider ?? null,
+    fields.deployment_name ?? null,
+    normEndpoint(fields.endpoint),
+  ]);
 }
+
+function sameEndpoint(a: string | null | undefined, b: string | null | undefined): boolean {
+  return normEndpoint(a) === normEndpoint(b);
+}
+
+const normEndpoint = (s: string | null | undefined) => (s ?? "").trim().replace(/\/+$/, "").toLowerCase();

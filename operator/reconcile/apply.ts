@@ -12,12 +12,17 @@ export interface ApplyResult {
   wroteApp: boolean;
   removedFinalizer: boolean;
   addedFinalizer: boolean;
+  /**
+   * The plan's Events, recorded one after another while the caller writes status (Events are informational: the
+   * status write need not wait for them); settles when they are recorded.
+   */
+  recording?: Promise<void>;
 }
 
 /**
  * Applies `plan`. Guarantees: the app write happens before the finalizer is removed, so a crash in between
  * retries the delete (a 404 counts as deleted); a crash after a create and before the status write is healed
- * by adoption in the next observe.
+ * by adoption in the next observe. Events start after every other effect.
  */
 export async function applyPlan(
   connection: ProviderConnection,
@@ -55,7 +60,10 @@ export async function applyPlan(
     await deps.kube.patchMetadata(connection, { finalizers: connectionFinalizer.removed(connection) });
     result.removedFinalizer = true;
   }
-  for (const event of plan.events) await deps.kube.event(connection, event);
+  if (plan.events.length > 0)
+    result.recording = (async () => {
+      for (const event of plan.events) await deps.kube.event(connection, event);
+    })();
   return result;
 }
 

@@ -1,9 +1,10 @@
 // One ProviderConnection reconcile: observe, plan, apply, then one status write if anything changed.
+import type { ProviderConnection } from "../../crds/index.ts";
 import { REASON } from "../constants.ts";
 import { errorPolicy } from "../error-policy.ts";
 import { applyPlan } from "./apply.ts";
 import { connectionFinalizer } from "./finalizer.ts";
-import { observeConnection } from "./observe.ts";
+import { type Observation, observeConnection } from "./observe.ts";
 import { planConnection } from "./plan.ts";
 import type { ConnectionDeps } from "./ports.ts";
 import { nextStatus, statusChanged, statusForError, statusPatch } from "./status.ts";
@@ -31,19 +32,19 @@ export async function reconcileConnection(
   let connection = await deps.getConnection(namespace, name);
   if (!connection) return {};
   try {
-    if (connectionFinalizer.missing(connection)) {
-      connection = await deps.kube.patchMetadata(connection, {
-        finalizers: connectionFinalizer.added(connection),
-      });
-    }
-    const { observed, session, credentials } = await observeConnection(connection, deps);
+    const { observed, session, credentials } = await finalizedAndObserved(connection, deps);
+    connection = observed.connection;
     const plan = planConnection(observed);
     const result = await applyPlan(connection, plan, session, credentials, deps);
-    if (!result.addedFinalizer && !result.removedFinalizer) {
-      const status = nextStatus(connection, plan, result, observed.now);
-      if (statusChanged(connection, status))
-        await deps.kube.patchStatus(connection, statusPatch(connection, status));
-    }
+    // The status write and the plan's Events (informational) go out together.
+    const [written, recorded] = await Promise.allSettled([
+      result.addedFinalizer || result.removedFinalizer
+        ? undefined
+        : writeStatus(connection, nextStatus(connection, plan, result, observed.now), deps),
+      result.recording,
+    ]);
+    if (written.status === "rejected") throw written.reason;
+    if (recorded.status === "rejected") throw recorded.reason;
     if (plan.app.kind !== "none") {
       deps.log.info({
         event: `connection.${plan.app.kind}`,
@@ -77,4 +78,39 @@ export async function reconcileConnection(
     const rejected = verdict.reason === REASON.InvalidToken || verdict.reason === REASON.InsufficientRole;
     return rejected ? { recheckOrganization: connection.spec.organizationRef.name } : {};
   }
+}
+
+/**
+ * Adds the finalizer if it is missing, and observes. The two overlap: observing only reads (the Secret, the
+ * shared listing, the provider check), so it runs on the object as it will be once the finalizer is on while
+ * the write is under way; nothing is applied until the API server has accepted the finalizer (a failed write
+ * throws, and the observation is dropped). Provisioning is a write of its own, so a provisioned connection
+ * observes only after the finalizer is on.
+ */
+async function finalizedAndObserved(
+  connection: ProviderConnection,
+  deps: ConnectionDeps,
+): Promise<Observation> {
+  if (!connectionFinalizer.missing(connection)) return observeConnection(connection, deps);
+  const finalizers = connectionFinalizer.added(connection);
+  const patching = deps.kube.patchMetadata(connection, { finalizers });
+  if (connection.spec.azure?.provision) return observeConnection(await patching, deps);
+  const [patched, observation] = await Promise.allSettled([
+    patching,
+    observeConnection({ ...connection, metadata: { ...connection.metadata, finalizers } }, deps),
+  ]);
+  if (patched.status === "rejected") throw patched.reason;
+  if (observation.status === "rejected") throw observation.reason;
+  // The plan and the status write work on the object the API server returned (its resourceVersion).
+  return { ...observation.value, observed: { ...observation.value.observed, connection: patched.value } };
+}
+
+/** Writes `status` when it differs from what the object holds. */
+async function writeStatus(
+  connection: ProviderConnection,
+  status: ReturnType<typeof nextStatus>,
+  deps: ConnectionDeps,
+): Promise<void> {
+  if (statusChanged(connection, status))
+    await deps.kube.patchStatus(connection, statusPatch(connection, status));
 }

@@ -6,7 +6,7 @@ import { type Credentials, credentialRefs, fingerprint } from "./credentials.ts"
 import { connectionFinalizer } from "./finalizer.ts";
 import { modelCheckRequest } from "./model-check-request.ts";
 import { backoffMs, jitteredRefreshMs, modelCheckDue } from "./model-schedule.ts";
-import { claimedIdsOf, siblingsOf, winnerOf } from "./one-per-organization.ts";
+import { siblingsOf, winnerOf } from "./one-per-organization.ts";
 import type { ConnectionDeps, OrganizationSession } from "./ports.ts";
 import { isRotation, rotationPolicyOf, withinRotationWait } from "./rotation.ts";
 import { checkSecretValue, type SecretValueKind } from "./secret-values.ts";
@@ -81,14 +81,15 @@ export async function observeConnection(
       ? await deps.deprovision(connection)
       : undefined;
 
-  const cached = deps.connections(namespace);
-  const siblings = siblingsOf(connection, cached);
+  const siblings = siblingsOf(connection, deps.peers.rivals(connection));
   const egressDenied = deleting ? undefined : await endpointRefusal(connection, provisioned, deps);
   // A connection that loses the one-per-organization rule, or whose endpoint the guard refuses, neither reads
   // the app nor checks the provider.
   const idle =
     (!deleting && winnerOf(connection, siblings) !== connection.metadata.name) || egressDenied !== undefined;
-  const app = idle ? ({ kind: "NotRead" } as const) : await readApp(connection, session, deleting);
+  const app = idle
+    ? ({ kind: "NotRead" } as const)
+    : await readApp(connection, session, deleting, provisioned);
 
   let modelCheck: ObservedConnection["modelCheck"];
   let nextModelCheckInMs: number | undefined;
@@ -147,7 +148,7 @@ export async function observeConnection(
       organization,
       credential,
       siblings,
-      claimedIds: claimedIdsOf(connection, cached),
+      claimedIds: { has: (id) => deps.peers.heldByOther(connection, id) },
       app,
       modelCheck,
       provisioned,
@@ -240,11 +241,15 @@ async function readCredentials(
   return { credentials, view: { kind: "Ready", fingerprint: fingerprint(credentials) } };
 }
 
-/** Reads the record by id when status has one; lists (for adoption) when it has none. */
+/**
+ * Reads the record by id when status has one; when it has none, the listed records that may match it (adoption,
+ * a deletion's leftover): the plan matches them against the same fields.
+ */
 async function readApp(
   connection: ProviderConnection,
   session: OrganizationSession | undefined,
   deleting: boolean,
+  provisioned: { deployment: string; endpoint: string } | undefined,
 ): Promise<AppView> {
   if (session?.kind !== "Ready") return { kind: "NotRead" };
   const id = connection.status?.appConnectionId;
@@ -254,5 +259,6 @@ async function readApp(
   // The shared listing serves per-model adoption at scale; an organization-wide provider (one record per
   // organization) and a deletion's search for a leftover read the app afresh, so a record made since is found.
   const fresh = deleting || scopeOf(connection.spec.provider) === "Organization";
-  return { kind: "Listed", records: await session.app.list({ fresh }) };
+  const matching = desiredFields(connection.spec, provisioned);
+  return { kind: "Listed", records: await session.app.list({ fresh, matching }) };
 }

@@ -1,5 +1,5 @@
 // The one-per-organization rule of organization-wide providers (OpenAI, Gemini, VertexAI, Anthropic), in one
-// place: who competes, who wins, and which app records other connections already hold.
+// place: who competes and who wins (organization-index.ts finds the rivals and the ids others hold).
 import { type ProviderConnection, scopeOf } from "../../crds/index.ts";
 import type { Sibling } from "./types.ts";
 
@@ -43,18 +43,6 @@ export function winnerOf(connection: ProviderConnection, siblings: readonly Sibl
     (a, b) => a.creationTimestamp.localeCompare(b.creationTimestamp) || a.name.localeCompare(b.name),
   );
   return contenders[0]?.name ?? connection.metadata.name;
-}
-
-/**
- * App record ids that other connections of the same Organization hold in their status: never adopted, so two
- * connections never share (and fight over, or delete) one record.
- */
-export function claimedIdsOf(connection: ProviderConnection, all: readonly ProviderConnection[]): number[] {
-  return all
-    .filter(
-      (other) => sameOrganization(connection, other) && other.metadata.name !== connection.metadata.name,
-    )
-    .flatMap((other) => (other.status?.appConnectionId === undefined ? [] : [other.status.appConnectionId]));
 }
 
 function sameOrganization(a: ProviderConnection, b: ProviderConnection): boolean {

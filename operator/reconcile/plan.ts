@@ -133,7 +133,7 @@ function leftoverRecord(observed: ObservedConnection): number | undefined {
   if (connection.spec.deletionPolicy === "Orphan" || organization.kind !== "Ready" || app.kind !== "Listed")
     return undefined;
   const desired = desiredFields(connection.spec);
-  const claimed = new Set(observed.claimedIds ?? []);
+  const claimed = observed.claimedIds ?? NONE_CLAIMED;
   return app.records
     .filter(
       (r) =>
@@ -197,7 +197,7 @@ function planSync(
     events.push(...sync.events);
     recordStatus = sync.status;
   } else if (app.kind === "Listed") {
-    const claimed = new Set(observed.claimedIds ?? []);
+    const claimed = observed.claimedIds ?? NONE_CLAIMED;
     const candidates = app.records
       .filter((r) => !isOffLimits(r) && !claimed.has(r.id) && recordMatches(desired, r))
       .sort((a, b) => a.id - b.id);
@@ -334,6 +334,9 @@ function earliest(...delays: (number | undefined)[]): number | undefined {
   const defined = delays.filter((d): d is number => d !== undefined);
   return defined.length === 0 ? undefined : Math.min(...defined);
 }
+
+/** No record is held by another connection. */
+const NONE_CLAIMED: { has(id: number): boolean } = { has: () => false };
 
 const SUMMARY_TYPES = new Set<string>([CONDITION.Ready, CONDITION.Reconciling, CONDITION.Stalled]);
 

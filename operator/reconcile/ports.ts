@@ -3,6 +3,7 @@ import type { Organization, ProviderConnection, ProviderConnectionStatus } from 
 import type { ModelCheck, ModelCheckRequest } from "../providers/types.ts";
 import type { AppRecordView, ManagedFields } from "./app-fields.ts";
 import type { CheckBackoff, CheckFailures } from "./model-schedule.ts";
+import type { OrganizationPeers } from "./organization-index.ts";
 import type { OrganizationView, PlannedEvent } from "./types.ts";
 
 /** Fields sent to the app: managed fields plus the write-only secret fields. */
@@ -21,9 +22,10 @@ export interface AppConnections {
   get(id: number, options?: { fresh?: boolean }): Promise<AppRecordView | undefined>;
   /**
    * Every record of the organization, from the shared listing (refreshed at resync, kept current by our own
-   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed).
+   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed). With
+   * `matching`, only the records that may match those fields (every one that recordMatches), found by index.
    */
-  list(options?: { fresh?: boolean }): Promise<AppRecordView[]>;
+  list(options?: { fresh?: boolean; matching?: ManagedFields }): Promise<AppRecordView[]>;
   create(fields: AppWriteFields): Promise<AppRecordView>;
   update(id: number, fields: AppWriteFields): Promise<AppRecordView>;
   /** Resolves when the record is gone, whether it was deleted now or before. */
@@ -47,8 +49,8 @@ export interface ConnectionDeps {
    * reconcile never acts on a status older than its own last write, and costs no request.
    */
   getConnection(namespace: string, name: string): Promise<ProviderConnection | undefined>;
-  /** From the informer cache (for the one-per-organization rule). */
-  connections(namespace: string): ProviderConnection[];
+  /** The informer cache's connections of the same Organization (the one-per-organization rule, held ids). */
+  peers: OrganizationPeers;
   organization(namespace: string, name: string): Organization | undefined;
   session(organization: Organization): Promise<OrganizationSession>;
   /** A Secret's decoded data, read on demand (never cached), or undefined when it does not exist. */

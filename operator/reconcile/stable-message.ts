@@ -1,15 +1,15 @@
 // Error text fit for a condition message: what went wrong, without what differs on every try (response headers
 // with their dates and audit ids), so an unchanged failure writes an unchanged status.
-import { ApiException } from "@kubernetes/client-node";
 
 const MAX_LENGTH = 1024;
 
 /**
- * A message for `error` that is the same each time the same failure happens. A Kubernetes API error becomes its
- * code and the Status reason and message from the body; its headers (date, audit-id) never appear.
+ * A message for `error` that is the same each time the same failure happens. A Kubernetes API error (the
+ * operator's KubeApiError, or client-node's ApiException) becomes its code and the Status reason and message from
+ * the body; its headers (date, audit-id) never appear.
  */
 export function stableMessage(error: unknown): string {
-  if (error instanceof ApiException) {
+  if (isApiError(error)) {
     const body = parseBody(error.body);
     const reason = typeof body?.reason === "string" && body.reason !== "" ? ` ${body.reason}` : "";
     const detail = typeof body?.message === "string" && body.message !== "" ? `: ${body.message}` : "";
@@ -17,6 +17,11 @@ export function stableMessage(error: unknown): string {
   }
   const message = (error as { message?: unknown } | null)?.message;
   return truncate(typeof message === "string" ? message : String(error));
+}
+
+/** An API server answer: an Error with a numeric HTTP `code` and the response `body`. */
+function isApiError(error: unknown): error is Error & { code: number; body: unknown } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === "number" && "body" in error;
 }
 
 function parseBody(body: unknown): { reason?: unknown; message?: unknown } | undefined {

@@ -43,7 +43,7 @@ export interface ObservedConnection {
    * App record ids that other connections of the same Organization hold in their status: never adopted, so two
    * connections never share (and fight over, or delete) one record.
    */
-  claimedIds?: readonly number[];
+  claimedIds?: { has(id: number): boolean };
   app: AppView;
   /** A check made in this reconcile, or undefined when none was due (status keeps the last result). */
   modelCheck: ModelCheck | undefined;

@@ -8,14 +8,16 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlplane.ts";
 import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
+import { KubeClient } from "../../operator/kube/client.ts";
+import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
 
 const INSTALL_MANIFEST = join(REPO_ROOT, "dist", "install.yaml");
 
 export interface BenchCluster {
   /** Admin (system:masters): the benchmark's own setup. */
-  admin: { kc: KubeConfig; core: CoreV1Api; custom: CustomObjectsApi };
-  /** The operator's identity, under the install's RBAC. */
-  operatorKc: KubeConfig;
+  admin: { kc: KubeConfig; kube: KubeClient; core: CoreV1Api; custom: CustomObjectsApi };
+  /** The operator's identity, under the install's RBAC (the operator's own client). */
+  operatorKc: KubeClient;
   /** The file `operatorKc` was loaded from (for an operator process). */
   operatorKubeconfigPath: string;
   /** Milliseconds from start to a ready API server with the install applied. */
@@ -64,8 +66,13 @@ export async function startBenchCluster(options: { auditLogPath?: string } = {})
   const adminKc = kubeConfig(controlPlane.kubeconfigPath);
   const core = adminKc.makeApiClient(CoreV1Api);
   return {
-    admin: { kc: adminKc, core, custom: adminKc.makeApiClient(CustomObjectsApi) },
-    operatorKc: kubeConfig(controlPlane.operatorKubeconfigPath),
+    admin: {
+      kc: adminKc,
+      kube: new KubeClient(loadClusterAccess({ file: controlPlane.kubeconfigPath })),
+      core,
+      custom: adminKc.makeApiClient(CustomObjectsApi),
+    },
+    operatorKc: new KubeClient(loadClusterAccess({ file: controlPlane.operatorKubeconfigPath })),
     operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
     startupMs: Date.now() - started,
     async createNamespace(prefix) {

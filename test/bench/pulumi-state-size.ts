@@ -11,6 +11,7 @@ import { PulumiAutomationProvisioner } from "../../operator/azure/automation.ts"
 import type { ProgramFactory } from "../../operator/azure/inline-program.ts";
 import type { AccountSpec } from "../../operator/azure/provisioner.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
+import { clientNodeKubeConfig } from "../../operator/kube/client-node-bridge.ts";
 import {
   CHECKPOINT_KEY,
   KubernetesStateStore,
@@ -159,7 +160,13 @@ export const pulumiStateSize: Bench<BenchCluster> = {
       await mkdir(join(base, "home"));
       await mkdir(join(base, "work"));
       const provisioner = new PulumiAutomationProvisioner({
-        state: { store: new KubernetesStateStore({ kc: cluster.operatorKc, identity: "bench" }), namespace },
+        state: {
+          store: new KubernetesStateStore({
+            kc: clientNodeKubeConfig(cluster.operatorKc),
+            identity: "bench",
+          }),
+          namespace,
+        },
         passphrase: "bench-passphrase",
         pulumiRoot: root,
         pulumiHome: join(base, "home"),

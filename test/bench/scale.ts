@@ -1,24 +1,19 @@
 // Benchmark (d): the operator at fleet scale, as its own process against the local control plane (audit log on)
 // and the app's contract server, next to a bare script doing only the necessary work on the same objects.
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  Watch,
-} from "@kubernetes/client-node";
-import { OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
+import { type KubeConfig, Watch } from "@kubernetes/client-node";
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { createAppClient } from "../../operator/app/client.ts";
+import { type KubeClient, PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
@@ -33,6 +28,11 @@ const SETUP_CONCURRENCY = 32;
 const IDLE_MS = Number(process.env.MODELKEYS_BENCH_IDLE_MS ?? 120_000);
 const ROTATIONS_PER_SECOND = 10;
 const ROTATION_SECONDS = 20;
+/**
+ * How the operator runs: "compiled" (default: `npm run build`, then `node out/operator/main.js` as the image does)
+ * or "tsx" (the TypeScript as `npm start` runs it; about 16 MiB more RSS). MODELKEYS_BENCH_OPERATOR.
+ */
+const OPERATOR_ENTRY = process.env.MODELKEYS_BENCH_OPERATOR === "tsx" ? "tsx" : "compiled";
 /** Endpoints spread over loopback addresses × model names: every connection has its own (endpoint, model). */
 const HOSTS = 250;
 
@@ -61,7 +61,18 @@ export const scale: Bench<undefined> = {
   description: `the operator process at N = ${scaleSizes().join(", ")} Custom connections vs a bare script (MODELKEYS_BENCH_SCALE)`,
   async run() {
     const measurements: Measurement[] = [];
-    const details: Record<string, unknown> = {};
+    const details: Record<string, unknown> = { operatorEntry: OPERATOR_ENTRY };
+    if (OPERATOR_ENTRY === "compiled") {
+      process.stderr.write("[bench] scale: compiling the operator (npm run build)\n");
+      execFileSync(
+        process.execPath,
+        [join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+        {
+          cwd: REPO_ROOT,
+          stdio: ["ignore", "ignore", "inherit"],
+        },
+      );
+    }
     for (const n of scaleSizes()) {
       const result = await runOne(n);
       measurements.push(...result.measurements);
@@ -99,7 +110,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "creating the bare script's objects");
     const bareNs = await setup(cluster, n, key, port, token);
     phase(n, "running the bare script");
-    const bare = await bareScript(cluster.admin.kc, app, bareNs, bareToken);
+    const bare = await bareScript(cluster.admin.kube, app, bareNs, bareToken);
     app.state.requests.length = 0;
 
     phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
@@ -118,6 +129,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     });
     await new Promise((r) => setTimeout(r, 5000)); // settle: the measurement is RSS at rest
     const rssBaseline = rss(baseline);
+    const baselineHeap = await heapOf(baseline);
     await baseline.stop();
 
     // The fleet, then the operator from cold.
@@ -126,6 +138,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "operator converging");
     app.state.requests.length = 0;
     const readyAt = await watchReady(cluster.admin.kc, opNs);
+    const spawnedAt = Date.now();
     const operator = startOperator(cluster, opNs, "fleet");
     processes.push(operator);
     await waitFor(() => operator.logs().length > 0, {
@@ -133,6 +146,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       description: "the operator's first log",
     });
     const started = operator.logs()[0]?.time ?? Date.now();
+    const cpuAtStart = cpuSeconds(operator);
     const auditFrom = new Date(started).toISOString();
     // How far it got, every 30 s: a run that does not finish still says where it stood.
     const progress = setInterval(
@@ -153,8 +167,25 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     } finally {
       clearInterval(progress);
     }
-    const convergedMs = Math.max(...readyAt.ready.values()) - started;
+    const lastReadyAt = Math.max(...readyAt.ready.values());
+    const convergedMs = lastReadyAt - started;
+    const startup = startupPhases(operator, spawnedAt, started, lastReadyAt);
+    // CPU the operator used while converging: on 2 shared cores, what it cannot get is time waited.
+    const convergeCpuS = cpuSeconds(operator) - cpuAtStart;
+    phase(n, `start-up: ${JSON.stringify(startup)}; operator CPU ${convergeCpuS.toFixed(1)} s`);
+    // MODELKEYS_BENCH_LOG_DIR keeps the operator's log lines of the run (for a closer look at its timeline).
+    if (process.env.MODELKEYS_BENCH_LOG_DIR) {
+      await mkdir(process.env.MODELKEYS_BENCH_LOG_DIR, { recursive: true });
+      await writeFile(
+        join(process.env.MODELKEYS_BENCH_LOG_DIR, `scale-${n}-operator.jsonl`),
+        `${operator
+          .logs()
+          .map((l) => JSON.stringify(l))
+          .join("\n")}\n`,
+      );
+    }
     const readyRss = rss(operator);
+    const readyHeap = await heapOf(operator);
     const appRequests = app.state.requests.length;
     const appByRoute = countBy(
       app.state.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, "{id}")}`),
@@ -165,6 +196,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const writes = await auditWrites(auditLogPath, auditFrom, convergeEnd);
     const writesByKind = countBy(writes.filter((w) => w.objectRef?.resource !== "leases").map(describeWrite));
     const objectWrites = writes.filter((w) => w.objectRef?.resource !== "leases");
+    const throttledWrites = writes.filter((w) => w.responseStatus?.code === 429).length;
 
     // Idle.
     phase(n, `converged in ${convergedMs} ms; idling`);
@@ -175,6 +207,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const idleWrites = await auditWrites(auditLogPath, idleFrom, idleTo);
     const idleAppRequests = app.state.requests.length;
     const idleRss = rss(operator);
+    const idleHeap = await heapOf(operator);
 
     // Rotation with N present: 10 Secret changes a second, each timed until the app holds the new key.
     phase(n, "rotations");
@@ -237,6 +270,13 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         value: metrics.get("modelkeys_kube_connections_opened_total") ?? Number.NaN,
         unit: "sockets",
       },
+      {
+        // The operator's own count (every verb; the transport repeats them) and the audit log's (writes).
+        name: p("429 answers to the operator"),
+        value: Math.max(metrics.get("modelkeys_kube_throttled_total") ?? 0, throttledWrites),
+        unit: "answers",
+        target: { atMost: 0 },
+      },
       { name: p("informer restarts"), value: restarts, unit: "restarts", target: { atMost: 0 } },
       { name: p("leases lost, exits"), value: lostLease + (exited ? 1 : 0), unit: "", target: { atMost: 0 } },
     ];
@@ -252,9 +292,17 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         idleWrites: countBy(idleWrites.map(describeWrite)),
         rotation,
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
+        startup,
+        convergeCpuS,
+        // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
+        heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
+        throttledWrites,
         eventsDropped: metrics.get("modelkeys_events_dropped_total"),
         reconciles: metrics.get("modelkeys_reconcile_total"),
+        // Time in garbage collection over the whole run (prom-client's nodejs_gc_duration_seconds).
+        gcSeconds: metrics.get("nodejs_gc_duration_seconds_sum"),
+        cpuSeconds: metrics.get("process_cpu_seconds_total"),
       },
     };
   } catch (error) {
@@ -280,10 +328,12 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
 function startOperator(cluster: BenchCluster, namespace: string, identity: string): OperatorProcess {
   return startOperatorProcess({
     identity: `bench-${identity}`,
-    // The install's Node.js settings (heap cap), so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
+    compiled: OPERATOR_ENTRY === "compiled",
+    // The install's Node.js and malloc settings, so RSS is what a pod would see; MODELKEYS_BENCH_NODE_OPTIONS adds
     // more (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
     env: {
       NODE_OPTIONS: `${OPERATOR_NODE_OPTIONS} ${process.env.MODELKEYS_BENCH_NODE_OPTIONS ?? ""}`.trim(),
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? OPERATOR_MALLOC_ARENA_MAX,
     },
     flags: [
       `--kubeconfig=${cluster.operatorKubeconfigPath}`,
@@ -297,6 +347,51 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
       ...(process.env.MODELKEYS_BENCH_OPERATOR_FLAGS ?? "").split(" ").filter(Boolean),
     ],
   });
+}
+
+/**
+ * Where the operator's convergence time went, in ms from its first log line (the ratio's start): leadership,
+ * caches filled (controller.started), the first and last app create; and, apart, the module load before the
+ * first log line (not counted in the ratio).
+ */
+function startupPhases(p: OperatorProcess, spawnedAt: number, started: number, lastReadyAt: number) {
+  const at = (event: string, which: "first" | "last" = "first") => {
+    const entries = p.events(event);
+    const entry = which === "first" ? entries[0] : entries[entries.length - 1];
+    return entry ? entry.time - started : undefined;
+  };
+  return {
+    moduleLoadMs: started - spawnedAt,
+    leaderAcquiredMs: at("leader.acquired"),
+    controllerStartedMs: at("controller.started"),
+    firstCreateMs: at("connection.create"),
+    lastCreateMs: at("connection.create", "last"),
+    lastReadyMs: lastReadyAt - started,
+  };
+}
+
+/** CPU seconds (user + system) the operator process has used so far (Linux: /proc/<pid>/stat). */
+function cpuSeconds(p: OperatorProcess): number {
+  try {
+    const stat = readFileSync(`/proc/${p.child.pid}/stat`, "utf8");
+    // The fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** Linux's USER_HZ: /proc times are in 1/100 s. */
+const CLOCK_TICKS = 100;
+
+/** The operator's V8 heap (used, total) and external memory now, from its /metrics. */
+async function heapOf(p: OperatorProcess): Promise<Record<string, number | undefined>> {
+  const metrics = await p.metricTotals().catch(() => new Map<string, number>());
+  return {
+    used: metrics.get("nodejs_heap_size_used_bytes"),
+    total: metrics.get("nodejs_heap_size_total_bytes"),
+    external: metrics.get("nodejs_external_memory_bytes"),
+  };
 }
 
 /** The operator's resident set size now (Linux: /proc/<pid>/status). */
@@ -383,27 +478,20 @@ async function fleet(cluster: BenchCluster, namespace: string, n: number, key: s
  * The bare script: for each connection, read its Secret, create the app record, write status once; 4 at a
  * time, over one keep-alive connection pool, with nothing else (no finalizer, no model check, no watch).
  */
-async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, token: string) {
+async function bareScript(kc: KubeClient, app: AppServer, namespace: string, token: string) {
   const pooled = apiServerTransport(kc, { qps: 0, burst: 1 });
-  const core = pooled.makeApiClient(CoreV1Api);
-  const custom = pooled.makeApiClient(CustomObjectsApi);
   const client = createAppClient({ url: app.url, token });
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   const started = Date.now();
+  const cpu = process.cpuUsage();
+  const connections = `/apis/${GROUP.group}/${GROUP.version}/namespaces/${namespace}/providerconnections`;
   try {
-    const list = (await custom.listNamespacedCustomObject({
-      ...GROUP,
-      namespace,
-      plural: "providerconnections",
-    })) as {
-      items: ProviderConnection[];
-    };
+    const list = await pooled.request<{ items: ProviderConnection[] }>("GET", connections);
     await inParallel(list.items.length, CONCURRENCY, async (i) => {
       const c = list.items[i] as ProviderConnection;
-      const secret = await core.readNamespacedSecret({
-        namespace,
-        name: c.spec.custom?.apiKeySecretRef?.name ?? "",
-      });
+      const secret = await pooled.request<{ data?: Record<string, string> }>(
+        "GET",
+        `/api/v1/namespaces/${namespace}/secrets/${c.spec.custom?.apiKeySecretRef?.name ?? ""}`,
+      );
       const apiKey = Buffer.from(secret.data?.key ?? "", "base64").toString("utf8");
       const record = await client.createConnection({
         provider: "Custom",
@@ -412,31 +500,26 @@ async function bareScript(kc: KubeConfig, app: AppServer, namespace: string, tok
         endpoint: c.spec.custom?.endpoint ?? "",
         api_key: apiKey,
       });
-      await custom.patchNamespacedCustomObjectStatus(
-        {
-          ...GROUP,
-          namespace,
-          plural: "providerconnections",
-          name: c.metadata.name,
-          body: {
-            status: {
-              appConnectionId: record.id,
-              conditions: [
-                {
-                  type: "Ready",
-                  status: "True",
-                  reason: "Synced",
-                  message: "bare",
-                  lastTransitionTime: new Date().toISOString(),
-                },
-              ],
-            },
+      await pooled.request("PATCH", `${connections}/${c.metadata.name}/status`, {
+        contentType: PATCH.merge,
+        body: {
+          status: {
+            appConnectionId: record.id,
+            conditions: [
+              {
+                type: "Ready",
+                status: "True",
+                reason: "Synced",
+                message: "bare",
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
           },
         },
-        mergePatch,
-      );
+      });
     });
-    return { ms: Date.now() - started, objects: list.items.length };
+    const used = process.cpuUsage(cpu);
+    return { ms: Date.now() - started, objects: list.items.length, cpuS: (used.user + used.system) / 1e6 };
   } finally {
     await client.close();
   }

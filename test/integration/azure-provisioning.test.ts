@@ -301,7 +301,7 @@ async function startOperator(): Promise<TestOperator> {
     destination: { write: (l: string) => void lines.push(l) },
   });
   const provisioning = createAccountController({
-    kc: testCluster().operator.kubeConfig,
+    kc: testCluster().operator.kube,
     config: {
       identity: "azure-provisioning-test",
       namespaces: [namespace],

@@ -44,7 +44,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy(cluster.operator.kubeConfig);
   proxy.fail((url) => refusing && objectPath(url), 500, Number.POSITIVE_INFINITY);
   operator = await startInProcessOperator({
-    kc: proxy.kubeConfig,
+    kc: proxy.kube,
     namespace,
     checkModels: answersValid("m"),
   });

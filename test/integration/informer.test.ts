@@ -71,7 +71,7 @@ describe("informer", () => {
     const label = { suite: "basic" };
     await createCm("basic-a", "1", label);
     const { informer: inf, events } = informer({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       labelSelector: "suite=basic",
     });
     expect(inf.hasSynced()).toBe(false);
@@ -98,7 +98,7 @@ describe("informer", () => {
   it("watches a custom resource by path", async () => {
     const { custom } = testCluster();
     const { informer: inf, events } = informer<KubernetesObject & { spec: { url: string } }>({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       path: `/apis/modelkeys.dev/v1alpha1/namespaces/${namespace}/organizations`,
     });
     await inf.start();
@@ -122,7 +122,7 @@ describe("informer", () => {
   it("asks for bookmarks, which advance its resourceVersion past filtered-out changes, and resumes without re-listing", async () => {
     const p = await proxy();
     const { informer: inf, events } = informer({
-      kc: p.kubeConfig,
+      kc: p.kube,
       labelSelector: "suite=bookmarks",
       // The server closes each watch after 4s and sends a bookmark 2s before that (if it has a newer RV).
       watchTimeoutSeconds: () => 4,
@@ -156,7 +156,7 @@ describe("informer", () => {
     const isWatch = (u: URL) => u.searchParams.get("watch") === "true";
     p.fail(isList, 500, 3);
     await createCm("restart-a", "1", { suite: "restart" });
-    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=restart" });
+    const { informer: inf, events } = informer({ kc: p.kube, labelSelector: "suite=restart" });
     await inf.start();
     expect(inf.status().restarts).toBeGreaterThanOrEqual(3);
     expect(inf.status().failingSinceMs).toBeUndefined();
@@ -176,7 +176,7 @@ describe("informer", () => {
     const p = await proxy();
     await createCm("gone-a", "1", { suite: "gone" });
     await createCm("gone-b", "1", { suite: "gone" });
-    const { informer: inf, events } = informer({ kc: p.kubeConfig, labelSelector: "suite=gone" });
+    const { informer: inf, events } = informer({ kc: p.kube, labelSelector: "suite=gone" });
     await inf.start();
     expect(events.map((e) => `${e.type} ${e.name}`).sort()).toEqual(["add gone-a", "add gone-b"]);
 
@@ -203,16 +203,63 @@ describe("informer", () => {
     expect(inf.status().restarts).toBe(0); // 410 is handled by re-listing, not by an error restart
   });
 
+  it("re-lists when the watch request itself answers 410 Gone", async () => {
+    const p = await proxy();
+    await createCm("gone410-a", "1", { suite: "gone410" });
+    const { informer: inf, events } = informer({ kc: p.kube, labelSelector: "suite=gone410" });
+    await inf.start();
+    await waitFor(() => p.openWatches() > 0, { description: "the watch open" });
+    const isWatch = (u: URL) => u.searchParams.get("watch") === "true";
+    const lists = () => p.requests.filter((r) => !r.includes("watch=true")).length;
+    expect(lists()).toBe(1);
+    // The next watch request is answered 410 at once (its resourceVersion too old), with a change made meanwhile.
+    p.fail(isWatch, 410, 1);
+    p.swallowWatchEvents(true);
+    await updateCm("gone410-a", "2");
+    p.swallowWatchEvents(false);
+    p.expireWatches();
+    await waitFor(() => inf.get(namespace, "gone410-a")?.data?.value === "2", {
+      description: "the change seen through the re-list",
+    });
+    expect(lists()).toBe(3); // the first list, the one after the ERROR event's 410, the one after the 410 answer
+    expect(events.map((e) => `${e.type} ${e.name} ${e.value}`)).toEqual([
+      "add gone410-a 1",
+      "update gone410-a 2",
+    ]);
+    expect(inf.status().restarts).toBe(0);
+  });
+
+  it("reopens a watch that stays silent past its idle timeout from where it was, without a list", async () => {
+    const p = await proxy();
+    const { informer: inf, events } = informer({
+      kc: p.kube,
+      labelSelector: "suite=idle",
+      watchIdleTimeoutMs: 1000,
+    });
+    await inf.start();
+    const watches = () => p.requests.filter((r) => r.includes("watch=true"));
+    // A partition: the stream stays open but nothing arrives, not even bookmarks.
+    p.swallowWatchEvents(true);
+    await waitFor(() => watches().length >= 3, {
+      timeoutMs: 15_000,
+      description: "the watch reopened twice",
+    });
+    p.swallowWatchEvents(false);
+    await createCm("idle-a", "1", { suite: "idle" });
+    await waitFor(() => inf.get(namespace, "idle-a"), { description: "idle-a through a reopened watch" });
+    expect(p.requests.filter((r) => !r.includes("watch=true"))).toHaveLength(1);
+    const versions = watches().map((r) =>
+      new URL(r.split(" ")[1] as string, "http://x").searchParams.get("resourceVersion"),
+    );
+    expect(new Set(versions).size).toBe(1);
+    expect(events.map((e) => `${e.type} ${e.name}`)).toEqual(["add idle-a"]);
+    expect(inf.status().restarts).toBe(0);
+  });
+
   it("lists every page of a large collection", async () => {
     for (const i of [1, 2, 3, 4, 5]) await createCm(`page-${i}`, String(i), { suite: "pages" });
     const p = await proxy();
-    const list = await listAll(
-      p.kubeConfig,
-      resourcePath(CONFIGMAPS, namespace),
-      "suite=pages",
-      undefined,
-      2,
-    );
+    const list = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), "suite=pages", undefined, 2);
     expect(list.items.map((i) => i.metadata?.name).sort()).toEqual([
       "page-1",
       "page-2",
@@ -227,7 +274,7 @@ describe("informer", () => {
   it("applies transform before caching", async () => {
     await createCm("transform-a", "secret-ish", { suite: "transform" });
     const { informer: inf } = informer({
-      kc: testCluster().kubeConfig,
+      kc: testCluster().kube,
       labelSelector: "suite=transform",
       transform: (obj) => ({ ...obj, data: { value: "hashed" } }) as V1ConfigMap,
     });

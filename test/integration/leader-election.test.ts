@@ -36,7 +36,7 @@ afterEach(async () => {
 function replica(identity: string, lease: string): Replica {
   const abort = new AbortController();
   const elector = createLeaderElector({
-    kc: testCluster().kubeConfig,
+    kc: testCluster().kube,
     namespace,
     name: lease,
     identity,

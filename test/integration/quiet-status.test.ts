@@ -59,7 +59,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy(cluster.operator.kubeConfig);
   proxy.fail((url) => url.pathname.endsWith("/events"), 403, Number.POSITIVE_INFINITY);
   const watch = createInformer<KubernetesObject>({
-    kc: cluster.kubeConfig,
+    kc: cluster.kube,
     resource: { group: GROUP, version: VERSION, plural: "providerconnections" },
     namespace,
   });
@@ -69,7 +69,7 @@ beforeAll(async () => {
   await watch.start();
   stopWatch = () => void watch.stop();
   operator = await startInProcessOperator({
-    kc: proxy.kubeConfig,
+    kc: proxy.kube,
     namespace,
     checkModels: answersValid("m"),
   });

@@ -226,7 +226,7 @@ describe("the operator's ServiceAccount", () => {
   it("elects itself leader with the operator's own Lease code in its namespace, and lists no Leases", async () => {
     const { coordination } = cluster.operator;
     const elector = createLeaderElector({
-      kc: cluster.operator.kubeConfig,
+      kc: cluster.operator.kube,
       namespace: SYSTEM,
       name: INSTALL.leaseName,
       identity: "rbac-test",

@@ -50,7 +50,7 @@ beforeAll(async () => {
     await createSecret(name, `${CANARY}-${name}`);
   // The operator's identity, with the install's RBAC: proves the metadata watch needs nothing more.
   watch = createSecretWatch({
-    kc: cluster.operator.kubeConfig,
+    kc: cluster.operator.kube,
     namespaces: [namespace],
     onChange: (ns, name) => changes.push(`${ns}/${name}`),
   });
@@ -89,7 +89,7 @@ describe("secret watch", () => {
     expect(stub).toEqual({ metadata: { name: "x", namespace: "y", resourceVersion: "1" } });
     // What the watch lists: PartialObjectMetadata, with no data at all.
     const list = await listAll(
-      metadataOnly(testCluster().operator.kubeConfig),
+      metadataOnly(testCluster().operator.kube),
       `/api/v1/namespaces/${namespace}/secrets`,
     );
     expect(list.items.length).toBeGreaterThanOrEqual(4);

@@ -22,6 +22,8 @@ import {
   runKubectl,
   waitForCrdsEstablished,
 } from "../../local/controlplane/kubectl.ts";
+import { KubeClient } from "../../operator/kube/client.ts";
+import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
 import type { ProvidedControlPlane } from "./provided.ts";
 
 /** The install manifest that `npm run synth` writes. */
@@ -33,6 +35,8 @@ export const TEST_NAMESPACE_LABEL = "modelkeys.dev/test";
 /** Typed API clients for one identity. */
 export interface ClusterClients {
   kubeConfig: KubeConfig;
+  /** The operator's own client (operator/kube/client.ts) for the same identity: what operator modules take. */
+  kube: KubeClient;
   core: CoreV1Api;
   custom: CustomObjectsApi;
   apiextensions: ApiextensionsV1Api;
@@ -63,6 +67,7 @@ function clients(kubeconfigPath: string): ClusterClients {
   kubeConfig.loadFromFile(kubeconfigPath);
   return {
     kubeConfig,
+    kube: new KubeClient(loadClusterAccess({ file: kubeconfigPath })),
     core: kubeConfig.makeApiClient(CoreV1Api),
     custom: kubeConfig.makeApiClient(CustomObjectsApi),
     apiextensions: kubeConfig.makeApiClient(ApiextensionsV1Api),

@@ -1,9 +1,9 @@
 // Runs the operator's controller in this process against any cluster, with its logs collected in memory: for the
 // integration tests (through test/support/operator.ts) and for the benchmarks, which run outside vitest.
-import type { KubeConfig } from "@kubernetes/client-node";
 import { systemClock } from "../../operator/clock.ts";
 import { type LogLevel, parseConfig } from "../../operator/config.ts";
 import { type Controller, startController } from "../../operator/controller.ts";
+import type { KubeClient } from "../../operator/kube/client.ts";
 import { createLogger } from "../../operator/log.ts";
 import { createMetrics, type Metrics } from "../../operator/metrics.ts";
 import { createModelChecker } from "../../operator/model-checker.ts";
@@ -21,7 +21,7 @@ export interface InProcessOperator {
 
 export interface InProcessOperatorOptions {
   /** Whom the controller acts as: the operator's identity, so RBAC applies as in a cluster. */
-  kc: KubeConfig;
+  kc: KubeClient;
   /** The namespace to watch, or several (`--namespaces`). */
   namespace: string | readonly string[];
   /** Flags as on the command line, e.g. `--resync-interval=2s`. */

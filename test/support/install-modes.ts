@@ -5,6 +5,8 @@ import { stringify } from "yaml";
 import { objectsOf } from "../../cdk8s/helm-chart.ts";
 import { type InstallProps, installManifest } from "../../cdk8s/install.ts";
 import { INSTALL } from "../../cdk8s/names.ts";
+import { KubeClient } from "../../operator/kube/client.ts";
+import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
 import { testCluster } from "./cluster.ts";
 import { serviceAccountKubeconfig } from "./plugin.ts";
 
@@ -45,9 +47,14 @@ export async function installMode(props: InstallProps, suffix: string, home: str
   for (const o of objects) {
     if (!o.metadata.namespace) applied.push({ kind: o.kind.toLowerCase(), name: o.metadata.name });
   }
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return { user: `system:serviceaccount:${home}:${name}`, kc, core: kc.makeApiClient(CoreV1Api) };
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfig);
+  return {
+    user: `system:serviceaccount:${home}:${name}`,
+    /** The operator's own client, as this identity. */
+    kc: new KubeClient(loadClusterAccess({ file: kubeconfig })),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+  };
 }
 
 /** Deletes the cluster-scoped objects {@link installMode} applied (namespaced ones go with their namespaces). */

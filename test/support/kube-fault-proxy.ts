@@ -6,10 +6,13 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { type HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { fetch } from "undici";
+import { KubeClient } from "../../operator/kube/client.ts";
 
 export interface FaultProxy {
   /** A kubeconfig whose requests go through the proxy (authenticating upstream as `upstream`'s user). */
   kubeConfig: KubeConfig;
+  /** The operator's own client, through the proxy: what operator modules take. */
+  kube: KubeClient;
   /** Every request seen, as `METHOD path?query`. */
   requests: string[];
   /** Answers the next `times` requests whose URL matches with `status` (and a Status body), plus `headers`. */
@@ -20,6 +23,10 @@ export interface FaultProxy {
   expireWatches(): number;
   /** Watches open now (the API server has registered them). */
   openWatches(): number;
+  /** Holds every request whose URL matches for `ms` before forwarding it (a slow API server). */
+  delay(match: (url: URL) => boolean, ms: number): void;
+  /** The most requests (watches apart) in the proxy at once since the last call; starts counting afresh. */
+  takePeakInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -49,10 +56,20 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
   }[] = [];
   const openWatches = new Set<{ res: ServerResponse; abort: AbortController }>();
   let swallow = false;
+  const delays: { match: (url: URL) => boolean; ms: number }[] = [];
+  let inFlight = 0;
+  let peakInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://proxy");
     requests.push(`${req.method} ${url.pathname}${url.search}`);
+    if (url.searchParams.get("watch") !== "true") {
+      inFlight++;
+      peakInFlight = Math.max(peakInFlight, inFlight);
+      res.on("close", () => inFlight--);
+    }
+    const held = delays.find((d) => d.match(url));
+    if (held) await new Promise((resolve) => setTimeout(resolve, held.ms));
     const fault = faults.find((f) => f.left > 0 && f.match(url));
     if (fault) {
       fault.left--;
@@ -121,8 +138,16 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
     currentContext: "proxy",
   });
 
+  const kube = new KubeClient({
+    server: `http://127.0.0.1:${port}`,
+    tls: {},
+    authorization: async () => undefined,
+    source: "fault proxy",
+  });
+
   return {
     kubeConfig,
+    kube,
     requests,
     fail: (match, status, times = 1, headers) => {
       faults.push({ match, status, left: times, headers });
@@ -140,6 +165,14 @@ export async function startFaultProxy(upstream: KubeConfig): Promise<FaultProxy>
       return all.length;
     },
     openWatches: () => openWatches.size,
+    delay: (match, ms) => {
+      delays.push({ match, ms });
+    },
+    takePeakInFlight() {
+      const peak = peakInFlight;
+      peakInFlight = inFlight;
+      return peak;
+    },
     async close() {
       for (const { res, abort } of openWatches) {
         abort.abort();

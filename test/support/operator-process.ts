@@ -44,6 +44,11 @@ export interface OperatorProcessOptions {
   flags: string[];
   /** Environment additions; the parent's KUBECONFIG, POD_* and MODELKEYS_* variables are never passed on. */
   env?: Record<string, string>;
+  /**
+   * Run the compiled JavaScript (`node --enable-source-maps out/operator/main.js`, as the image does; `npm run
+   * build` first) instead of the TypeScript under tsx (which adds about 16 MiB of RSS). @default false
+   */
+  compiled?: boolean;
 }
 
 /** The parent's environment without anything that would point the operator elsewhere or configure it. */
@@ -61,17 +66,21 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `node --import tsx operator/main.ts --identity=<identity> <flags>` in the repository root.
+ * Starts `node --import tsx operator/main.ts --identity=<identity> <flags>` in the repository root (or the compiled
+ * entry point, see {@link OperatorProcessOptions.compiled}).
  *
  * Guarantees: every complete stdout line that parses as a JSON object is kept as a {@link LogEntry}; anything
  * else is kept as text. Caveats: the caller must stop the process (e.g. in afterAll); nothing here does.
  */
 export function startOperatorProcess(options: OperatorProcessOptions): OperatorProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "operator/main.ts", `--identity=${options.identity}`, ...options.flags],
-    { cwd: REPO_ROOT, env: cleanEnv(options.env ?? {}), stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const entry = options.compiled
+    ? ["--enable-source-maps", "out/operator/main.js"]
+    : ["--import", "tsx", "operator/main.ts"];
+  const child = spawn(process.execPath, [...entry, `--identity=${options.identity}`, ...options.flags], {
+    cwd: REPO_ROOT,
+    env: cleanEnv(options.env ?? {}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const entries: LogEntry[] = [];
   let other = "";
   let partial = "";

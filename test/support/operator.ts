@@ -15,7 +15,7 @@ export type TestOperatorOptions = Omit<InProcessOperatorOptions, "kc" | "logLeve
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
   const cluster = testCluster();
   await cluster.installOperatorRbac();
-  return startInProcessOperator({ ...options, kc: cluster.operator.kubeConfig });
+  return startInProcessOperator({ ...options, kc: cluster.operator.kube });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AppConnection } from "../../operator/app/schemas.ts";
 import { createAppListing } from "../../operator/organization/listing.ts";
+import { type ManagedFields, recordMatches } from "../../operator/reconcile/app-fields.ts";
 
 const record = (id: number, endpoint = "https://a.example/v1"): AppConnection =>
   ({ id, provider: "Custom", scope: "Model", endpoint }) as AppConnection;
@@ -73,5 +74,53 @@ describe("the shared app listing", () => {
     w.listing.invalidate();
     expect((await w.listing.records()).map((r) => r.id)).toEqual([1]);
     expect(w.calls.list).toBe(1);
+  });
+
+  it("finds the candidates of adoption by index: every record that matches, through our writes and listings", async () => {
+    const custom = (deployment: string, endpoint: string): ManagedFields => ({
+      provider: "Custom",
+      scope: "Model",
+      deployment_name: deployment,
+      endpoint,
+      google_project_id: null,
+      google_location: null,
+    });
+    const openAI: ManagedFields = { ...custom("", ""), provider: "OpenAI", scope: "Organization" };
+    const at = (id: number, fields: Partial<ManagedFields>) =>
+      ({ id, ...custom("m", "https://a.example/v1"), ...fields }) as AppConnection;
+    const w = world([
+      at(1, {}),
+      at(2, { endpoint: "https://A.example/v1/" }),
+      at(3, { deployment_name: "other" }),
+      at(4, { provider: "OpenAI", scope: "Organization", deployment_name: null, endpoint: null }),
+      at(5, { endpoint: "https://b.example/v1" }),
+    ]);
+    const wanted = [custom("m", "https://a.example/v1"), custom("other", "https://a.example/v1"), openAI];
+    const agrees = async () => {
+      const all = await w.listing.records();
+      for (const desired of wanted) {
+        const found = (await w.listing.candidates(desired)).map((r) => r.id).sort();
+        expect(found).toEqual(
+          all
+            .filter((r) => recordMatches(desired, r))
+            .map((r) => r.id)
+            .sort(),
+        );
+      }
+    };
+    await agrees();
+    expect((await w.listing.candidates(wanted[0] as ManagedFields)).map((r) => r.id).sort()).toEqual([1, 2]);
+    // Our own writes: a record moved elsewhere, a new one, a deleted one.
+    w.listing.remember(at(1, { endpoint: "https://b.example/v1" }));
+    w.listing.remember(at(6, {}));
+    w.listing.forget(2);
+    await agrees();
+    expect((await w.listing.candidates(wanted[0] as ManagedFields)).map((r) => r.id)).toEqual([6]);
+    // A listing made elsewhere, then one from the app.
+    w.listing.fill([at(7, {}), at(8, { provider: "OpenAI", scope: "Organization" })]);
+    await agrees();
+    w.listing.invalidate();
+    await agrees();
+    expect((await w.listing.candidates(openAI)).map((r) => r.id)).toEqual([4]);
   });
 });

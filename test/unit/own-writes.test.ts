@@ -31,4 +31,24 @@ describe("own writes", () => {
     writes.wrote("x", at("abc", "ours"));
     expect(writes.latest("x", at("abd", "cache"))?.tag).toBe("cache");
   });
+
+  it("keeps nothing of an answer whose echo the cache already holds, and no managedFields of one it keeps", () => {
+    const cache = new Map<string, ReturnType<typeof at>>();
+    const writes = createOwnWrites<ReturnType<typeof at>>((key) => cache.get(key));
+    // The watch event of our write came before the write's answer: the cache has it already.
+    cache.set("k", at("40", "cache"));
+    expect(writes.isEcho("k", at("40"))).toBe(false);
+    writes.wrote("k", at("40", "ours"));
+    cache.set("k", at("39", "stale view"));
+    expect(writes.latest("k", cache.get("k"))?.tag).toBe("stale view"); // nothing was kept
+    // An answer ahead of the cache is kept, without the server's bookkeeping.
+    const answer = {
+      metadata: { resourceVersion: "41", managedFields: [{ manager: "modelkeys" }] },
+      tag: "ours",
+    };
+    writes.wrote("k", answer);
+    const kept = writes.latest("k", cache.get("k")) as typeof answer;
+    expect(kept.tag).toBe("ours");
+    expect(kept.metadata).toEqual({ resourceVersion: "41" });
+  });
 });

@@ -20,7 +20,7 @@ describe("claimed records", () => {
     const conn = connection({ provider });
     const record = appRecord(desiredFields(conn.spec), { id: 23 });
     const plan = planConnection(
-      observe(conn, { app: { kind: "Listed", records: [record] }, claimedIds: [23] }),
+      observe(conn, { app: { kind: "Listed", records: [record] }, claimedIds: new Set([23]) }),
     );
     expect(plan.app).toEqual({ kind: "create", fields: desiredFields(conn.spec) });
     expect(plan.events.map((e) => e.reason)).toEqual(["Created"]);
@@ -29,7 +29,9 @@ describe("claimed records", () => {
   it.each(ALL)("%s: an unclaimed match is adopted past a claimed one with a lower id", (provider) => {
     const conn = connection({ provider });
     const records = [23, 24].map((id) => appRecord(desiredFields(conn.spec), { id }));
-    const plan = planConnection(observe(conn, { app: { kind: "Listed", records }, claimedIds: [23] }));
+    const plan = planConnection(
+      observe(conn, { app: { kind: "Listed", records }, claimedIds: new Set([23]) }),
+    );
     expect(plan.app).toMatchObject({ kind: "update", id: 24 });
   });
 
@@ -37,7 +39,9 @@ describe("claimed records", () => {
     const conn = connection({ provider: "Custom" });
     conn.status = { appConnectionId: 23 };
     const record = appRecord(desiredFields(conn.spec), { id: 23 });
-    const plan = planConnection(observe(conn, { app: { kind: "ById", record }, claimedIds: [] }));
+    const plan = planConnection(
+      observe(conn, { app: { kind: "ById", record }, claimedIds: new Set<number>() }),
+    );
     expect(plan.status.appConnectionId).toBe(23);
   });
 });

@@ -40,7 +40,7 @@ describe("deletion without a record id", () => {
       kind: "Listed",
       records: [appRecord(desiredFields(conn.spec), { id: 31, ...(createdBy ? { createdBy } : {}) })],
     };
-    const plan = planConnection(observe(conn, { app, claimedIds }));
+    const plan = planConnection(observe(conn, { app, claimedIds: new Set<number>(claimedIds) }));
     expect(plan.finalizer).toBe("remove");
     expect(plan.app).toEqual({ kind: "none" });
   });
