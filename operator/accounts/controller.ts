@@ -101,7 +101,8 @@ function accountChanged(previous: AzureOpenAIAccount | undefined, current: Azure
  *
  * Guarantees: one reconcile at a time per account; a change of an account's spec, annotations, finalizers or
  * deletion, of a connection that references it (any field: its spec, deletion or the key its app holds), of its
- * credentials Secret or of its key Secret enqueues exactly that account; a change of an account's status
+ * credentials Secret, of its own passphrase Secret or of its key Secret enqueues exactly that account (and a failed
+ * update waiting on its backoff is retried at once); a change of an account's status
  * enqueues the connections that reference it; no account is reconciled before the connections have listed.
  * Caveats: the Secret watch is a second metadata-only watch of Secrets (the connection controller's is its own).
  */
@@ -212,6 +213,9 @@ export function createAccountController(options: AccountControllerOptions): Prov
     secrets.track(account.metadata.namespace, keySecretNameOf(account.metadata.name), key);
     const credentials = account.spec.credentials?.servicePrincipal?.secretRef.name;
     if (credentials) secrets.track(account.metadata.namespace, credentials, key);
+    // A passphrase Secret of the account's own: creating it must not wait out a failed update's backoff.
+    const passphrase = account.spec.stateBackend?.passphraseSecretRef?.name;
+    if (passphrase) secrets.track(account.metadata.namespace, passphrase, key);
   };
 
   /** The connections that reference `account`, woken when its status changes. */
@@ -268,7 +272,11 @@ export function createAccountController(options: AccountControllerOptions): Prov
       log,
       clock,
       onChange: (namespace, name) => {
-        for (const owner of secrets?.referrers(namespace, name) ?? []) queue?.add(owner);
+        for (const owner of secrets?.referrers(namespace, name) ?? []) {
+          const account = splitKey(owner);
+          reconciler.secretChanged(account.namespace, account.name);
+          queue?.add(owner);
+        }
       },
     });
     h.onConnectionChange((connection, deleted) => {

@@ -52,6 +52,8 @@ export interface AccountReconcilerOptions {
 /** An account reconciler: `reconcile` per queue key, `stop` ends its background work. */
 export interface AccountReconciler {
   reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number }>;
+  /** A Secret the account reads (credentials, passphrase) changed: a failed update is retried without its backoff. */
+  secretChanged(namespace: string, name: string): void;
   stop(): Promise<void>;
 }
 
@@ -164,6 +166,10 @@ export function createAccountReconciler(options: AccountReconcilerOptions): Acco
 
   return {
     stop: () => runner.stop(),
+    secretChanged(namespace, name) {
+      const account = options.getAccount(namespace, name);
+      if (account) runner.retryNow(stackOf(account));
+    },
     async reconcile(namespace, name) {
       const cached = options.getAccount(namespace, name);
       if (!cached) return {};

@@ -94,6 +94,15 @@ export class StackRunner {
     return true;
   }
 
+  /**
+   * Lets the next `ensure` retry a failed target of `stack` at once, its backoff cut short: something it failed
+   * on (a credentials or passphrase Secret) has changed. A terminal failure still waits for a new target.
+   */
+  retryNow(stack: string): void {
+    const failure = this.failures.get(stack);
+    if (failure && !failure.terminal) failure.retryAt = this.options.clock.now();
+  }
+
   /** Forgets what `stack` reached, so the next `ensure` works again (e.g. after keys changed outside). */
   forget(stack: string): void {
     this.reached.delete(stack);

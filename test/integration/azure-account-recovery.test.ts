@@ -312,6 +312,8 @@ engine("Azure OpenAI accounts through the operator, when things go wrong", () =>
         base: disk("operator"),
         world: w,
         log: log(),
+        // The production backoff's scale: only the watch of the passphrase Secret can bring the retry in time.
+        backoff: { baseMs: 600_000, maxMs: 600_000 },
       }),
     });
     running = operator;

@@ -25,6 +25,8 @@ export interface StandInAccountControllerOptions {
   log: Logger;
   /** The stack Lease's duration when `stateKc` is given (short, so that a successor takes over quickly). */
   leaseDurationMs?: number;
+  /** Backoff of failed updates. @default 1 s doubling to 5 s */
+  backoff?: { baseMs: number; maxMs: number };
 }
 
 /**
@@ -67,6 +69,6 @@ export function standInAccountController(options: StandInAccountControllerOption
           }
         : {}),
     },
-    backoff: { baseMs: 1000, maxMs: 5000 },
+    backoff: options.backoff ?? { baseMs: 1000, maxMs: 5000 },
   });
 }

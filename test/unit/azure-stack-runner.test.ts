@@ -98,6 +98,23 @@ describe("StackRunner", () => {
     expect(runner.ensure("s", "k2", job.work)).toEqual({ kind: "Running" });
   });
 
+  it("retries a failed target at once when told an input changed (retryNow), but never a terminal one", async () => {
+    const { runner } = setup();
+    const job = held();
+    runner.ensure("s", "k", job.work);
+    job.finish(new Error("passphrase Secret missing"));
+    await settle();
+    expect(runner.ensure("s", "k", job.work).kind).toBe("Failed");
+    runner.retryNow("s");
+    expect(runner.ensure("s", "k", job.work)).toEqual({ kind: "Running" });
+    expect(job.calls()).toBe(2);
+    job.finish(new ProvisionInputError(["deployments: at least one"]));
+    await settle();
+    runner.retryNow("s");
+    expect(runner.ensure("s", "k", job.work)).toMatchObject({ kind: "Failed", terminal: true });
+    expect(job.calls()).toBe(2);
+  });
+
   it.each([
     ["an invalid spec", new ProvisionInputError(["deployments: at least one"])],
     ["no engine", new TerminalError(REASON.ProvisionFailed, "no Pulumi engine configured")],
