@@ -117,7 +117,7 @@ function fromKubeConfigFiles(files: string[], env: Record<string, string | undef
     try {
       doc = parse(text);
     } catch (error) {
-      throw new KubeConfigError(`kubeconfig ${file}: not valid YAML (${(error as Error).message})`);
+      throw new KubeConfigError(`kubeconfig ${file}: not valid YAML (${yamlErrorWhere(error)})`);
     }
     if (doc === null || doc === undefined) continue;
     if (typeof doc !== "object" || Array.isArray(doc))
@@ -326,4 +326,16 @@ function execPlugin(
     });
     return running;
   };
+}
+
+/**
+ * Where a YAML error is, without its message: the parser quotes the offending line, which in a kubeconfig may be a
+ * token or a key.
+ */
+function yamlErrorWhere(error: unknown): string {
+  const { code, linePos } = error as { code?: string; linePos?: { line: number; col: number }[] };
+  const at = linePos?.[0];
+  return [code ?? "parse error", at ? `at line ${at.line}, column ${at.col}` : undefined]
+    .filter(Boolean)
+    .join(" ");
 }

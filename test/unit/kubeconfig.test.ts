@@ -272,6 +272,13 @@ process.stdout.write(JSON.stringify({ status: { token: "t" + n, expirationTimest
       expect((error as Error).message).toContain(file.split("/").slice(0, -1).join("/"));
     });
 
+    it("a broken YAML file says where, never what: the line may hold a token", () => {
+      const token = "sk-kube-token-Vq81mZ";
+      const file = write("config", `users:\n- name: u\n  user:\n    token: ${token}\n  [oops\n`);
+      expect(() => load(file)).toThrow(/not valid YAML \(\S+ at line \d+, column \d+\)/);
+      expect(() => load(file)).not.toThrow(token);
+    });
+
     it("a missing file", () => {
       expect(() => load(join(dir, "absent"))).toThrow(/kubeconfig .*absent: cannot read it/);
     });
