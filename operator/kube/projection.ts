@@ -7,8 +7,9 @@ import type { KubeObject } from "./client.ts";
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
 /**
- * The object as caches keep it: see {@link withoutServerBookkeeping} and {@link shareRepeatedStrings}. Returns a
- * new object; the input is left as it was.
+ * The object as caches keep it: see {@link withoutServerBookkeeping} and {@link shareRepeatedStrings}. The input's
+ * values are unchanged, but its repeated strings may be swapped in place for equal shared copies (the result shares
+ * its nested objects with the input).
  */
 export function cacheProjection<T extends KubeObject>(obj: T): T {
   return shareRepeatedStrings(withoutServerBookkeeping(obj));
