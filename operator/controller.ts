@@ -270,6 +270,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       connections.on("update", (c) => handler(c, false));
       connections.on("delete", (c) => handler(c, true));
     },
+    watchSecrets: (onChange) => secrets.subscribe(onChange),
   });
   // Every cache is filled before the first reconcile (as controller-runtime waits for its caches): a connection
   // reconciled before its Organization was listed would report OrganizationNotFound and run again.

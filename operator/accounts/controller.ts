@@ -1,5 +1,6 @@
-// The AzureOpenAIAccount controller: its own watches (the accounts, the ProviderConnections that reference
-// one through an index by accountRef, the credentials and key Secrets) and its own queue of account keys,
+// The AzureOpenAIAccount controller: its own watch of the accounts, an index by accountRef of the ProviderConnections
+// that reference one, references on the shared Secret watch (credentials, key and passphrase Secrets) and its own
+// queue of account keys,
 // running the account reconciler; and, towards the connection controller, the read-only view of the accounts.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { AZURE_OPENAI_ACCOUNT_PLURAL, GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
@@ -15,11 +16,10 @@ import { CONDITION, REASON } from "../constants.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import { createNamespacedInformers } from "../kube/namespaced-informers.ts";
-import { createSecretWatch, type SecretWatch } from "../kube/secret-watch.ts";
 import type { Logger } from "../log.ts";
 import { createWorkQueue, type WorkQueue } from "../queue.ts";
 import type { ConditionIntent } from "../reconcile/conditions.ts";
-import type { Provisioning, ProvisioningHost } from "../reconcile/ports.ts";
+import type { Provisioning, ProvisioningHost, SecretReferences } from "../reconcile/ports.ts";
 import { stableMessage } from "../reconcile/stable-message.ts";
 import type { PulumiEngineOptions } from "./engine.ts";
 import { createAccountKube } from "./kube.ts";
@@ -104,7 +104,7 @@ function accountChanged(previous: AzureOpenAIAccount | undefined, current: Azure
  * credentials Secret, of its own passphrase Secret or of its key Secret enqueues exactly that account (and a failed
  * update waiting on its backoff is retried at once); a change of an account's status
  * enqueues the connections that reference it; no account is reconciled before the connections have listed.
- * Caveats: the Secret watch is a second metadata-only watch of Secrets (the connection controller's is its own).
+ * The Secrets are heard of through the connection controller's watch (`ProvisioningHost.watchSecrets`).
  */
 export function createAccountController(options: AccountControllerOptions): Provisioning {
   const { kc, config, log, clock } = options;
@@ -123,7 +123,7 @@ export function createAccountController(options: AccountControllerOptions): Prov
   const filedUnder = new Map<string, string>();
   let host: ProvisioningHost | undefined;
   let queue: WorkQueue | undefined;
-  let secrets: SecretWatch | undefined;
+  let secrets: SecretReferences | undefined;
   let started: Promise<void> | undefined;
   /** One engine per state backend and passphrase (accounts may name their own in spec.stateBackend). */
   const engines = new Map<string, () => Promise<AzureProvisioner>>();
@@ -266,18 +266,13 @@ export function createAccountController(options: AccountControllerOptions): Prov
         return reconciler.reconcile(namespace, name);
       },
     });
-    secrets = createSecretWatch({
-      kc,
-      namespaces: config.namespaces,
-      log,
-      clock,
-      onChange: (namespace, name) => {
-        for (const owner of secrets?.referrers(namespace, name) ?? []) {
-          const account = splitKey(owner);
-          reconciler.secretChanged(account.namespace, account.name);
-          queue?.add(owner);
-        }
-      },
+    // The connection controller's Secret watch, with references of our own: no second list+watch of Secrets.
+    secrets = h.watchSecrets((namespace, name) => {
+      for (const owner of secrets?.referrers(namespace, name) ?? []) {
+        const account = splitKey(owner);
+        reconciler.secretChanged(account.namespace, account.name);
+        queue?.add(owner);
+      }
     });
     h.onConnectionChange((connection, deleted) => {
       if (
@@ -286,7 +281,6 @@ export function createAccountController(options: AccountControllerOptions): Prov
       )
         fileConnection(connection, deleted);
     });
-    await secrets.start();
     accounts.on("add", (a) => {
       track(a);
       enqueueAccount(a.metadata.namespace, a.metadata.name);
@@ -334,7 +328,7 @@ export function createAccountController(options: AccountControllerOptions): Prov
     },
     async stop() {
       await started?.catch(() => undefined);
-      await Promise.all([accounts.stop(), secrets?.stop()]);
+      await accounts.stop();
       await queue?.shutdown();
       await reconciler.stop();
     },

@@ -23,20 +23,29 @@ export interface SecretWatchOptions {
   random?: () => number;
 }
 
-export interface SecretWatch {
+/** One subscriber's references: which owners to tell when a Secret they reference changes. */
+export interface SecretReferences {
   /** `ownerKey` (e.g. `ProviderConnection/ns/name`) references the Secret. */
   track(namespace: string, name: string, ownerKey: string): void;
   /** `ownerKey` references no Secret any more. */
   untrack(ownerKey: string): void;
   /** The owners that reference the Secret, to enqueue on a change. */
   referrers(namespace: string, name: string): string[];
+  /** Secrets some owner references, as `namespace/name`. */
+  watched(): string[];
+}
+
+export interface SecretWatch extends SecretReferences {
   /**
    * The Secret's resourceVersion as last seen, "absent" when it does not exist, undefined before the first list.
    * A changed version means "read it again"; an equal one means what was read before still holds.
    */
   version(namespace: string, name: string): string | undefined;
-  /** Secrets some owner references, as `namespace/name`. */
-  watched(): string[];
+  /**
+   * Another subscriber on the same watch (another controller): its own references and its own `onChange`,
+   * with no second list+watch and no second cache. Subscribe before `start`, or miss no change after it.
+   */
+  subscribe(onChange: (namespace: string, name: string) => void): SecretReferences;
   hasSynced(): boolean;
   /** Starts the list and watch; resolves once the first list is in. */
   start(): Promise<void>;
@@ -59,19 +68,17 @@ const ABSENT = "absent";
 /**
  * Creates the Secret watch.
  *
- * Guarantees: one list+watch, whatever the number of Secrets, asking the API server for metadata only
+ * Guarantees: one list+watch, whatever the number of Secrets and of subscribers, asking the API server for metadata only
  * (`PartialObjectMetadata`), so no Secret value ever reaches the operator through it; the cache keeps a stub per
  * Secret of the namespace(s). onChange fires for a referenced Secret on every create, delete and resourceVersion
  * change (a label edit too: the reconcile it triggers reads the value, finds the same fingerprint and writes
  * nothing). Tracking needs no new request: a Secret referenced after the first list is already in the cache.
  * Assumptions: the caller reads values on demand (a GET during reconcile) and compares its own fingerprint with
  * what it pushed; onChange only says "look again". Owners' Secrets live in the owner's namespace.
+ * Each subscriber (`subscribe`) keeps its own references and hears only of the Secrets it references.
  * Caveats: every Secret of the watched namespace(s) costs a stub (~200 bytes) whether referenced or not.
  */
 export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
-  const owners = new Map<string, Few>(); // "ns/name" → owner keys
-  const byOwner = new Map<string, Few>(); // owner key → "ns/name"
-  const id = (namespace: string, name: string) => `${namespace}/${name}`;
   const informer = createNamespacedInformers<SecretStub>({
     kc: metadataOnly(options.kc),
     resource: { group: "", version: "v1", plural: "secrets" },
@@ -82,36 +89,67 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
     clock: options.clock,
     random: options.random,
   });
+  const subscribers: Subscriber[] = [];
+  const subscribe = (onChange: (namespace: string, name: string) => void): SecretReferences => {
+    const subscriber = createSubscriber(onChange);
+    subscribers.push(subscriber);
+    return subscriber.api;
+  };
   const changed = (s: SecretStub) => {
-    const key = id(s.metadata.namespace, s.metadata.name);
-    if (!owners.has(key)) return;
-    options.log?.debug({ event: "secret.changed", secret: key });
-    options.onChange(s.metadata.namespace, s.metadata.name);
+    const { namespace, name } = s.metadata;
+    for (const subscriber of subscribers) {
+      if (!subscriber.references(namespace, name)) continue;
+      options.log?.debug({ event: "secret.changed", secret: `${namespace}/${name}` });
+      subscriber.onChange(namespace, name);
+    }
   };
   // Adds during the first list are the cache filling, not changes: reconciles that follow read the values anyway.
   informer.on("add", (s) => informer.hasSynced() && changed(s));
   informer.on("update", changed);
   informer.on("delete", changed);
 
+  const own = subscribe(options.onChange);
   return {
-    track(namespace, name, ownerKey) {
-      const key = id(namespace, name);
-      addTo(owners, key, ownerKey);
-      addTo(byOwner, ownerKey, key);
-    },
-    untrack(ownerKey) {
-      for (const key of members(byOwner.get(ownerKey))) removeFrom(owners, key, ownerKey);
-      byOwner.delete(ownerKey);
-    },
-    referrers: (namespace, name) => members(owners.get(id(namespace, name))),
+    ...own,
     version(namespace, name) {
       if (!informer.hasSynced()) return undefined;
       return informer.get(namespace, name)?.metadata.resourceVersion ?? ABSENT;
     },
-    watched: () => [...owners.keys()],
+    subscribe,
     hasSynced: () => informer.hasSynced(),
     start: () => informer.start(),
     stop: () => informer.stop(),
+  };
+}
+
+interface Subscriber {
+  api: SecretReferences;
+  /** Whether some owner of this subscriber references the Secret. */
+  references(namespace: string, name: string): boolean;
+  onChange(namespace: string, name: string): void;
+}
+
+/** One subscriber's two maps, Secret → owners and owner → Secrets. */
+function createSubscriber(onChange: (namespace: string, name: string) => void): Subscriber {
+  const owners = new Map<string, Few>(); // "ns/name" → owner keys
+  const byOwner = new Map<string, Few>(); // owner key → "ns/name"
+  const id = (namespace: string, name: string) => `${namespace}/${name}`;
+  return {
+    onChange,
+    references: (namespace, name) => owners.has(id(namespace, name)),
+    api: {
+      track(namespace, name, ownerKey) {
+        const key = id(namespace, name);
+        addTo(owners, key, ownerKey);
+        addTo(byOwner, ownerKey, key);
+      },
+      untrack(ownerKey) {
+        for (const key of members(byOwner.get(ownerKey))) removeFrom(owners, key, ownerKey);
+        byOwner.delete(ownerKey);
+      },
+      referrers: (namespace, name) => members(owners.get(id(namespace, name))),
+      watched: () => [...owners.keys()],
+    },
   };
 }
 

@@ -123,6 +123,18 @@ export interface ProvisioningHost {
   connectionsSynced(): boolean;
   /** Calls `handler` with each connection the cache adds, changes or (`deleted`) removes, from the first list on. */
   onConnectionChange(handler: (connection: ProviderConnection, deleted: boolean) => void): void;
+  /**
+   * References on the controller's own Secret watch (one list+watch for both controllers): `onChange` hears of
+   * the Secrets these references name, from the watch's first list on.
+   */
+  watchSecrets(onChange: (namespace: string, name: string) => void): SecretReferences;
+}
+
+/** Which owners reference which Secrets, on a shared watch (see `kube/secret-watch.ts`). */
+export interface SecretReferences {
+  track(namespace: string, name: string, ownerKey: string): void;
+  untrack(ownerKey: string): void;
+  referrers(namespace: string, name: string): string[];
 }
 
 /**
