@@ -1,5 +1,6 @@
 // Custom (OpenAI format): GET {endpoint}/models shows the server speaks the format; a chat completion with
-// response_format json_object whose content parses as JSON shows the JSON mode the app requires.
+// response_format json_object whose content parses as JSON shows the JSON mode the app requires. Both are sent
+// at once.
 import { APIError } from "openai";
 import { z } from "zod";
 import { scrubMessage as scrub } from "../scrub.ts";
@@ -35,7 +36,8 @@ function informativeStatus(error: unknown): number | undefined {
  * Checks compatibility and JSON mode separately (both are reported), with `Authorization: Bearer` from the
  * API key, else the auth token, else none. Outcome: a credential/rate/transport failure first, then
  * NotOpenAICompatible, then JSONModeUnsupported, else Valid. The endpoint passes the egress guard, allow
- * list included, and the connection is pinned to the checked addresses.
+ * list included, and the connection is pinned to the checked addresses. The list and the JSON-mode request go
+ * out together (a check waits one round trip, not two), so a rejected key is told so twice.
  */
 export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
   const { name, credentials } = ctx.request;
@@ -45,24 +47,35 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
   const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, true);
   if ("failure" in pinned) return pinned.failure;
   try {
-    const capture = capturingFetch(pinned.fetch);
-    const client = openAIClient(ctx, {
-      baseURL: endpoint.replace(/\/+$/, ""),
-      apiKey: credentials.apiKey || credentials.authToken || undefined,
-      fetch: capture.fetch,
-    });
+    // One client per request, each keeping its own answer's body: the two requests run at once.
+    const client = (fetch: typeof globalThis.fetch) =>
+      openAIClient(ctx, {
+        baseURL: endpoint.replace(/\/+$/, ""),
+        apiKey: credentials.apiKey || credentials.authToken || undefined,
+        fetch,
+      });
+    const listing = capturingFetch(pinned.fetch);
+    const probing = capturingFetch(pinned.fetch);
+    // Independent reads of the same endpoint, sent together (one round trip's wait, not two); read in order
+    // below, so a failure of the list still decides the outcome as if it had been sent alone.
+    const [list, completion] = await Promise.allSettled([
+      client(listing.fetch).models.list(sdkRequestOptions(ctx)),
+      client(probing.fetch).chat.completions.create(
+        { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
+        sdkRequestOptions(ctx),
+      ),
+    ]);
 
     // 1. The model list.
     let listed: Set<string> | undefined;
     let compatibility = "";
-    try {
-      await client.models.list(sdkRequestOptions(ctx));
-      const parsed = ModelList.safeParse(capture.lastBody());
+    if (list.status === "fulfilled") {
+      const parsed = ModelList.safeParse(listing.lastBody());
       if (parsed.success) listed = new Set(parsed.data.data.map((m) => m.id));
       else compatibility = "GET /models did not answer an OpenAI-format list";
-    } catch (error) {
-      const status = informativeStatus(error);
-      if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
+    } else {
+      const status = informativeStatus(list.reason);
+      if (status === undefined) return failureFromError(ctx, "the custom endpoint", list.reason);
       compatibility = `GET /models answered HTTP ${status}`;
     }
 
@@ -70,18 +83,15 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
     let jsonMode: boolean | undefined;
     let reach: true | ModelReason = true;
     let jsonNote = "";
-    try {
-      const completion = await client.chat.completions.create(
-        { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
-        sdkRequestOptions(ctx),
-      );
-      const content = completion.choices?.[0]?.message?.content;
+    if (completion.status === "fulfilled") {
+      const content = completion.value.choices?.[0]?.message?.content;
       jsonMode = typeof content === "string" && parsesAsJson(content);
       if (!jsonMode) jsonNote = "the JSON-mode answer's content does not parse as JSON";
-    } catch (error) {
+    } else {
+      const error = completion.reason;
       const status = informativeStatus(error);
       if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
-      const { code, message } = errorDetails(capture.lastBody() ?? (error as APIError).error);
+      const { code, message } = errorDetails(probing.lastBody() ?? (error as APIError).error);
       const said = message ? `: ${scrub(message, ctx.secrets)}` : "";
       if (status === 404) {
         reach = MODEL_REASON.DeploymentNotFound;

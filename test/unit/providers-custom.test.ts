@@ -1,5 +1,7 @@
 // Custom (OpenAI-format) checks: compatibility (GET /models) and JSON mode (response_format json_object)
 // are reported separately; the endpoint passes the egress guard.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OpenAIBehaviour, StandIn } from "../../local/providers/index.ts";
 import { startOpenAIStandIn } from "../../local/providers/openai.ts";
@@ -53,11 +55,11 @@ describe("Custom endpoint check", () => {
       jsonMode: true,
       models: [{ name: "llama3.1:8b", available: true }],
     });
-    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect(server.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
       "GET /v1/models",
       "POST /v1/chat/completions",
     ]);
-    const chat = server.requests[1];
+    const chat = server.requests.find((r) => r.path === "/v1/chat/completions");
     expect(chat?.headers.authorization).toBe(`Bearer ${KEY}`);
     expect((chat?.body as { response_format?: unknown } | undefined)?.response_format).toEqual({
       type: "json_object",
@@ -157,7 +159,8 @@ describe("Custom endpoint check", () => {
     const result = await check();
     expect(result.outcome).toBe("Unavailable");
     expect(result.message).toMatch(/redirect/);
-    expect(server.count()).toBe(1);
+    // The two requests of the check, and nothing sent where the redirects pointed.
+    expect(server.requests.map((r) => r.path).sort()).toEqual(["/v1/chat/completions", "/v1/models"]);
   });
 
   it("DNS that does not answer in time → Unavailable, not a rejection", async () => {
@@ -165,6 +168,40 @@ describe("Custom endpoint check", () => {
     const result = await check({ endpoint: "http://slow-dns.test/v1" }, { egress, timeoutMs: 100 });
     expect(result.outcome).toBe("Unavailable");
     expect(result.message).toMatch(/DNS/);
+  });
+
+  it("sends the model list and the JSON-mode request at once: a server that answers neither alone is Valid", async () => {
+    // Holds GET /models until the JSON-mode request has arrived too: a check that waited for the list first
+    // would never send it, and time out.
+    const arrived = new Set<string>();
+    const waiting: (() => void)[] = [];
+    const both = createServer((request, response) => {
+      arrived.add(request.url ?? "");
+      const answer = () => {
+        response.setHeader("content-type", "application/json");
+        response.end(
+          JSON.stringify(
+            request.url?.endsWith("/models")
+              ? { object: "list", data: [{ id: "llama3.1:8b", object: "model" }] }
+              : { choices: [{ index: 0, message: { role: "assistant", content: '{"ok": true}' } }] },
+          ),
+        );
+      };
+      request.resume();
+      request.on("end", () => {
+        waiting.push(answer);
+        if (arrived.size === 2) for (const go of waiting.splice(0)) go();
+      });
+    });
+    await new Promise<void>((resolve) => both.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = both.address() as AddressInfo;
+      const result = await check({ endpoint: `http://127.0.0.1:${port}/v1` }, { timeoutMs: 5000 });
+      expect(result).toMatchObject({ outcome: "Valid", openAICompatible: true, jsonMode: true });
+    } finally {
+      both.closeAllConnections();
+      await new Promise((resolve) => both.close(resolve));
+    }
   });
 
   it("a slow server hits the time limit → Unavailable, and the pinned connection closes at once", async () => {
