@@ -79,6 +79,8 @@ export interface ControlPlane {
   external: boolean;
   /** Milliseconds from start to a ready API server (0 for an existing cluster). */
   startupMs: number;
+  /** The pids of etcd and kube-apiserver (none for an existing cluster): what benchmarks measure CPU of. */
+  pids: number[];
   /**
    * Stops kube-apiserver, then etcd (SIGTERM, SIGKILL after 10 s), removes the temporary data and the
    * kubeconfigs it wrote. Idempotent. Does nothing to an existing cluster.
@@ -203,6 +205,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       logDir,
       external: false,
       startupMs: Date.now() - started,
+      pids: servers.map((s) => s.pid),
       stop(stopOptions = {}) {
         stopped ??= (async () => {
           await stopServers();
@@ -242,6 +245,7 @@ async function adoptExistingCluster(
     logDir: "",
     external: true,
     startupMs: 0,
+    pids: [],
     stop: async () => {
       await unlink(operatorKubeconfigPath).catch(() => undefined);
     },

@@ -10,6 +10,7 @@ import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlpl
 import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
 import { KubeClient } from "../../operator/kube/client.ts";
 import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
+import { processCpuSeconds } from "./process-cpu.ts";
 
 const INSTALL_MANIFEST = join(REPO_ROOT, "dist", "install.yaml");
 
@@ -22,6 +23,8 @@ export interface BenchCluster {
   operatorKubeconfigPath: string;
   /** Milliseconds from start to a ready API server with the install applied. */
   startupMs: number;
+  /** CPU seconds etcd and kube-apiserver have used so far (Linux). */
+  cpuSeconds(): number;
   /** Creates a namespace `<prefix>-<random>` and returns its name. */
   createNamespace(prefix: string): Promise<string>;
   stop(): Promise<void>;
@@ -75,6 +78,7 @@ export async function startBenchCluster(options: { auditLogPath?: string } = {})
     operatorKc: new KubeClient(loadClusterAccess({ file: controlPlane.operatorKubeconfigPath })),
     operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
     startupMs: Date.now() - started,
+    cpuSeconds: () => controlPlane.pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
     async createNamespace(prefix) {
       const name = `${prefix}-${randomBytes(4).toString("hex")}`;
       await core.createNamespace({ body: { metadata: { name } } });

@@ -19,6 +19,7 @@ import { type OperatorProcess, startOperatorProcess } from "../support/operator-
 import { waitFor } from "../support/wait.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { type Bench, type Measurement, percentile, round } from "./measure.ts";
+import { ownCpuSeconds, processCpuSeconds } from "./process-cpu.ts";
 
 const GROUP = { group: "modelkeys.dev", version: "v1alpha1" };
 const MiB = 1024 * 1024;
@@ -110,7 +111,12 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "creating the bare script's objects");
     const bareNs = await setup(cluster, n, key, port, token);
     phase(n, "running the bare script");
+    const bareControlPlaneCpu = cluster.cpuSeconds();
     const bare = await bareScript(cluster.admin.kube, app, bareNs, bareToken);
+    const bareCpu = {
+      controlPlane: round(cluster.cpuSeconds() - bareControlPlaneCpu),
+      bench: round(bare.cpuS),
+    };
     app.state.requests.length = 0;
 
     phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
@@ -147,6 +153,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     });
     const started = operator.logs()[0]?.time ?? Date.now();
     const cpuAtStart = cpuSeconds(operator);
+    const controlPlaneCpuAtStart = cluster.cpuSeconds();
+    const benchCpuAtStart = ownCpuSeconds();
     const auditFrom = new Date(started).toISOString();
     // How far it got, every 30 s: a run that does not finish still says where it stood.
     const progress = setInterval(
@@ -172,7 +180,17 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const startup = startupPhases(operator, spawnedAt, started, lastReadyAt);
     // CPU the operator used while converging: on 2 shared cores, what it cannot get is time waited.
     const convergeCpuS = cpuSeconds(operator) - cpuAtStart;
-    phase(n, `start-up: ${JSON.stringify(startup)}; operator CPU ${convergeCpuS.toFixed(1)} s`);
+    // Where the machine's CPU went (the bench's own: the app and provider stand-ins, the Ready watch).
+    const operatorRunCpu = {
+      controlPlane: round(cluster.cpuSeconds() - controlPlaneCpuAtStart),
+      operator: round(convergeCpuS),
+      bench: round(ownCpuSeconds() - benchCpuAtStart),
+    };
+    phase(n, `start-up: ${JSON.stringify(startup)}`);
+    phase(
+      n,
+      `CPU seconds: bare run ${JSON.stringify(bareCpu)}, operator run ${JSON.stringify(operatorRunCpu)}`,
+    );
     // MODELKEYS_BENCH_LOG_DIR keeps the operator's log lines of the run (for a closer look at its timeline).
     if (process.env.MODELKEYS_BENCH_LOG_DIR) {
       await mkdir(process.env.MODELKEYS_BENCH_LOG_DIR, { recursive: true });
@@ -294,6 +312,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
         startup,
         convergeCpuS,
+        // CPU seconds by process during the bare script and during the operator's convergence.
+        cpuByProcess: { bare: bareCpu, operator: operatorRunCpu },
         // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
         heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
@@ -370,19 +390,10 @@ function startupPhases(p: OperatorProcess, spawnedAt: number, started: number, l
   };
 }
 
-/** CPU seconds (user + system) the operator process has used so far (Linux: /proc/<pid>/stat). */
+/** CPU seconds (user + system) the operator process has used so far. */
 function cpuSeconds(p: OperatorProcess): number {
-  try {
-    const stat = readFileSync(`/proc/${p.child.pid}/stat`, "utf8");
-    // The fields after the command's closing parenthesis; utime and stime are the 14th and 15th of the line.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return Number.NaN;
-  }
+  return processCpuSeconds(p.child.pid);
 }
-/** Linux's USER_HZ: /proc times are in 1/100 s. */
-const CLOCK_TICKS = 100;
 
 /** The operator's V8 heap (used, total) and external memory now, from its /metrics. */
 async function heapOf(p: OperatorProcess): Promise<Record<string, number | undefined>> {
