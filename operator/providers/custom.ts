@@ -47,20 +47,17 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
   const pinned = await guardedEndpoint(ctx, "the endpoint", endpoint, true);
   if ("failure" in pinned) return pinned.failure;
   try {
-    // One client per request, each keeping its own answer's body: the two requests run at once.
-    const client = (fetch: typeof globalThis.fetch) =>
-      openAIClient(ctx, {
-        baseURL: endpoint.replace(/\/+$/, ""),
-        apiKey: credentials.apiKey || credentials.authToken || undefined,
-        fetch,
-      });
-    const listing = capturingFetch(pinned.fetch);
-    const probing = capturingFetch(pinned.fetch);
+    const capture = capturingFetch(pinned.fetch);
+    const client = openAIClient(ctx, {
+      baseURL: endpoint.replace(/\/+$/, ""),
+      apiKey: credentials.apiKey || credentials.authToken || undefined,
+      fetch: capture.fetch,
+    });
     // Independent reads of the same endpoint, sent together (one round trip's wait, not two); read in order
     // below, so a failure of the list still decides the outcome as if it had been sent alone.
     const [list, completion] = await Promise.allSettled([
-      client(listing.fetch).models.list(sdkRequestOptions(ctx)),
-      client(probing.fetch).chat.completions.create(
+      client.models.list(sdkRequestOptions(ctx)),
+      client.chat.completions.create(
         { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
         sdkRequestOptions(ctx),
       ),
@@ -70,7 +67,7 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
     let listed: Set<string> | undefined;
     let compatibility = "";
     if (list.status === "fulfilled") {
-      const parsed = ModelList.safeParse(listing.lastBody());
+      const parsed = ModelList.safeParse(capture.bodyOf("/models"));
       if (parsed.success) listed = new Set(parsed.data.data.map((m) => m.id));
       else compatibility = "GET /models did not answer an OpenAI-format list";
     } else {
@@ -91,7 +88,7 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
       const error = completion.reason;
       const status = informativeStatus(error);
       if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
-      const { code, message } = errorDetails(probing.lastBody() ?? (error as APIError).error);
+      const { code, message } = errorDetails(capture.bodyOf("/chat/completions") ?? (error as APIError).error);
       const said = message ? `: ${scrub(message, ctx.secrets)}` : "";
       if (status === 404) {
         reach = MODEL_REASON.DeploymentNotFound;

@@ -20,13 +20,22 @@ const NETWORK_WORDING =
 export const PROBE_MESSAGES = [{ role: "user" as const, content: "Reply with the single word OK." }];
 
 /**
- * A fetch that keeps the body of the last answer, to validate it with zod or read an error the SDK
- * drops (it keeps only an `error` key). Bodies are read from a clone, so the SDK still reads its own.
+ * A fetch that keeps the body of the last answer (and of the last answer per URL path, for requests sent at
+ * once), to validate it with zod or read an error the SDK drops (it keeps only an `error` key). Bodies are read
+ * from a clone, so the SDK still reads its own.
  */
-export function capturingFetch(base: typeof fetch): { fetch: typeof fetch; lastBody: () => unknown } {
+export function capturingFetch(base: typeof fetch): {
+  fetch: typeof fetch;
+  lastBody: () => unknown;
+  /** The last answer's body of a request whose URL path ends with `suffix`. */
+  bodyOf: (suffix: string) => unknown;
+} {
   let body: unknown;
+  const byPath = new Map<string, unknown>();
   const wrapped = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+    const path = URL.parse(input instanceof Request ? input.url : String(input))?.pathname ?? "";
     body = undefined;
+    byPath.delete(path);
     const response = await base(input, init);
     const text = await response.clone().text();
     try {
@@ -34,9 +43,14 @@ export function capturingFetch(base: typeof fetch): { fetch: typeof fetch; lastB
     } catch {
       body = text;
     }
+    byPath.set(path, body);
     return response;
   }) as typeof fetch;
-  return { fetch: wrapped, lastBody: () => body };
+  const bodyOf = (suffix: string) => {
+    for (const [path, value] of byPath) if (path.endsWith(suffix)) return value;
+    return undefined;
+  };
+  return { fetch: wrapped, lastBody: () => body, bodyOf };
 }
 
 /** True for Azure's 403 "Access denied due to Virtual Network/Firewall rules." and its siblings. */
