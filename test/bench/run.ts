@@ -21,6 +21,7 @@ import { planThroughput } from "./plan-throughput.ts";
 import { pulumiStateSize } from "./pulumi-state-size.ts";
 import { scale } from "./scale.ts";
 import { secretMemory } from "./secret-memory.ts";
+import { writeCost } from "./write-cost.ts";
 
 const RESULTS = join(REPO_ROOT, ".modelkeys", "bench", "latest.json");
 
@@ -38,6 +39,7 @@ const ENTRIES: Entry[] = [
   { bench: pulumiStateSize, needsCluster: true },
   // Its own control plane (with the audit log), after the shared one is stopped.
   { bench: scale, needsCluster: false },
+  { bench: writeCost, needsCluster: false },
 ];
 
 interface Result extends BenchOutput {

@@ -1,0 +1,169 @@
+// Benchmark: what each API request of a created connection costs the control plane (etcd + kube-apiserver CPU),
+// as the operator's identity against a control plane of its own (audit log on, as in `scale`): the Secret read,
+// the finalizer write, the operator's first status and the bare script's one-condition status. On 2 shared
+// cores the scale benchmark's ratio follows total CPU, so these figures bound it from below.
+import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { API_VERSION } from "../../crds/index.ts";
+import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
+import { PATCH } from "../../operator/kube/client.ts";
+import { apiServerTransport } from "../../operator/kube/transport.ts";
+import { planConnection } from "../../operator/reconcile/plan.ts";
+import { nextStatus } from "../../operator/reconcile/status.ts";
+import { applied, connection, NOW, observe } from "../unit/fixtures/connection.ts";
+import { type BenchCluster, startBenchCluster } from "./cluster.ts";
+import { type Bench, type Measurement, round } from "./measure.ts";
+
+/** Requests of each kind (MODELKEYS_BENCH_WRITES): enough for the CPU clock's 10 ms ticks to average out. */
+const REQUESTS = Number(process.env.MODELKEYS_BENCH_WRITES ?? 1000);
+/** As the operator's workers and the bare script. */
+const CONCURRENCY = 4;
+const GROUP_PATH = "/apis/modelkeys.dev/v1alpha1";
+
+/** The status the operator writes after a Custom connection's first sync (its own pure code computes it). */
+function operatorFirstStatus() {
+  const first = observe(connection({ provider: "Custom" }), {
+    modelCheck: {
+      outcome: "Valid",
+      message: 'the server answers model "llama3.1:8b" in JSON mode',
+      models: [{ name: "llama3.1:8b", available: true }],
+      expectedMissing: [],
+      openAICompatible: true,
+      jsonMode: true,
+    },
+  });
+  const plan = planConnection(first);
+  const { result } = applied(plan, undefined, { updatedAt: NOW.toISOString() });
+  return nextStatus(first.connection, plan, result, NOW);
+}
+
+/** The bare script's status (scale.ts): one Ready condition and the app's id. */
+const BARE_STATUS = {
+  appConnectionId: 1,
+  conditions: [
+    {
+      type: "Ready",
+      status: "True",
+      reason: "Synced",
+      message: "bare",
+      lastTransitionTime: NOW.toISOString(),
+    },
+  ],
+};
+
+export const writeCost: Bench<undefined> = {
+  name: "write-cost",
+  description: `control-plane CPU per request of a created connection (${REQUESTS} of each, 4 at a time)`,
+  async run() {
+    const cluster = await startBenchCluster({
+      auditLogPath: join(tmpdir(), `modelkeys-bench-write-cost-${process.pid}.log`),
+    });
+    try {
+      return await measure(cluster);
+    } finally {
+      await cluster.stop();
+    }
+  },
+};
+
+async function measure(cluster: BenchCluster) {
+  const namespace = await cluster.createNamespace("write-cost");
+  const kube = apiServerTransport(cluster.operatorKc, { qps: 0, burst: 1 });
+  const connections = `${GROUP_PATH}/namespaces/${namespace}/providerconnections`;
+  await cluster.admin.core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: "llm" }, stringData: { key: randomBytes(16).toString("hex") } },
+  });
+  // Two sets of fresh connections: the operator's writes on one, the bare script's on the other.
+  const names = (set: string) => Array.from({ length: REQUESTS }, (_, i) => `${set}-${i}`);
+  await inParallel([...names("op"), ...names("bare")], 32, (name) =>
+    cluster.admin.custom.createNamespacedCustomObject({
+      group: "modelkeys.dev",
+      version: "v1alpha1",
+      namespace,
+      plural: "providerconnections",
+      body: {
+        apiVersion: API_VERSION,
+        kind: "ProviderConnection",
+        metadata: { name, namespace },
+        spec: {
+          organizationRef: { name: "acme" },
+          provider: "Custom",
+          custom: {
+            name: "llama3.1:8b",
+            endpoint: "http://127.0.0.1:11434/v1",
+            apiKeySecretRef: { name: "llm", key: "key" },
+          },
+        },
+      },
+    }),
+  );
+  const status = operatorFirstStatus();
+  const patch = (path: string, body: unknown, fieldManager?: string) =>
+    kube.request("PATCH", path, {
+      contentType: PATCH.merge,
+      body,
+      ...(fieldManager ? { query: { fieldManager } } : {}),
+    });
+  const cost = (work: (name: string) => Promise<unknown>, set: string) =>
+    controlPlaneMsPerRequest(cluster, names(set), work);
+
+  const secretRead = await cost(
+    () => kube.request("GET", `/api/v1/namespaces/${namespace}/secrets/llm`),
+    "op",
+  );
+  const finalizer = await cost(
+    (name) => patch(`${connections}/${name}`, { metadata: { finalizers: [FINALIZER] } }, FIELD_MANAGER),
+    "op",
+  );
+  const operatorStatus = await cost(
+    (name) => patch(`${connections}/${name}/status`, { status }, FIELD_MANAGER),
+    "op",
+  );
+  const bareStatus = await cost(
+    (name) => patch(`${connections}/${name}/status`, { status: BARE_STATUS }),
+    "bare",
+  );
+
+  const operatorTotal = secretRead + finalizer + operatorStatus;
+  const bareTotal = secretRead + bareStatus;
+  const m = (name: string, value: number, unit = "ms"): Measurement => ({ name, value: round(value), unit });
+  return {
+    measurements: [
+      m("GET Secret", secretRead),
+      m("PATCH finalizer (fresh object)", finalizer),
+      m(`PATCH status, the operator's (${status.conditions?.length ?? 0} conditions)`, operatorStatus),
+      m("PATCH status, the bare script's (1 condition)", bareStatus),
+      m("per created object: the operator's requests", operatorTotal),
+      m("per created object: the bare script's requests", bareTotal),
+      m("ratio of the two (control plane only)", operatorTotal / bareTotal, "×"),
+    ],
+    details: {
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      operatorStatusBytes: JSON.stringify(status).length,
+      bareStatusBytes: JSON.stringify(BARE_STATUS).length,
+    },
+  };
+}
+
+/** Control-plane CPU milliseconds per request while `work` runs once per name, 4 at a time. */
+async function controlPlaneMsPerRequest(
+  cluster: BenchCluster,
+  names: string[],
+  work: (name: string) => Promise<unknown>,
+): Promise<number> {
+  const before = cluster.cpuSeconds();
+  await inParallel(names, CONCURRENCY, work);
+  return ((cluster.cpuSeconds() - before) * 1000) / names.length;
+}
+
+async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
