@@ -88,7 +88,9 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
       const error = completion.reason;
       const status = informativeStatus(error);
       if (status === undefined) return failureFromError(ctx, "the custom endpoint", error);
-      const { code, message } = errorDetails(capture.bodyOf("/chat/completions") ?? (error as APIError).error);
+      const { code, message } = errorDetails(
+        capture.bodyOf("/chat/completions") ?? (error as APIError).error,
+      );
       const said = message ? `: ${scrub(message, ctx.secrets)}` : "";
       if (status === 404) {
         reach = MODEL_REASON.DeploymentNotFound;
