@@ -43,7 +43,7 @@ export interface SecretWatch extends SecretReferences {
   version(namespace: string, name: string): string | undefined;
   /**
    * Another subscriber on the same watch (another controller): its own references and its own `onChange`,
-   * with no second list+watch and no second cache. Subscribe before `start`, or miss no change after it.
+   * with no second list+watch and no second cache. One added after `start` hears the changes that follow.
    */
   subscribe(onChange: (namespace: string, name: string) => void): SecretReferences;
   hasSynced(): boolean;
@@ -68,14 +68,14 @@ const ABSENT = "absent";
 /**
  * Creates the Secret watch.
  *
- * Guarantees: one list+watch, whatever the number of Secrets and of subscribers, asking the API server for metadata only
- * (`PartialObjectMetadata`), so no Secret value ever reaches the operator through it; the cache keeps a stub per
- * Secret of the namespace(s). onChange fires for a referenced Secret on every create, delete and resourceVersion
- * change (a label edit too: the reconcile it triggers reads the value, finds the same fingerprint and writes
- * nothing). Tracking needs no new request: a Secret referenced after the first list is already in the cache.
+ * Guarantees: one list+watch, whatever the number of Secrets and of subscribers, asking the API server for
+ * metadata only (`PartialObjectMetadata`), so no Secret value ever reaches the operator through it; the cache
+ * keeps a stub per Secret of the namespace(s). onChange fires for a referenced Secret on every create, delete and
+ * resourceVersion change (a label edit too: the reconcile it triggers reads the value, finds the same fingerprint
+ * and writes nothing). Tracking needs no new request: a Secret referenced after the first list is already in the
+ * cache. Each subscriber (`subscribe`) keeps its own references and hears only of the Secrets it references.
  * Assumptions: the caller reads values on demand (a GET during reconcile) and compares its own fingerprint with
  * what it pushed; onChange only says "look again". Owners' Secrets live in the owner's namespace.
- * Each subscriber (`subscribe`) keeps its own references and hears only of the Secrets it references.
  * Caveats: every Secret of the watched namespace(s) costs a stub (~200 bytes) whether referenced or not.
  */
 export function createSecretWatch(options: SecretWatchOptions): SecretWatch {

@@ -147,4 +147,24 @@ describe("secret watch", () => {
     await barrier();
     expect(count("referenced")).toBe(before.referenced);
   });
+
+  it("serves a second subscriber from the same watch: each hears only of the Secrets it references", async () => {
+    const heard: string[] = [];
+    const accounts = watch.subscribe((ns, name) => heard.push(`${ns}/${name}`));
+    accounts.track(namespace, "unreferenced", "AzureOpenAIAccount/acct");
+    expect(accounts.referrers(namespace, "unreferenced")).toEqual(["AzureOpenAIAccount/acct"]);
+    // The first subscriber's references are its own.
+    expect(watch.referrers(namespace, "unreferenced")).toEqual([]);
+    expect(accounts.referrers(namespace, "shared")).toEqual([]);
+    const before = { unreferenced: count("unreferenced"), shared: count("shared") };
+    await setValue("unreferenced", `${CANARY}-for-the-second`);
+    await waitFor(() => heard.includes(`${namespace}/unreferenced`), {
+      description: "the second subscriber hears of its Secret",
+    });
+    await setValue("shared", `${CANARY}-shared-again`);
+    await waitFor(() => count("shared") === before.shared + 1, { description: "the first hears of shared" });
+    await barrier();
+    expect(count("unreferenced")).toBe(before.unreferenced);
+    expect(heard).toEqual([`${namespace}/unreferenced`]);
+  });
 });
