@@ -18,6 +18,7 @@ import {
 import { ensurePassphrase, PassphraseMissingError } from "../../operator/azure/passphrase.ts";
 import { stackNameFor } from "../../operator/azure/stack-name.ts";
 import { LockLostError, StateTooLargeError } from "../../operator/azure/state-store.ts";
+import { isStatus } from "../../operator/kube/client.ts";
 import {
   CHECKPOINT_KEY,
   decodeCheckpoint,
@@ -91,6 +92,21 @@ function provisioner(
     program: standInProgram({ dir: worldDir }, options.padding ?? 0),
     ...overrides,
   });
+}
+
+/** Reads and replaces until no other writer came in between (409 Conflict), at most 20 times. */
+async function replacedWithoutConflict<T, R>(
+  read: () => Promise<T>,
+  replace: (current: T) => Promise<R>,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await read();
+    try {
+      return await replace(current);
+    } catch (error) {
+      if (!isStatus(error, 409) || attempt >= 20) throw error;
+    }
+  }
 }
 
 async function stateSecret(account: string) {
@@ -269,25 +285,33 @@ engine("Pulumi state kept in Kubernetes", () => {
     const outcome = update.catch((error: unknown) => error);
     await waitFor(() => ledger(w)["slow-u"] === 1, { timeoutMs: 60_000, description: "slow-u creating" });
     const leaseName = stateObjectName(stackNameFor(account));
-    const lease = await testCluster().coordination.readNamespacedLease({ namespace, name: leaseName });
-    await testCluster().coordination.replaceNamespacedLease({
-      namespace,
-      name: leaseName,
-      body: { ...lease, spec: { ...lease.spec, holderIdentity: "usurper" } },
-    });
+    // As a usurper would, each write is read again and repeated when the holder wrote first (a renewal of the
+    // Lease, a mirror of the checkpoint): a 409 is that race, not the behaviour under test.
+    await replacedWithoutConflict(
+      () => testCluster().coordination.readNamespacedLease({ namespace, name: leaseName }),
+      (lease) =>
+        testCluster().coordination.replaceNamespacedLease({
+          namespace,
+          name: leaseName,
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: "usurper" } },
+        }),
+    );
     // The successor's first read stamps the Secret (as the store does): from then on the old holder's writes fail.
-    const current = await stateSecret(name);
-    const stamped = await testCluster().core.replaceNamespacedSecret({
-      namespace,
-      name: leaseName,
-      body: {
-        ...current,
-        metadata: {
-          ...current?.metadata,
-          annotations: { ...current?.metadata?.annotations, "modelkeys.dev/state-holder": "usurper" },
-        },
-      },
-    });
+    const stamped = await replacedWithoutConflict(
+      () => stateSecret(name),
+      (current) =>
+        testCluster().core.replaceNamespacedSecret({
+          namespace,
+          name: leaseName,
+          body: {
+            ...current,
+            metadata: {
+              ...current?.metadata,
+              annotations: { ...current?.metadata?.annotations, "modelkeys.dev/state-holder": "usurper" },
+            },
+          },
+        }),
+    );
     // The engine lets the create in flight finish before it stops.
     writeFileSync(join(w, "release"), "");
     const error = await outcome;
