@@ -8,6 +8,7 @@ import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { startInProcessOperator } from "../support/in-process-operator.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
+import { createCustomConnection } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
 
 const CONNECTIONS = 100;
@@ -72,24 +73,10 @@ export const appOutage: Bench<BenchCluster> = {
         },
       });
       for (const [i, model] of models.entries()) {
-        await custom.createNamespacedCustomObject({
-          ...GROUP,
-          namespace,
-          plural: "providerconnections",
-          body: {
-            apiVersion: API_VERSION,
-            kind: "ProviderConnection",
-            metadata: { name: `llm-${i}`, namespace },
-            spec: {
-              organizationRef: { name: "acme" },
-              provider: "Custom",
-              custom: {
-                name: model,
-                endpoint: `${standIn.url}/v1`,
-                apiKeySecretRef: { name: secretOf(i), key: "key" },
-              },
-            },
-          },
+        await createCustomConnection(custom, namespace, `llm-${i}`, {
+          model,
+          endpoint: `${standIn.url}/v1`,
+          secret: { name: secretOf(i), key: "key" },
         });
       }
       /** Every connection Ready, and the app holding its Secret's current key. */

@@ -10,6 +10,7 @@ import { bundle } from "../../kubectl-modelkeys/build.ts";
 import { AuditReport } from "../../kubectl-modelkeys/src/report.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import type { BenchCluster } from "./cluster.ts";
+import { createCustomConnection } from "./fleet.ts";
 import { type Bench, percentile, round } from "./measure.ts";
 
 const PLUGIN_ENTRY = join(REPO_ROOT, "kubectl-modelkeys", "bin", "kubectl-modelkeys.ts");
@@ -84,24 +85,10 @@ export const auditAllNamespaces: Bench<BenchCluster> = {
       await Promise.all(
         Array.from({ length: PER_NAMESPACE }, async (_, i) => {
           const name = `llm-${i}`;
-          await custom.createNamespacedCustomObject({
-            ...GROUP,
-            namespace,
-            plural: "providerconnections",
-            body: {
-              apiVersion: API_VERSION,
-              kind: "ProviderConnection",
-              metadata: { name, namespace },
-              spec: {
-                organizationRef: { name: "acme" },
-                provider: "Custom",
-                custom: {
-                  name,
-                  endpoint: "http://models.internal/v1",
-                  apiKeySecretRef: { name, key: "api-key" },
-                },
-              },
-            },
+          await createCustomConnection(custom, namespace, name, {
+            model: name,
+            endpoint: "http://models.internal/v1",
+            secret: { name, key: "api-key" },
           });
           await custom.patchNamespacedCustomObjectStatus(
             {

@@ -8,6 +8,7 @@ import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { startInProcessOperator } from "../support/in-process-operator.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
+import { createCustomConnection } from "./fleet.ts";
 import { type Bench, percentile, round } from "./measure.ts";
 
 const CONNECTIONS = 50;
@@ -83,24 +84,10 @@ export const connectionsReady: Bench<BenchCluster> = {
       for (const [i, model] of models.entries()) {
         const name = `llm-${i}`;
         createdAt.set(name, Date.now());
-        await custom.createNamespacedCustomObject({
-          ...GROUP,
-          namespace,
-          plural: "providerconnections",
-          body: {
-            apiVersion: API_VERSION,
-            kind: "ProviderConnection",
-            metadata: { name, namespace },
-            spec: {
-              organizationRef: { name: "acme" },
-              provider: "Custom",
-              custom: {
-                name: model,
-                endpoint: `${standIn.url}/v1`,
-                apiKeySecretRef: { name: "llm", key: "key" },
-              },
-            },
-          },
+        await createCustomConnection(custom, namespace, name, {
+          model,
+          endpoint: `${standIn.url}/v1`,
+          secret: { name: "llm", key: "key" },
         });
       }
       const createdMs = Date.now() - started;

@@ -18,6 +18,7 @@ import { apiServerTransport } from "../../operator/kube/transport.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
+import { createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, percentile, round } from "./measure.ts";
 import { ownCpuSeconds, processCpuSeconds } from "./process-cpu.ts";
 
@@ -463,24 +464,10 @@ async function fleet(cluster: BenchCluster, namespace: string, n: number, key: s
       namespace,
       body: { metadata: { name: `llm-${i}` }, stringData: { key } },
     });
-    await custom.createNamespacedCustomObject({
-      ...GROUP,
-      namespace,
-      plural: "providerconnections",
-      body: {
-        apiVersion: API_VERSION,
-        kind: "ProviderConnection",
-        metadata: { name: `llm-${i}`, namespace },
-        spec: {
-          organizationRef: { name: "acme" },
-          provider: "Custom",
-          custom: {
-            name: `m-${Math.floor(i / HOSTS)}`,
-            endpoint: `http://127.0.0.${1 + (i % HOSTS)}:${port}/v1`,
-            apiKeySecretRef: { name: `llm-${i}`, key: "key" },
-          },
-        },
-      },
+    await createCustomConnection(custom, namespace, `llm-${i}`, {
+      model: `m-${Math.floor(i / HOSTS)}`,
+      endpoint: `http://127.0.0.${1 + (i % HOSTS)}:${port}/v1`,
+      secret: { name: `llm-${i}`, key: "key" },
     });
   });
 }
@@ -630,13 +617,4 @@ function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
   return counts;
-}
-
-async function inParallel(n: number, concurrency: number, work: (i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next < n) await work(next++);
-    }),
-  );
 }

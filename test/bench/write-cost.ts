@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { API_VERSION } from "../../crds/index.ts";
 import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
 import { PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
@@ -13,6 +12,7 @@ import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
 import { applied, connection, NOW, observe } from "../unit/fixtures/connection.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
+import { createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
 
 /** Requests of each kind (MODELKEYS_BENCH_WRITES): enough for the CPU clock's 10 ms ticks to average out. */
@@ -77,28 +77,15 @@ async function measure(cluster: BenchCluster) {
   });
   // Fresh connections for each status: the operator's writes, the bare script's, the trimmed status's.
   const names = (set: string) => Array.from({ length: REQUESTS }, (_, i) => `${set}-${i}`);
-  await inParallel([...names("op"), ...names("bare"), ...names("trim")], 32, (name) =>
-    cluster.admin.custom.createNamespacedCustomObject({
-      group: "modelkeys.dev",
-      version: "v1alpha1",
-      namespace,
-      plural: "providerconnections",
-      body: {
-        apiVersion: API_VERSION,
-        kind: "ProviderConnection",
-        metadata: { name, namespace },
-        spec: {
-          organizationRef: { name: "acme" },
-          provider: "Custom",
-          custom: {
-            name: "llama3.1:8b",
-            endpoint: "http://127.0.0.1:11434/v1",
-            apiKeySecretRef: { name: "llm", key: "key" },
-          },
-        },
-      },
+  const fresh = [...names("op"), ...names("bare"), ...names("trim")];
+  await inParallel(fresh.length, 32, (i) =>
+    createCustomConnection(cluster.admin.custom, namespace, fresh[i] as string, {
+      model: "llama3.1:8b",
+      endpoint: "http://127.0.0.1:11434/v1",
+      secret: { name: "llm", key: "key" },
     }),
   );
+
   const status = operatorFirstStatus();
   const patch = (path: string, body: unknown, fieldManager?: string) =>
     kube.request("PATCH", path, {
@@ -170,15 +157,6 @@ async function controlPlaneMsPerRequest(
   work: (name: string) => Promise<unknown>,
 ): Promise<number> {
   const before = cluster.cpuSeconds();
-  await inParallel(names, CONCURRENCY, work);
+  await inParallel(names.length, CONCURRENCY, (i) => work(names[i] as string));
   return ((cluster.cpuSeconds() - before) * 1000) / names.length;
-}
-
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
 }

@@ -1,0 +1,50 @@
+// What the cluster benchmarks create (Custom connections of the Organization "acme") and how they spread work
+// over a few workers at once.
+import type { CustomObjectsApi } from "@kubernetes/client-node";
+import { API_VERSION } from "../../crds/index.ts";
+
+/** The Custom server a connection names, and the Secret key holding its API key. */
+export interface CustomTarget {
+  model: string;
+  endpoint: string;
+  secret: { name: string; key: string };
+}
+
+/** Creates the Custom ProviderConnection `namespace/name` of Organization `acme`. */
+export async function createCustomConnection(
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  target: CustomTarget,
+): Promise<void> {
+  await custom.createNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "providerconnections",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "ProviderConnection",
+      metadata: { name, namespace },
+      spec: {
+        organizationRef: { name: "acme" },
+        provider: "Custom",
+        custom: { name: target.model, endpoint: target.endpoint, apiKeySecretRef: target.secret },
+      },
+    },
+  });
+}
+
+/** Runs `work(i)` for i = 0 … n − 1, at most `concurrency` at once, each worker taking the next index. */
+export async function inParallel(
+  n: number,
+  concurrency: number,
+  work: (i: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}
