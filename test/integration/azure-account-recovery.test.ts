@@ -21,11 +21,13 @@ import { createsIn } from "../support/state-program.ts";
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
+  createAzureAccount,
   createConnection,
   createOrganization,
   getConnection,
   putSecret,
   startAppWithOwner,
+  TEST_SUBSCRIPTION,
   waitForCondition,
 } from "../support/world.ts";
 
@@ -36,7 +38,7 @@ if (process.env.CI === "true" && !process.env.MODELKEYS_PULUMI_DIR) {
   throw new Error("the Pulumi CLI is required in CI: set MODELKEYS_PULUMI_DIR=$(bash local/pulumi/build.sh)");
 }
 
-const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
+const SUBSCRIPTION = TEST_SUBSCRIPTION;
 const STEP_MS = 120_000;
 const LEADER_LEASE = "modelkeys-recovery-leader";
 const SP_DATA = {
@@ -80,24 +82,8 @@ const accounts = () => ({
   plural: "azureopenaiaccounts",
 });
 
-async function createAccount(name: string, spec: Record<string, unknown> = {}): Promise<void> {
-  await testCluster().custom.createNamespacedCustomObject({
-    ...accounts(),
-    body: {
-      apiVersion: "modelkeys.dev/v1alpha1",
-      kind: "AzureOpenAIAccount",
-      metadata: { name, namespace },
-      spec: {
-        accountName: name,
-        resourceGroupName: "rg-llm",
-        location: "eastus",
-        subscriptionId: SUBSCRIPTION,
-        credentials: { servicePrincipal: { secretRef: { name: "azure-sp" } } },
-        ...spec,
-      },
-    },
-  });
-}
+const createAccount = (name: string, spec: Record<string, unknown> = {}) =>
+  createAzureAccount(namespace, name, spec);
 
 async function getAccount(name: string): Promise<AzureOpenAIAccount | undefined> {
   return (await testCluster()

@@ -26,6 +26,8 @@ import { answersValid, startTestOperator, type TestOperator } from "../support/o
 import { waitFor } from "../support/wait.ts";
 import {
   type AppWithOwner,
+  azureAccountManifest,
+  createAzureAccount,
   createConnection,
   createOrganization,
   deleteConnection,
@@ -33,6 +35,7 @@ import {
   getConnection,
   putSecret,
   startAppWithOwner,
+  TEST_SUBSCRIPTION,
   waitForCondition,
 } from "../support/world.ts";
 
@@ -48,7 +51,7 @@ if (!cliFound) console.warn("azure-provisioning: skipped, no Pulumi CLI (set MOD
 
 const SP_SECRET = "canary-sp-secret-Qm4x9Lw2";
 const PASSPHRASE = "canary-pulumi-passphrase-7Zt1";
-const SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
+const SUBSCRIPTION = TEST_SUBSCRIPTION;
 const STEP_MS = 120_000;
 
 // --- The cloud-free stand-in of Azure -------------------------------------------------------------------
@@ -177,28 +180,16 @@ function accountManifest(
   name: string,
   extra: { deletionPolicy?: "Delete" | "Orphan"; spec?: Record<string, unknown> } = {},
 ) {
-  return {
-    apiVersion: "modelkeys.dev/v1alpha1",
-    kind: "AzureOpenAIAccount",
-    metadata: { name, namespace },
-    spec: {
-      accountName: name,
-      resourceGroupName: "rg-llm",
-      location: "eastus",
-      subscriptionId: SUBSCRIPTION,
-      credentials: { servicePrincipal: { secretRef: { name: "azure-sp" } } },
-      networkRules: { ipRules: ["203.0.113.10"] },
-      deletionPolicy: extra.deletionPolicy ?? "Delete",
-      ...extra.spec,
-    },
-  };
+  return azureAccountManifest(namespace, name, {
+    networkRules: { ipRules: ["203.0.113.10"] },
+    deletionPolicy: extra.deletionPolicy ?? "Delete",
+    ...extra.spec,
+  });
 }
 
 async function createAccount(name: string, extra: Parameters<typeof accountManifest>[1] = {}): Promise<void> {
-  await testCluster().custom.createNamespacedCustomObject({
-    ...accounts(),
-    body: accountManifest(name, extra),
-  });
+  const { spec } = accountManifest(name, extra);
+  await createAzureAccount(namespace, name, spec);
 }
 
 async function getAccount(name: string): Promise<AzureOpenAIAccount | undefined> {

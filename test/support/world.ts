@@ -76,6 +76,44 @@ export async function createConnection(
   });
 }
 
+/** The subscription of test AzureOpenAIAccounts (no Azure is reached: the engine runs cloud-free programs). */
+export const TEST_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000a1";
+
+/**
+ * An AzureOpenAIAccount `rg-llm`/`name` in eastus of {@link TEST_SUBSCRIPTION}, its service principal in the
+ * Secret `azure-sp`; `spec` adds fields or overrides these.
+ */
+export function azureAccountManifest(namespace: string, name: string, spec: Record<string, unknown> = {}) {
+  return {
+    apiVersion: API_VERSION,
+    kind: "AzureOpenAIAccount",
+    metadata: { name, namespace },
+    spec: {
+      accountName: name,
+      resourceGroupName: "rg-llm",
+      location: "eastus",
+      subscriptionId: TEST_SUBSCRIPTION,
+      credentials: { servicePrincipal: { secretRef: { name: "azure-sp" } } },
+      ...spec,
+    },
+  };
+}
+
+/** Creates {@link azureAccountManifest}'s account. */
+export async function createAzureAccount(
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown> = {},
+): Promise<void> {
+  await testCluster().custom.createNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "azureopenaiaccounts",
+    body: azureAccountManifest(namespace, name, spec),
+  });
+}
+
 type Plural = "providerconnections" | "organizations";
 const ours = (namespace: string, plural: Plural) => ({
   group: "modelkeys.dev",
