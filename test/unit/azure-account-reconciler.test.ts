@@ -178,6 +178,18 @@ function setup(
   return { reconcile, clock, world, enqueued, connections };
 }
 
+/** An account (one connection) whose first update has finished and whose reconcile has recorded it. */
+async function provisioned(spec = account()) {
+  const engine = handProvisioner();
+  const set = setup(async () => engine.provisioner, [conn("gpt-4o")], spec);
+  await set.reconcile();
+  await settle();
+  engine.finish();
+  await settle();
+  await set.reconcile();
+  return { engine, ...set };
+}
+
 const conditionOf = (a: AzureOpenAIAccount | undefined, type: string) =>
   a?.status?.conditions?.find((c) => c.type === type);
 
@@ -303,13 +315,7 @@ describe("the account reconciler", () => {
   });
 
   it("destroys the stack before it lets a Delete account go, and removes its key Secret", async () => {
-    const engine = handProvisioner();
-    const { reconcile, world } = setup(async () => engine.provisioner);
-    await reconcile();
-    await settle();
-    engine.finish();
-    await settle();
-    await reconcile();
+    const { engine, reconcile, world } = await provisioned();
     const live = world.get() as AzureOpenAIAccount;
     world.set({ ...live, metadata: { ...live.metadata, deletionTimestamp: "2026-11-05T00:00:00Z" } });
     await reconcile();
@@ -321,13 +327,7 @@ describe("the account reconciler", () => {
   });
 
   it("lets a Delete account go without destroying its stack when it is released", async () => {
-    const engine = handProvisioner();
-    const { reconcile, world } = setup(async () => engine.provisioner);
-    await reconcile();
-    await settle();
-    engine.finish();
-    await settle();
-    await reconcile();
+    const { engine, reconcile, world } = await provisioned();
     const live = world.get() as AzureOpenAIAccount;
     world.set({
       ...live,
@@ -343,17 +343,7 @@ describe("the account reconciler", () => {
   });
 
   it("leaves Azure alone when an Orphan account goes", async () => {
-    const engine = handProvisioner();
-    const { reconcile, world } = setup(
-      async () => engine.provisioner,
-      [conn("gpt-4o")],
-      account({ deletionPolicy: "Orphan" }),
-    );
-    await reconcile();
-    await settle();
-    engine.finish();
-    await settle();
-    await reconcile();
+    const { engine, reconcile, world } = await provisioned(account({ deletionPolicy: "Orphan" }));
     const live = world.get() as AzureOpenAIAccount;
     world.set({ ...live, metadata: { ...live.metadata, deletionTimestamp: "2026-11-05T00:00:00Z" } });
     await reconcile();
