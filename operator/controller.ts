@@ -115,7 +115,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
 
   const egress = createEgressGuard({ allow: config.egressAllow });
   const sessions = new OrganizationSessions({
-    readSecret: (ns, name) => kube.readSecret(ns, name),
+    readSecret: (ns, name) => kube.readSecret(ns, name, secrets.seenVersion(ns, name)),
     secretVersion: (ns, name) => secrets.version(ns, name),
     appTimeoutMs: config.appTimeoutMs,
     appWriteTimeoutMs: config.appWriteTimeoutMs,
@@ -170,7 +170,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     peers: byOrganization,
     organization: (ns, name) => organizations.get(ns, name),
     session: (organization) => sessions.session(organization),
-    readSecret: (ns, name) => kube.readSecret(ns, name),
+    readSecret: (ns, name) => kube.readSecret(ns, name, secrets.seenVersion(ns, name)),
     checkModels: options.checkModels,
     endpointRefusal: async (url, enforceAllowList) => {
       const decision = await egress.check(url, { enforceAllowList });

@@ -41,6 +41,8 @@ export interface SecretWatch extends SecretReferences {
    * A changed version means "read it again"; an equal one means what was read before still holds.
    */
   version(namespace: string, name: string): string | undefined;
+  /** The resourceVersion the watch last saw of a Secret it holds; undefined when absent or not yet listed. */
+  seenVersion(namespace: string, name: string): string | undefined;
   /**
    * Another subscriber on the same watch (another controller): its own references and its own `onChange`,
    * with no second list+watch and no second cache. One added after `start` hears the changes that follow.
@@ -115,6 +117,7 @@ export function createSecretWatch(options: SecretWatchOptions): SecretWatch {
       if (!informer.hasSynced()) return undefined;
       return informer.get(namespace, name)?.metadata.resourceVersion ?? ABSENT;
     },
+    seenVersion: (namespace, name) => informer.get(namespace, name)?.metadata.resourceVersion,
     subscribe,
     hasSynced: () => informer.hasSynced(),
     start: () => informer.start(),

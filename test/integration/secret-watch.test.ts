@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listAll } from "../../operator/kube/list.ts";
 import { metadataOnly } from "../../operator/kube/metadata-only.ts";
+import { KubeObjects } from "../../operator/kube/objects.ts";
 import { createSecretWatch, type SecretWatch, toSecretStub } from "../../operator/kube/secret-watch.ts";
 import { testCluster } from "../support/cluster.ts";
 import { waitFor } from "../support/wait.ts";
@@ -28,6 +29,18 @@ const setLabel = (name: string, value: string) =>
     namespace,
     body: [{ op: "add", path: "/metadata/labels", value: { touched: value } }],
   });
+
+/** The API server's count of its reads of Secrets from etcd (its own metric; the watch cache's answers are not). */
+async function etcdSecretReads(): Promise<number> {
+  const { stdout } = await testCluster().kubectl(["get", "--raw", "/metrics"]);
+  const line = stdout
+    .split("\n")
+    .find(
+      (l) =>
+        l.startsWith("etcd_request_duration_seconds_count{") && /operation="get",resource="secrets"/.test(l),
+    );
+  return Number(line?.split(" ").pop() ?? 0);
+}
 
 /** Count of onChange calls for `name`. */
 const count = (name: string) => changes.filter((c) => c === `${namespace}/${name}`).length;
@@ -166,5 +179,29 @@ describe("secret watch", () => {
     await barrier();
     expect(count("unreferenced")).toBe(before.unreferenced);
     expect(heard).toEqual([`${namespace}/unreferenced`]);
+  });
+
+  it("reads a value at the version it saw from the API server's cache, not etcd, and never an older one", async () => {
+    const objects = new KubeObjects(testCluster().operator.kube, "secret-watch-test");
+    const rotated = `${CANARY}-read-at-version`;
+    const patched = await setValue("shared", rotated);
+    await waitFor(() => watch.seenVersion(namespace, "shared") === patched.metadata?.resourceVersion, {
+      description: "the watch sees the new version",
+    });
+    const reads = 50;
+    const readAll = (version: string | undefined) =>
+      Promise.all(Array.from({ length: reads }, () => objects.readSecret(namespace, "shared", version)));
+
+    // Without a version each read is a quorum read from etcd: this proves the metric counts them.
+    let before = await etcdSecretReads();
+    expect((await readAll(undefined)).every((data) => data?.["api-key"] === rotated)).toBe(true);
+    expect((await etcdSecretReads()) - before).toBeGreaterThanOrEqual(reads);
+
+    before = await etcdSecretReads();
+    const atVersion = await readAll(watch.seenVersion(namespace, "shared"));
+    expect(atVersion.every((data) => data?.["api-key"] === rotated)).toBe(true);
+    // Other test files may read Secrets meanwhile; most of ours must not have reached etcd.
+    expect((await etcdSecretReads()) - before).toBeLessThan(reads / 2);
+    expect(watch.seenVersion(namespace, "never-created")).toBeUndefined();
   });
 });
