@@ -125,7 +125,9 @@ export class KubeObjects {
    * A Secret's data, decoded; undefined when it does not exist. Values are never cached or logged.
    * With `notOlderThan` (a resourceVersion our Secret watch saw), the API server answers from its watch cache
    * with that version or a newer one, instead of a quorum read from etcd: the same freshness as the watch event
-   * that woke the reconcile, at about half the control plane's CPU.
+   * that woke the reconcile, at about half the control plane's CPU. An API server whose cache has not reached
+   * that version within its wait (another replica of an HA control plane) answers 504 "Too large resource
+   * version"; the value is then read from etcd.
    */
   async readSecret(
     namespace: string,
@@ -133,9 +135,14 @@ export class KubeObjects {
     notOlderThan?: string,
   ): Promise<Record<string, string> | undefined> {
     try {
-      const secret = await this.#kc.request<SecretObject>("GET", secretPath(namespace, name), {
-        ...(notOlderThan ? { query: { resourceVersion: notOlderThan } } : {}),
-      });
+      const secret = await this.#kc
+        .request<SecretObject>("GET", secretPath(namespace, name), {
+          ...(notOlderThan ? { query: { resourceVersion: notOlderThan } } : {}),
+        })
+        .catch((error: unknown) => {
+          if (!notOlderThan || !isStatus(error, 504)) throw error;
+          return this.#kc.request<SecretObject>("GET", secretPath(namespace, name));
+        });
       const data: Record<string, string> = {};
       for (const [key, value] of Object.entries(secret.data ?? {}))
         data[key] = Buffer.from(value, "base64").toString("utf8");

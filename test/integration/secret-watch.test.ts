@@ -204,4 +204,13 @@ describe("secret watch", () => {
     expect((await etcdSecretReads()) - before).toBeLessThan(reads / 2);
     expect(watch.seenVersion(namespace, "never-created")).toBeUndefined();
   });
+
+  it("reads from etcd when the API server's cache has not reached the version asked for", async () => {
+    const objects = new KubeObjects(testCluster().operator.kube, "secret-watch-test");
+    const value = `${CANARY}-from-etcd`;
+    const patched = await setValue("shared", value);
+    // A version from the future, as another API server's watch could have handed us: this one waits, then 504.
+    const future = String(Number(patched.metadata?.resourceVersion) + 1_000_000);
+    expect((await objects.readSecret(namespace, "shared", future))?.["api-key"]).toBe(value);
+  });
 });
