@@ -112,10 +112,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
       for (const owner of secrets.referrers(namespace, name)) queue.add(owner);
     },
   });
+  // Values at the version the watch saw: served from the API server's watch cache (see KubeObjects.readSecret).
+  const readSecret = (namespace: string, name: string) =>
+    kube.readSecret(namespace, name, secrets.seenVersion(namespace, name));
 
   const egress = createEgressGuard({ allow: config.egressAllow });
   const sessions = new OrganizationSessions({
-    readSecret: (ns, name) => kube.readSecret(ns, name, secrets.seenVersion(ns, name)),
+    readSecret,
     secretVersion: (ns, name) => secrets.version(ns, name),
     appTimeoutMs: config.appTimeoutMs,
     appWriteTimeoutMs: config.appWriteTimeoutMs,
@@ -170,7 +173,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     peers: byOrganization,
     organization: (ns, name) => organizations.get(ns, name),
     session: (organization) => sessions.session(organization),
-    readSecret: (ns, name) => kube.readSecret(ns, name, secrets.seenVersion(ns, name)),
+    readSecret,
     checkModels: options.checkModels,
     endpointRefusal: async (url, enforceAllowList) => {
       const decision = await egress.check(url, { enforceAllowList });

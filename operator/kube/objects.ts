@@ -134,14 +134,13 @@ export class KubeObjects {
     name: string,
     notOlderThan?: string,
   ): Promise<Record<string, string> | undefined> {
+    const path = secretPath(namespace, name);
     try {
       const secret = await this.#kc
-        .request<SecretObject>("GET", secretPath(namespace, name), {
-          ...(notOlderThan ? { query: { resourceVersion: notOlderThan } } : {}),
-        })
+        .request<SecretObject>("GET", path, notOlderThan ? { query: { resourceVersion: notOlderThan } } : {})
         .catch((error: unknown) => {
           if (!notOlderThan || !isStatus(error, 504)) throw error;
-          return this.#kc.request<SecretObject>("GET", secretPath(namespace, name));
+          return this.#kc.request<SecretObject>("GET", path);
         });
       const data: Record<string, string> = {};
       for (const [key, value] of Object.entries(secret.data ?? {}))
