@@ -124,7 +124,7 @@ const SETTINGS = {
   kubeMaxInFlight: {
     schema: int(1, 1_000),
     default: () => "32",
-    help: "API server requests waiting for an answer at once, watches apart",
+    help: "API server requests waiting for an answer at once, watches apart; halved while the server answers 429",
   },
   leaderElection: { schema: bool, boolean: true, default: () => "true", help: "elect a leader with a Lease" },
   azureProvisioning: {

@@ -15,6 +15,7 @@ import type { Informer, InformerEvent, KubernetesObject } from "./kube/informer.
 import { createNamespacedInformers } from "./kube/namespaced-informers.ts";
 import { KubeObjects } from "./kube/objects.ts";
 import { createOwnWrites, type OwnWrites } from "./kube/own-writes.ts";
+import type { RenewalPriority } from "./kube/renewal-priority.ts";
 import { createSecretWatch } from "./kube/secret-watch.ts";
 import { apiServerTransport } from "./kube/transport.ts";
 import type { Logger } from "./log.ts";
@@ -51,6 +52,8 @@ export interface ControllerOptions {
   checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
   /** Provisioning with background work (Azure): attached to the queue and the cache, stopped with the controller. */
   provisioning?: Provisioning;
+  /** Holds the controller's API server traffic back while the leader renews its Lease. */
+  renewalPriority?: RenewalPriority;
 }
 
 export interface Controller {
@@ -86,7 +89,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     maxInFlight: config.kubeMaxInFlight,
     onConnect: () => metrics.kubeConnectionsOpened.inc(),
     onThrottled: () => metrics.kubeThrottled.inc(),
+    onInFlightLimit: (limit) => metrics.kubeInFlightLimit.set(limit),
+    renewalPriority: options.renewalPriority,
   });
+  metrics.kubeInFlightLimit.set(config.kubeMaxInFlight);
   const kube = new KubeObjects(kc, config.identity, {
     onDropped: (event) => metrics.eventsDropped.inc({ reason: event.reason }),
   });

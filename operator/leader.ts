@@ -46,6 +46,11 @@ export interface LeaderElectorOptions {
   /** Jitter of the acquire retries (standbys spread out). @default Math.random */
   random?: () => number;
   log?: Logger;
+  /**
+   * Runs each attempt, bounded by its time limit, e.g. with the operator's other API server traffic held back
+   * (RenewalPriority.during). @default runs it as it is
+   */
+  during?: <T>(attempt: () => Promise<T>) => Promise<T>;
 }
 
 export interface LeadershipCallbacks {
@@ -102,6 +107,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   const { namespace, name, identity, retryPeriodMs, renewDeadlineMs } = options;
   const leaseDurationSeconds = Math.max(1, Math.ceil(options.leaseDurationMs / 1000));
   const log = options.log?.child({ lease: `${namespace}/${name}`, identity });
+  const during = options.during ?? (<T>(attempt: () => Promise<T>) => attempt());
 
   let observed: Observation | undefined;
   let leading = false;
@@ -189,7 +195,8 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
       }
     };
     try {
-      return await withTimeout(attempt(), timeoutMs, clock);
+      // The time limit inside `during`: a hanging request holds nothing back past it.
+      return await during(() => withTimeout(attempt(), timeoutMs, clock));
     } catch (err) {
       log?.warn({ event: "leader.attempt_failed", err });
       return "failed";

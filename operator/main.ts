@@ -10,6 +10,7 @@ import { type Controller, startController } from "./controller.ts";
 import { type HealthServer, startHealthServer } from "./health.ts";
 import { KubeClient } from "./kube/client.ts";
 import { loadClusterAccess } from "./kube/kubeconfig.ts";
+import { RenewalPriority } from "./kube/renewal-priority.ts";
 import { dedicatedConnections } from "./kube/transport.ts";
 import { createLeaderElector, type LeaderElector } from "./leader.ts";
 import { createLogger } from "./log.ts";
@@ -77,6 +78,8 @@ async function start(): Promise<void> {
   if (shuttingDown) return;
 
   const checker = createModelChecker({ config, metrics, log, kc, baseUrls });
+  // Lease renewals go first: the controller's requests wait while one runs.
+  const renewalPriority = new RenewalPriority();
   const lead = () => {
     leading = (async () => {
       metrics.leader.set(1);
@@ -90,6 +93,7 @@ async function start(): Promise<void> {
         provisioning: config.azureProvisioning
           ? createAccountController({ kc, config, log, clock: systemClock })
           : disabledProvisioning(),
+        renewalPriority,
       });
       await printLocalHint();
     })();
@@ -111,6 +115,7 @@ async function start(): Promise<void> {
     retryPeriodMs: config.retryPeriodMs,
     clock: systemClock,
     log,
+    during: (attempt) => renewalPriority.during(attempt),
   });
   // Never aborted: shutdown drains the controller while still leading, then elector.release() stops it.
   void elector.run(new AbortController().signal, {

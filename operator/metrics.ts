@@ -36,6 +36,11 @@ export interface Metrics {
   kubeConnectionsOpened: Counter;
   /** `modelkeys_kube_throttled_total`: 429 answers from the API server (each request is repeated after Retry-After). */
   kubeThrottled: Counter;
+  /**
+   * `modelkeys_kube_in_flight_limit`: API server requests allowed in flight now; below --kube-max-in-flight while
+   * the server throttles.
+   */
+  kubeInFlightLimit: Gauge;
   /** `modelkeys_events_dropped_total{reason}`: routine Normal Events left out by the Event recorder's pacing. */
   eventsDropped: Counter<"reason">;
   /** Supplies the connections counted at each scrape (typically from the informer's cache). */
@@ -120,6 +125,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     kubeThrottled: new Counter({
       name: "modelkeys_kube_throttled_total",
       help: "429 answers from the Kubernetes API server (the request is repeated after Retry-After).",
+      registers: [registry],
+    }),
+    kubeInFlightLimit: new Gauge({
+      name: "modelkeys_kube_in_flight_limit",
+      help: "Kubernetes API server requests allowed in flight now, lowered while the server answers 429.",
       registers: [registry],
     }),
     eventsDropped: new Counter({

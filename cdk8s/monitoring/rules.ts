@@ -67,6 +67,22 @@ export const ALERT_GROUPS: RuleGroup[] = [
     ],
   },
   {
+    name: "modelkeys.operator",
+    rules: [
+      {
+        alert: "ModelkeysApiServerThrottling",
+        expr: "rate(modelkeys_kube_throttled_total[5m]) > 0",
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The Kubernetes API server keeps throttling modelkeys ({{ $labels.instance }})",
+          description:
+            "The API server has answered the operator 429 for 15 minutes. The operator sends fewer requests at once meanwhile (modelkeys_kube_in_flight_limit), so changes take longer to reach the app; look at the API server's load or its priority and fairness settings.",
+        },
+      },
+    ],
+  },
+  {
     name: "modelkeys.organizations",
     rules: [
       {

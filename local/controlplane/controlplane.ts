@@ -43,6 +43,8 @@ export interface ControlPlaneOptions {
    * deletecollection, at level Metadata), e.g. to count a client's writes by verb and resource. @default off
    */
   auditLogPath?: string;
+  /** More kube-apiserver flags, after the defaults (e.g. `--max-requests-inflight=5` to make it answer 429). */
+  apiServerArgs?: readonly string[];
 }
 
 /** Audit policy: every write at Metadata level (who, verb, resource, status); reads are left out. */
@@ -173,6 +175,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           "--disable-admission-plugins=ServiceAccount",
           "--allow-privileged=true",
           ...audit,
+          ...(options.apiServerArgs ?? []),
         ],
         join(logDir, "kube-apiserver.log"),
       );

@@ -1,7 +1,9 @@
 // How the operator reaches the API server: one keep-alive connection pool per client (not a new TLS handshake
 // per request), a client-side rate limit, and 429 Retry-After honoured.
 import { type Dispatcher, interceptors } from "undici";
+import { AdaptiveLimit } from "./adaptive-limit.ts";
 import type { KubeClient } from "./client.ts";
+import type { RenewalPriority } from "./renewal-priority.ts";
 
 /** How requests to the API server are paced and counted. */
 export interface ApiServerTransportOptions {
@@ -11,9 +13,14 @@ export interface ApiServerTransportOptions {
   burst: number;
   /**
    * Requests at most in flight at once (waiting for their answer), watches apart; the others wait their turn.
-   * 0 or undefined: no bound.
+   * While the API server answers 429 the bound is lower (halved per burst of 429s, doubled back after a quiet
+   * second; see AdaptiveLimit). 0 or undefined: no bound.
    */
   maxInFlight?: number;
+  /** Called when the in-flight bound moves (for a gauge). */
+  onInFlightLimit?: (limit: number) => void;
+  /** With `maxInFlight`: no request starts while a Lease renewal runs (see RenewalPriority). */
+  renewalPriority?: RenewalPriority;
   /** How often one request is repeated after a 429 before its answer is handed back. @default 5 */
   maxThrottledRetries?: number;
   /** Called for every new TCP connection to the API server (for metrics and the socket test). */
@@ -30,7 +37,8 @@ const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"]
  *
  * Guarantees: connections are kept alive and reused (a handful of sockets for any number of calls; each open
  * watch holds one). Requests start no faster than `qps` on average with bursts of `burst`, so the operator is not
- * what makes the API server throttle. A 429 is repeated after the server's Retry-After (1s without one, doubling,
+ * what makes the API server throttle; and with `maxInFlight`, a server that throttles anyway (its own in-flight
+ * limits are lower than ours) gets fewer requests at once, not the same collisions again. A 429 is repeated after the server's Retry-After (1s without one, doubling,
  * at most 30s) up to `maxThrottledRetries` times, for every verb: a 429 means the request was not processed.
  * Assumptions: the kubeconfig's TLS material (CA, client certificate) does not change for the process's life;
  * bearer tokens do (they travel per request in headers).
@@ -40,21 +48,12 @@ export function apiServerTransport(kc: KubeClient, options: ApiServerTransportOp
   if (paced.has(kc)) return kc;
   const bucket = options.qps > 0 ? new TokenBucket(options.qps, Math.max(1, options.burst)) : undefined;
   const client = kc.withDispatcher((base) => {
-    const retry = interceptors.retry({
-      statusCodes: [429],
-      errorCodes: [],
-      methods: [...ALL_METHODS],
+    const retry = repeatThrottled({
       maxRetries: options.maxThrottledRetries ?? 5,
       minTimeout: 1000,
       maxTimeout: 30_000,
-      timeoutFactor: 2,
       retryAfter: true,
-      // Hand the last 429 back as an answer (an ApiException the queue backs off on), not as a network error.
-      throwOnError: false,
-      retry: (err, context, callback) => {
-        if ((err as { statusCode?: number }).statusCode === 429) options.onThrottled?.();
-        return defaultRetry(err, context, callback);
-      },
+      onThrottled: options.onThrottled,
     });
     const pace: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, handler) => {
       const waitMs = bucket?.take() ?? 0;
@@ -66,7 +65,12 @@ export function apiServerTransport(kc: KubeClient, options: ApiServerTransportOp
     // Inside out: each attempt waits for its own rate-limit slot, then for room in flight; the retry repeats
     // attempts (a throttled request holds no room while it waits); bodies are buffered first so that a repeated
     // write can send its body again.
-    const bounded = options.maxInFlight ? inFlightLimit(options.maxInFlight) : undefined;
+    const bounded = options.maxInFlight
+      ? inFlightLimit(
+          new AdaptiveLimit(options.maxInFlight, options.onInFlightLimit),
+          options.renewalPriority,
+        )
+      : undefined;
     return base.compose([bounded, pace, retry, replayableBody].filter((i) => i !== undefined));
   });
   paced.add(client);
@@ -80,7 +84,39 @@ export function apiServerTransport(kc: KubeClient, options: ApiServerTransportOp
 export function dedicatedConnections(kc: KubeClient, onConnect?: () => void): KubeClient {
   return kc.withDispatcher((base) => {
     if (onConnect) base.on("connect", () => onConnect());
-    return base;
+    // A 429 here is mostly a moment's full server (the shared pool holds back while a renewal runs, see
+    // RenewalPriority): repeated soon, not after a Retry-After that would spend the renew deadline.
+    const retry = repeatThrottled({ maxRetries: 8, minTimeout: 50, maxTimeout: 800, retryAfter: false });
+    return base.compose([retry, replayableBody]);
+  });
+}
+
+/**
+ * Repeats a request answered 429 up to `maxRetries` times, after the server's Retry-After when `retryAfter`
+ * (capped at `maxTimeout`), else after `minTimeout` doubling; the last 429 is handed back as an answer (an
+ * ApiException the caller backs off on), not as a network error.
+ */
+function repeatThrottled(options: {
+  maxRetries: number;
+  minTimeout: number;
+  maxTimeout: number;
+  retryAfter: boolean;
+  onThrottled?: () => void;
+}): Dispatcher.DispatcherComposeInterceptor {
+  return interceptors.retry({
+    statusCodes: [429],
+    errorCodes: [],
+    methods: [...ALL_METHODS],
+    maxRetries: options.maxRetries,
+    minTimeout: options.minTimeout,
+    maxTimeout: options.maxTimeout,
+    timeoutFactor: 2,
+    retryAfter: options.retryAfter,
+    throwOnError: false,
+    retry: (err, context, callback) => {
+      if ((err as { statusCode?: number }).statusCode === 429) options.onThrottled?.();
+      return defaultRetry(err, context, callback);
+    },
   });
 }
 
@@ -88,22 +124,42 @@ export function dedicatedConnections(kc: KubeClient, onConnect?: () => void): Ku
 const isWatch = (path: string | undefined) => /[?&]watch=(true|1)(&|$)/.test(path ?? "");
 
 /**
- * At most `limit` requests waiting for their answers at once (the API server's own protection, max-requests-inflight
- * and priority and fairness, counts concurrency too); the others start in arrival order as answers finish.
+ * At most `limit.value` requests waiting for their answers at once (the API server's own protection,
+ * max-requests-inflight and priority and fairness, counts concurrency too); the others start in arrival order as
+ * answers finish. Each answer tells the limit whether the server throttled (429) or kept up.
  */
-function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
+function inFlightLimit(
+  limit: AdaptiveLimit,
+  priority?: RenewalPriority,
+): Dispatcher.DispatcherComposeInterceptor {
   let running = 0;
   const waiting: (() => void)[] = [];
+  let resumeAfterRenewal = false;
+  const held = () => priority !== undefined && !priority.clear;
+  const startWaiting = () => {
+    if (held()) {
+      if (!resumeAfterRenewal) {
+        resumeAfterRenewal = true;
+        priority?.whenClear(() => {
+          resumeAfterRenewal = false;
+          startWaiting();
+        });
+      }
+      return;
+    }
+    while (running < limit.value && waiting.length > 0) waiting.shift()?.();
+  };
   return (dispatch) => (opts, handler) => {
     if (isWatch(opts.path)) return dispatch(opts, handler);
     const start = (): boolean => {
       running++;
+      const window = limit.window;
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
         running--;
-        waiting.shift()?.();
+        startWaiting();
       };
       const h = handler as Dispatcher.DispatchHandler;
       try {
@@ -111,8 +167,17 @@ function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
           onRequestStart: (controller, context) => h.onRequestStart?.(controller, context),
           onRequestUpgrade: (controller, status, headers, socket) =>
             h.onRequestUpgrade?.(controller, status, headers, socket),
-          onResponseStart: (controller, status, headers, message) =>
-            h.onResponseStart?.(controller, status, headers, message),
+          onResponseStart: (controller, status, headers, message) => {
+            if (status === 429) {
+              limit.throttled(window);
+              // The retry holds a 429's answer unread until it repeats the request (Retry-After later); the
+              // server is done with it, so its place goes to the next request now.
+              release();
+            } else {
+              limit.answered();
+            }
+            h.onResponseStart?.(controller, status, headers, message);
+          },
           onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
           onResponseEnd: (controller, trailers) => {
             release();
@@ -128,7 +193,7 @@ function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
         throw error;
       }
     };
-    if (running < limit) return start();
+    if (running < limit.value && waiting.length === 0 && !held()) return start();
     // Started later, from another request's answer: a failure to start is this request's error, not that one's.
     waiting.push(() => {
       try {
@@ -137,6 +202,7 @@ function inFlightLimit(limit: number): Dispatcher.DispatcherComposeInterceptor {
         handler.onResponseError?.(null as never, error as Error);
       }
     });
+    if (running === 0) startWaiting(); // nothing in flight to start it: a renewal's end will
     return true;
   };
 }
@@ -169,8 +235,8 @@ const defaultRetry: NonNullable<RetryFn> = (err, { state, opts }, callback) => {
   const retryOptions = opts.retryOptions ?? {};
   const { statusCode, headers } = err as { statusCode?: number; headers?: Record<string, string | string[]> };
   if (statusCode !== 429 || state.counter > (retryOptions.maxRetries ?? 5)) return void callback(err);
-  const header = headers?.["retry-after"];
-  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  const header = retryOptions.retryAfter === false ? undefined : headers?.["retry-after"];
+  const seconds = header === undefined ? Number.NaN : Number(Array.isArray(header) ? header[0] : header);
   const backoff =
     (retryOptions.minTimeout ?? 1000) * (retryOptions.timeoutFactor ?? 2) ** (state.counter - 1);
   const delay = Math.min(

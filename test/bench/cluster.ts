@@ -53,6 +53,8 @@ export async function startBenchCluster(options: { auditLogPath?: string } = {})
     logDir: join(dir, "logs"),
     env,
     ...(options.auditLogPath ? { auditLogPath: options.auditLogPath } : {}),
+    // MODELKEYS_BENCH_APISERVER_ARGS: more kube-apiserver flags, e.g. low in-flight limits that answer 429.
+    apiServerArgs: (process.env.MODELKEYS_BENCH_APISERVER_ARGS ?? "").split(" ").filter(Boolean),
   });
   const stop = async () => {
     await controlPlane.stop();

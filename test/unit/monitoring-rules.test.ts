@@ -124,6 +124,7 @@ describe("the PrometheusRule", () => {
     const report = await promrules(stringify(prometheusRule));
     const alerts = report.groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(alerts.sort()).toEqual([
+      "ModelkeysApiServerThrottling",
       "ModelkeysAppUnreachable",
       "ModelkeysConnectionNotReady",
       "ModelkeysCredentialsInvalid",
