@@ -1,10 +1,11 @@
 // The cluster-scoped half of the install: CRDs, the operator's Namespace, ClusterRoles and their bindings
-// (cluster-wide, or RoleBindings in the watched namespaces).
+// (cluster-wide, or RoleBindings in the watched namespaces), and the Lease's FlowSchema.
 // It has no chart namespace, because cdk8s stamps a chart's namespace on every object, cluster-scoped too.
 import { fileURLToPath } from "node:url";
 import { Chart, Include } from "cdk8s";
 import { Namespace } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { LeasePriority } from "./lease-priority.ts";
 import { INSTALL } from "./names.ts";
 import { OperatorClusterRbac, type RbacModeProps } from "./rbac.ts";
 
@@ -32,6 +33,12 @@ export interface ClusterChartProps extends RbacModeProps {
    * @default "restricted"
    */
   readonly podSecurity?: "restricted" | "baseline" | "privileged";
+  /**
+   * A FlowSchema that gives the leader-election Lease's requests the API server's `leader-election` priority
+   * (see lease-priority.ts). Needs Kubernetes 1.29 or later (flowcontrol.apiserver.k8s.io/v1).
+   * @default true
+   */
+  readonly leasePriority?: boolean;
 }
 
 /** CRDs first, then the Namespace, then cluster RBAC: one server-side apply creates them in order. */
@@ -56,5 +63,6 @@ export class ClusterChart extends Chart {
       watchNamespaces: props.watchNamespaces,
       azureProvisioning: props.azureProvisioning,
     });
+    if (props.leasePriority ?? true) new LeasePriority(this, "lease-priority");
   }
 }

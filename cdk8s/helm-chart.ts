@@ -57,6 +57,13 @@ export const TOGGLES: readonly Toggle[] = [
   },
   // Watching listed namespaces, the operator's ClusterRoles are bound there (WATCHED_BINDINGS), not cluster-wide.
   { kinds: ["ClusterRoleBinding"], condition: "not .Values.watchNamespaces" },
+  // The Lease's priority, where the cluster serves FlowSchemas at v1 (Kubernetes 1.29 and later).
+  {
+    kinds: ["FlowSchema"],
+    condition:
+      'and .Values.leasePriority.enabled (.Capabilities.APIVersions.Has "flowcontrol.apiserver.k8s.io/v1")',
+    value: "leasePriority.enabled",
+  },
 ];
 
 const togglesOf = (object: K8sObject) =>

@@ -9,6 +9,8 @@ export const INSTALL = {
   serviceAccountUser: "system:serviceaccount:modelkeys-system:modelkeys-operator",
   /** The leader-election Lease in the operator's namespace; RBAC allows get/update of this name only. */
   leaseName: "modelkeys-operator",
+  /** The FlowSchema that puts the Lease's requests at the `leader-election` priority level. */
+  leaseFlowSchema: "modelkeys-leader-election",
   /** The ConfigMap (in the operator's namespace) that overrides the model catalogue; optional. */
   catalogueConfigMap: "modelkeys-model-catalogue",
   /** The Secret (in the operator's namespace) holding the passphrase that encrypts Pulumi state secrets. */

@@ -41,6 +41,7 @@ const CLUSTER_SCOPED = new Set([
   "Namespace",
   "ClusterRole",
   "ClusterRoleBinding",
+  "FlowSchema",
 ]);
 
 describe("dist/install.yaml", () => {
@@ -88,6 +89,7 @@ describe("dist/install.yaml", () => {
       `Deployment/${INSTALL.serviceAccount}`,
       `Service/${INSTALL.serviceAccount}-metrics`,
       `PodDisruptionBudget/${INSTALL.serviceAccount}`,
+      `FlowSchema/${INSTALL.leaseFlowSchema}`,
     ]) {
       expect(present).toContain(wanted);
     }
