@@ -38,8 +38,9 @@ const ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH"]
  * Guarantees: connections are kept alive and reused (a handful of sockets for any number of calls; each open
  * watch holds one). Requests start no faster than `qps` on average with bursts of `burst`, so the operator is not
  * what makes the API server throttle; and with `maxInFlight`, a server that throttles anyway (its own in-flight
- * limits are lower than ours) gets fewer requests at once, not the same collisions again. A 429 is repeated after the server's Retry-After (1s without one, doubling,
- * at most 30s) up to `maxThrottledRetries` times, for every verb: a 429 means the request was not processed.
+ * limits are lower than ours) gets fewer requests at once, not the same collisions again. A 429 is repeated
+ * after the server's Retry-After (1s without one, doubling, at most 30s) up to `maxThrottledRetries` times, for
+ * every verb: a 429 means the request was not processed.
  * Assumptions: the kubeconfig's TLS material (CA, client certificate) does not change for the process's life;
  * bearer tokens do (they travel per request in headers).
  * Caveats: aborting a request that waits for a rate-limit slot takes effect when it is sent.
