@@ -6,26 +6,40 @@
 
 /** Holds the shared pool back while a renewal runs. */
 export class RenewalPriority {
-  #running = 0;
+  #holds = 0;
   #waiting: (() => void)[] = [];
+
+  /**
+   * @param maxHoldMs the longest one renewal holds the pool back: a renewal that hangs (a slow or unreachable API
+   *   server) must not stall every reconcile with it; room lasting a moment is all a renewal needs.
+   */
+  constructor(readonly maxHoldMs = 1000) {}
 
   /** Whether the shared pool may start requests now. */
   get clear(): boolean {
-    return this.#running === 0;
+    return this.#holds === 0;
   }
 
-  /** Runs `renewal` with the shared pool held back until it settles. */
+  /** Runs `renewal` with the shared pool held back until it settles, or for `maxHoldMs` at most. */
   async during<T>(renewal: () => Promise<T>): Promise<T> {
-    this.#running++;
+    this.#holds++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (this.#holds === 0) for (const resume of this.#waiting.splice(0)) resume();
+    };
+    const timer = setTimeout(release, this.maxHoldMs);
     try {
       return await renewal();
     } finally {
-      this.#running--;
-      if (this.#running === 0) for (const resume of this.#waiting.splice(0)) resume();
+      clearTimeout(timer);
+      release();
     }
   }
 
-  /** Calls `resume` once no renewal runs (now, when none does). */
+  /** Calls `resume` once no renewal holds the pool (now, when none does). */
   whenClear(resume: () => void): void {
     if (this.clear) resume();
     else this.#waiting.push(resume);
