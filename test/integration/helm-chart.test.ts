@@ -142,6 +142,28 @@ describe("the chart", () => {
     expect(secretVerbs).not.toContain("delete");
   });
 
+  it("gives the release namespace's Lease the leader-election priority, unless leasePriority.enabled is false", async () => {
+    type FlowSchema = Obj & {
+      spec: {
+        priorityLevelConfiguration: { name: string };
+        rules: {
+          subjects: { serviceAccount: { namespace: string } }[];
+          resourceRules: { namespaces: string[] }[];
+        }[];
+      };
+    };
+    const render = async (...set: string[]) =>
+      objectsOf(await helm(["template", "mk", CHART_DIR, "--namespace", "ops", ...set])).filter(
+        (o) => o.kind === "FlowSchema",
+      ) as FlowSchema[];
+    const [schema, ...others] = await render();
+    expect(others).toEqual([]);
+    expect(schema?.spec.priorityLevelConfiguration.name).toBe("leader-election");
+    expect(schema?.spec.rules[0]?.subjects[0]?.serviceAccount.namespace).toBe("ops");
+    expect(schema?.spec.rules[0]?.resourceRules[0]?.namespaces).toEqual(["ops"]);
+    expect(await render("--set", "leasePriority.enabled=false")).toEqual([]);
+  });
+
   it("renders each install mode as the cdk8s install in that mode renders it", async () => {
     const modes: [Record<string, unknown>, InstallProps][] = [
       [{ watchNamespaces: ["team-a", "team-b"] }, { watchNamespaces: ["team-a", "team-b"] }],

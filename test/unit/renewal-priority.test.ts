@@ -25,7 +25,7 @@ describe("renewal priority", () => {
 
   it("lets the pool go after maxHoldMs when a renewal hangs, and a failed renewal releases it too", async () => {
     const priority = new RenewalPriority(1000);
-    const hanging = priority.during(() => new Promise<never>(() => undefined));
+    void priority.during(() => new Promise<never>(() => undefined));
     const resumed: number[] = [];
     priority.whenClear(() => resumed.push(1));
     await vi.advanceTimersByTimeAsync(999);
