@@ -111,12 +111,12 @@ export const OPERATOR_NAMESPACE_RULES: readonly ExplainedRule[] = [
     },
   },
   {
-    why: `Reads the model catalogue override, the one ConfigMap ${INSTALL.catalogueConfigMap}, by name (get) or through a watch with fieldSelector metadata.name, so an edit applies without a restart.`,
+    why: `Watches the model catalogue override, the one ConfigMap ${INSTALL.catalogueConfigMap} (list and watch with fieldSelector metadata.name), so an edit applies without a restart and a model check reads nothing.`,
     rule: {
       apiGroups: [""],
       resources: ["configmaps"],
       resourceNames: [INSTALL.catalogueConfigMap],
-      verbs: ["get", "list", "watch"],
+      verbs: ["list", "watch"],
     },
   },
 ];

@@ -15,7 +15,7 @@ import { dedicatedConnections } from "./kube/transport.ts";
 import { createLeaderElector, type LeaderElector } from "./leader.ts";
 import { createLogger } from "./log.ts";
 import { createMetrics } from "./metrics.ts";
-import { createModelChecker } from "./model-checker.ts";
+import { createModelChecker, type ModelChecker } from "./model-checker.ts";
 import type { ProviderBaseUrls } from "./providers/types.ts";
 import { RELEASE_VERSION } from "./version.ts";
 
@@ -41,6 +41,7 @@ let local: LocalEnvironment | undefined;
 let health: HealthServer | undefined;
 let elector: LeaderElector | undefined;
 let controller: Controller | undefined;
+let checker: ModelChecker | undefined;
 let leading: Promise<void> | undefined;
 let hintPrinted = false;
 let shuttingDown = false;
@@ -77,7 +78,8 @@ async function start(): Promise<void> {
   });
   if (shuttingDown) return;
 
-  const checker = createModelChecker({ config, metrics, log, kc, baseUrls });
+  checker = createModelChecker({ config, metrics, log, kc, baseUrls });
+  const { check } = checker;
   // Lease renewals go first: the controller's requests wait while one runs.
   const renewalPriority = new RenewalPriority();
   const lead = () => {
@@ -89,7 +91,7 @@ async function start(): Promise<void> {
         log,
         metrics,
         clock: systemClock,
-        checkModels: checker.check,
+        checkModels: check,
         provisioning: config.azureProvisioning
           ? createAccountController({ kc, config, log, clock: systemClock })
           : disabledProvisioning(),
@@ -147,6 +149,7 @@ async function stopLeading(): Promise<void> {
   await leading?.catch(() => undefined);
   await controller?.stop();
   controller = undefined;
+  await checker?.stop();
   metrics.leader.set(0);
 }
 

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
-import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
+import { INSTALL, OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
@@ -368,6 +368,8 @@ function startOperator(cluster: BenchCluster, namespace: string, identity: strin
       "--health-port=0",
       "--egress-allow=127.0.0.0/8",
       "--log-level=info",
+      // As the install runs it: the catalogue override's ConfigMap is watched (it does not exist here).
+      `--catalogue-config-map=${INSTALL.namespace}/${INSTALL.catalogueConfigMap}`,
       // More flags for an experiment (e.g. "--kube-qps=1000 --kube-burst=2000"); the figures are for defaults.
       ...(process.env.MODELKEYS_BENCH_OPERATOR_FLAGS ?? "").split(" ").filter(Boolean),
     ],

@@ -66,6 +66,18 @@ function appRecord(c: ProviderConnection | undefined) {
   return id === undefined ? undefined : w.world.app.state.getConnection(id);
 }
 
+/** Waits for an operator log line that contains every one of `parts`. */
+async function waitForLog(...parts: string[]): Promise<void> {
+  await waitFor(
+    () =>
+      w.operator
+        .logs()
+        .split("\n")
+        .some((line) => parts.every((part) => line.includes(part))),
+    { description: `a log line with ${parts.join(" and ")}` },
+  );
+}
+
 async function deleteCatalogue(): Promise<void> {
   await testCluster()
     .core.deleteNamespacedConfigMap(CATALOGUE)
@@ -194,6 +206,8 @@ describe("model refresh", () => {
     });
     let overridden: ProviderConnection;
     try {
+      // The operator watches the ConfigMap (no read per check): a refresh after it logged the version uses it.
+      await waitForLog('"event":"catalogue.loaded"', '"version":"test-override"');
       overridden = await requestRefresh("openai-catalogue");
     } finally {
       await deleteCatalogue();
@@ -201,13 +215,42 @@ describe("model refresh", () => {
     expect(availableOf(overridden)).toContain("o3");
     expect(names(overridden)).not.toContain("gpt-4o-mini");
     expect(overridden.status?.availableModels).toBe(shipped.status?.availableModels);
-    expect(w.operator.logs()).toContain('"event":"catalogue.loaded"');
     expect(appRecord(overridden)?.cached_available_models).toBe(availableOf(overridden).join(","));
 
+    await waitForLog('"event":"catalogue.override.removed"');
     const restored = await requestRefresh("openai-catalogue");
     expect(names(restored).sort()).toEqual(names(shipped).sort());
     expect(availableOf(restored)).toContain("gpt-4o-mini");
     expect(requestsWithKey(w.providers.openai, key)).toHaveLength(3);
+  });
+
+  it("a broken catalogue override is logged naming its field, and the shipped catalogue stays in force", async () => {
+    await connectionWithKey("openai-bad-catalogue", "OpenAI");
+    const shipped = await waitForCondition(
+      w.namespace,
+      "openai-bad-catalogue",
+      CONDITION.Ready,
+      "True",
+      REASON.Synced,
+    );
+    const names = (c: ProviderConnection) => (c.status?.models ?? []).map((m) => m.name).sort();
+    await testCluster().core.createNamespacedConfigMap({
+      namespace: CATALOGUE.namespace,
+      body: {
+        metadata: { name: CATALOGUE.name },
+        data: { [CATALOGUE_KEY]: "providers:\n  OpenAI:\n    add: 5\n" },
+      },
+    });
+    try {
+      await waitForLog('"event":"catalogue.override.invalid"', "providers.OpenAI");
+      const checked = await requestRefresh("openai-bad-catalogue");
+      expect(names(checked)).toEqual(names(shipped));
+      expect(checked.status?.conditions).toContainEqual(
+        expect.objectContaining({ type: CONDITION.Ready, status: "True" }),
+      );
+    } finally {
+      await deleteCatalogue();
+    }
   });
 
   it("a spec change made while the connection was blocked is checked once it is unblocked", async () => {

@@ -70,5 +70,13 @@ export async function startInProcessOperator(options: InProcessOperatorOptions):
     provisioning: options.provisioning,
   });
   await waitFor(() => controller.synced(), { description: "informers synced", timeoutMs: 30_000 });
-  return { controller, metrics, logs: () => lines.join(""), stop: () => controller.stop() };
+  return {
+    controller,
+    metrics,
+    logs: () => lines.join(""),
+    stop: async () => {
+      await controller.stop();
+      await checker.stop();
+    },
+  };
 }
