@@ -7,7 +7,7 @@ import type { KubeClient } from "./kube/client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createEgressGuard } from "./providers/egress.ts";
-import { checkModels } from "./providers/index.ts";
+import { checkModels, ListingCache } from "./providers/index.ts";
 import type { ModelCheck, ModelCheckRequest, ProviderBaseUrls } from "./providers/types.ts";
 
 export { CATALOGUE_KEY } from "./catalogue-watch.ts";
@@ -35,6 +35,7 @@ export function createModelChecker(options: ModelCheckerOptions): ModelChecker {
   const { config, metrics, log } = options;
   const egress = createEgressGuard({ allow: config.egressAllow });
   const catalogue = watchCatalogue({ kc: options.kc, ref: config.catalogueConfigMap, log });
+  const listings = new ListingCache();
 
   return {
     async check(request) {
@@ -43,6 +44,7 @@ export function createModelChecker(options: ModelCheckerOptions): ModelChecker {
         timeoutMs: config.providerTimeoutMs,
         baseUrls: options.baseUrls,
         egress,
+        listings,
       });
       metrics.providerRequestsTotal.inc({ provider: request.provider, outcome: result.outcome });
       return result;

@@ -1,6 +1,6 @@
 // Custom (OpenAI format): GET {endpoint}/models shows the server speaks the format; a chat completion with
 // response_format json_object whose content parses as JSON shows the JSON mode the app requires. Both are sent
-// at once.
+// at once. A model list this server gave the same credential in the last seconds is used instead of asking again.
 import { APIError } from "openai";
 import { z } from "zod";
 import { scrubMessage as scrub } from "../scrub.ts";
@@ -8,6 +8,7 @@ import { deploymentAvailability } from "./availability.ts";
 import { capturingFetch } from "./deployment-probe.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
+import { ListingCache } from "./listing-cache.ts";
 import { openAIClient, sdkRequestOptions } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
@@ -48,15 +49,16 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
   if ("failure" in pinned) return pinned.failure;
   try {
     const capture = capturingFetch(pinned.fetch);
-    const client = openAIClient(ctx, {
-      baseURL: endpoint.replace(/\/+$/, ""),
-      apiKey: credentials.apiKey || credentials.authToken || undefined,
-      fetch: capture.fetch,
-    });
+    const baseURL = endpoint.replace(/\/+$/, "");
+    const credential = credentials.apiKey || credentials.authToken || undefined;
+    const client = openAIClient(ctx, { baseURL, apiKey: credential, fetch: capture.fetch });
+    // A listing this server gave this credential moments ago (another connection's check) stands for the list.
+    const listingKey = ctx.listings && ListingCache.key(baseURL, credential);
+    const recentListing = listingKey ? ctx.listings?.get(listingKey) : undefined;
     // Independent reads of the same endpoint, sent together (one round trip's wait, not two); read in order
     // below, so a failure of the list still decides the outcome as if it had been sent alone.
     const [list, completion] = await Promise.allSettled([
-      client.models.list(sdkRequestOptions(ctx)),
+      recentListing ? Promise.resolve(undefined) : client.models.list(sdkRequestOptions(ctx)),
       client.chat.completions.create(
         { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
         sdkRequestOptions(ctx),
@@ -66,10 +68,14 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
     // 1. The model list.
     let listed: Set<string> | undefined;
     let compatibility = "";
-    if (list.status === "fulfilled") {
+    if (recentListing) {
+      listed = new Set(recentListing);
+    } else if (list.status === "fulfilled") {
       const parsed = ModelList.safeParse(capture.bodyOf("/models"));
-      if (parsed.success) listed = new Set(parsed.data.data.map((m) => m.id));
-      else compatibility = "GET /models did not answer an OpenAI-format list";
+      if (parsed.success) {
+        listed = new Set(parsed.data.data.map((m) => m.id));
+        if (listingKey) ctx.listings?.set(listingKey, [...listed]);
+      } else compatibility = "GET /models did not answer an OpenAI-format list";
     } else {
       const status = informativeStatus(list.reason);
       if (status === undefined) return failureFromError(ctx, "the custom endpoint", list.reason);

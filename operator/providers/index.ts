@@ -9,6 +9,7 @@ export type { Catalogue } from "./catalogue.ts";
 export { CatalogueError, loadCatalogue, SHIPPED_CATALOGUE, supportedModels } from "./catalogue.ts";
 export type { EgressDecision, EgressGuard, EgressGuardOptions, ResolvedAddress, Resolver } from "./egress.ts";
 export { createEgressGuard } from "./egress.ts";
+export { ListingCache } from "./listing-cache.ts";
 export type {
   ModelAvailability,
   ModelCheck,
@@ -67,6 +68,7 @@ export async function checkModels(
     // The service-account JSON as a whole is not listed: its project id and email are fine in messages.
     // Vertex adds its private key and access token once parsed.
     secrets: [apiKey, authToken].filter((s): s is string => typeof s === "string" && s !== ""),
+    ...(options.listings ? { listings: options.listings } : {}),
   };
   const checker = await CHECKERS[request.provider]();
   const check = await checker(ctx);

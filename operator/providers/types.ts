@@ -3,6 +3,7 @@
 import type { Provider } from "../../crds/providerconnection.ts";
 import type { Catalogue } from "./catalogue.ts";
 import type { EgressGuard } from "./egress.ts";
+import type { ListingCache } from "./listing-cache.ts";
 
 /** How a check ended. Every provider answer maps to one of these; only the caller's abort throws. */
 export const OUTCOMES = [
@@ -131,6 +132,8 @@ export interface ModelCheckOptions {
   egress?: EgressGuard;
   /** Clock for Retry-After dates. @default Date.now */
   now?: () => number;
+  /** Recent model listings shared between checks (Custom servers); none: every check lists. */
+  listings?: ListingCache;
 }
 
 /** What every provider module receives: the request plus resolved options. */
@@ -144,4 +147,5 @@ export interface ProviderContext {
   now: () => number;
   /** Values to scrub from any message: the keys and anything derived (a private key, an access token). */
   secrets: string[];
+  listings?: ListingCache;
 }

@@ -8,6 +8,7 @@ import { startOpenAIStandIn } from "../../local/providers/openai.ts";
 import {
   checkModels,
   createEgressGuard,
+  ListingCache,
   loadCatalogue,
   type ModelCheckOptions,
   type ModelCheckRequest,
@@ -211,5 +212,51 @@ describe("Custom endpoint check", () => {
     expect(result.outcome).toBe("Unavailable");
     expect(Date.now() - started).toBeLessThan(3000);
     server.set({ delayMs: 0 });
+  });
+});
+
+describe("Custom checks sharing a recent model list", () => {
+  const lists = () => server.requests.filter((r) => r.path === "/v1/models").length;
+  const completions = () => server.requests.filter((r) => r.path === "/v1/chat/completions").length;
+
+  it("a second model of the same server and key reuses the list and still checks its own JSON mode", async () => {
+    server.set({ models: ["llama3.1:8b", "qwen2.5:7b"] });
+    const listings = new ListingCache();
+    const first = await check({}, { listings });
+    server.set({ jsonMode: "rejected" });
+    const second = await check({ name: "qwen2.5:7b" }, { listings });
+    expect(first).toMatchObject({ outcome: "Valid", openAICompatible: true });
+    expect(second).toMatchObject({ outcome: "JSONModeUnsupported", openAICompatible: true, jsonMode: false });
+    expect(lists()).toBe(1);
+    expect(completions()).toBe(2);
+  });
+
+  it("another key, or a list older than its age, asks the server again", async () => {
+    let now = 0;
+    const listings = new ListingCache(15_000, 1024, () => now);
+    server.set({ keys: [KEY, "custom-test-other-key-4567"] });
+    await check({}, { listings });
+    await check({ credentials: { apiKey: "custom-test-other-key-4567" } }, { listings });
+    now = 15_001;
+    await check({}, { listings });
+    expect(lists()).toBe(3);
+  });
+
+  it("a failed list is not kept: the next check lists again", async () => {
+    const listings = new ListingCache();
+    server.set({ noModelsEndpoint: true });
+    expect((await check({}, { listings })).openAICompatible).toBe(false);
+    server.set({ noModelsEndpoint: false });
+    expect(await check({}, { listings })).toMatchObject({ outcome: "Valid", openAICompatible: true });
+    expect(lists()).toBe(2);
+  });
+
+  it("keeps no credential: its keys are hashes, and at most maxEntries of them", () => {
+    const listings = new ListingCache(15_000, 2);
+    for (const key of ["sk-one-0123456789", "sk-two-0123456789", "sk-three-0123456789"])
+      listings.set(ListingCache.key("http://h/v1", key), ["m"]);
+    expect(listings.get(ListingCache.key("http://h/v1", "sk-one-0123456789"))).toBeUndefined();
+    expect(listings.get(ListingCache.key("http://h/v1", "sk-three-0123456789"))).toEqual(["m"]);
+    expect(ListingCache.key("http://h/v1", "sk-one-0123456789")).not.toContain("sk-one");
   });
 });
