@@ -200,17 +200,15 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
 
   /** Lists into the cache; false when stopped meanwhile. */
   const relist = async (signal: AbortSignal): Promise<boolean> => {
-    const list = await listAll<KubernetesObject>(
-      options.kc,
-      path,
-      options.labelSelector,
-      options.fieldSelector,
-      500,
+    const list = await listAll<KubernetesObject, T>(options.kc, path, {
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
       signal,
-    );
+      project,
+    });
     if (!started || signal.aborted) return false;
     healthy();
-    replaceAll(list.items.map(project));
+    replaceAll(list.items);
     resourceVersion = list.metadata?.resourceVersion ?? "";
     return true;
   };

@@ -240,6 +240,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const exited = !operator.running();
     await operator.stop();
 
+    const restart = await restartOnReadyFleet(cluster, app, opNs, n, auditLogPath, processes);
+
     const restarts = operator.events("informer.restarting").length;
     const lostLease = operator.events("leader.lost").length;
     const ratio = convergedMs / bare.ms;
@@ -302,6 +304,24 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       },
       { name: p("informer restarts"), value: restarts, unit: "restarts", target: { atMost: 0 } },
       { name: p("leases lost, exits"), value: lostLease + (exited ? 1 : 0), unit: "", target: { atMost: 0 } },
+      {
+        name: p("restart on the Ready fleet: caches filled"),
+        value: round(restart.syncedMs / 1000),
+        unit: "s",
+      },
+      {
+        name: p("restart: peak RSS"),
+        value: round(restart.peakRss / MiB),
+        unit: "MiB",
+        ...(n >= 10_000 ? { target: { atMost: 256 } } : {}),
+      },
+      {
+        name: p("restart: writes to connections, Secrets, Events"),
+        value: restart.connectionWrites,
+        unit: "writes",
+        target: { atMost: 0 },
+      },
+      { name: p("restart: app requests"), value: restart.appRequests, unit: "req" },
     ];
     return {
       measurements,
@@ -315,6 +335,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         idleWrites: countBy(idleWrites.map(describeWrite)),
         rotation,
         rssBytes: { baseline: rssBaseline, ready: readyRss, idle: idleRss },
+        restart,
         startup,
         convergeCpuS,
         // CPU seconds by process during the bare script and during the operator's convergence.
@@ -526,6 +547,62 @@ async function bareScript(kc: KubeClient, app: AppServer, namespace: string, tok
     return { ms: Date.now() - started, objects: list.items.length, cpuS: (used.user + used.system) / 1e6 };
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * A new operator process on the fleet the last one left Ready (a rollout, an OOM kill, a new leader): how long
+ * until its caches are filled, its peak RSS (sampled every 50 ms) until it has reconciled every connection once,
+ * and what it wrote and asked the app meanwhile.
+ */
+async function restartOnReadyFleet(
+  cluster: BenchCluster,
+  app: AppServer,
+  namespace: string,
+  n: number,
+  auditLogPath: string,
+  processes: OperatorProcess[],
+) {
+  phase(n, "restart on the Ready fleet");
+  app.state.requests.length = 0;
+  const from = new Date().toISOString();
+  const restarted = startOperator(cluster, namespace, "restart");
+  processes.push(restarted);
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    if (restarted.running()) peakRss = Math.max(peakRss, rss(restarted));
+  }, 50);
+  try {
+    await waitFor(() => restarted.events("controller.started").length > 0, {
+      timeoutMs: 120_000,
+      description: "the restarted operator's caches filled",
+    });
+    const first = restarted.logs()[0]?.time ?? Date.now();
+    const syncedMs = (restarted.events("controller.started")[0]?.time ?? first) - first;
+    await waitFor(async () => ((await restarted.metricTotals()).get("modelkeys_reconcile_total") ?? 0) >= n, {
+      timeoutMs: Math.max(300_000, n * 60),
+      intervalMs: 500,
+      description: `${n} reconciles after the restart`,
+    });
+    await new Promise((r) => setTimeout(r, 2000)); // the audit log's last lines
+    const writes = (await auditWrites(auditLogPath, from, new Date().toISOString())).filter(
+      (w) => w.objectRef?.resource !== "leases",
+    );
+    // The Organization's app report may be written (it was last listed before the fleet existed); nothing of a
+    // connection changed, so nothing of theirs may be.
+    const ofConnections = writes.filter((w) =>
+      ["providerconnections", "secrets", "events"].includes(w.objectRef?.resource ?? ""),
+    );
+    return {
+      syncedMs,
+      peakRss,
+      connectionWrites: ofConnections.length,
+      writesByKind: countBy(writes.map(describeWrite)),
+      appRequests: app.state.requests.length,
+    };
+  } finally {
+    clearInterval(sampler);
+    await restarted.stop();
   }
 }
 

@@ -259,7 +259,10 @@ describe("informer", () => {
   it("lists every page of a large collection", async () => {
     for (const i of [1, 2, 3, 4, 5]) await createCm(`page-${i}`, String(i), { suite: "pages" });
     const p = await proxy();
-    const list = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), "suite=pages", undefined, 2);
+    const list = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), {
+      labelSelector: "suite=pages",
+      pageSize: 2,
+    });
     expect(list.items.map((i) => i.metadata?.name).sort()).toEqual([
       "page-1",
       "page-2",
@@ -269,6 +272,14 @@ describe("informer", () => {
     ]);
     expect(p.requests.filter((r) => r.includes("limit=2"))).toHaveLength(3);
     expect(list.metadata?.resourceVersion).toMatch(/^[0-9]+$/);
+    // Each item goes through `project` as its page arrives (what the informer caches, without managedFields).
+    const names = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), {
+      labelSelector: "suite=pages",
+      pageSize: 2,
+      project: (item) => ({ name: item.metadata?.name, managed: item.metadata?.managedFields !== undefined }),
+    });
+    expect(names.items.map((i) => i.name).sort()).toEqual(["page-1", "page-2", "page-3", "page-4", "page-5"]);
+    expect(names.items.every((i) => i.managed)).toBe(true);
   });
 
   it("applies transform before caching", async () => {
