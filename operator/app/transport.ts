@@ -4,7 +4,7 @@
 import { getCACertificates, rootCertificates } from "node:tls";
 import { Agent, fetch } from "undici";
 import type { z } from "zod";
-import { type ConnectionGuard, egressDenial } from "../providers/egress.ts";
+import { answerTooLarge, type ConnectionGuard, egressDenial } from "../providers/egress.ts";
 import { AppError, type AppErrorInit, type AppErrorKind, kindOfStatus, redact } from "./errors.ts";
 import { AppErrorBody } from "./schemas.ts";
 
@@ -52,6 +52,12 @@ function trustedCertificates(caPem: string | undefined): string[] | undefined {
   return [...defaults, caPem];
 }
 
+/**
+ * The largest app answer read (16 MiB: an organization's listing of 10,000 connections is a few MiB). The URL is
+ * an Organization's spec: a server there that streams without end must not exhaust the operator's memory.
+ */
+export const MAX_APP_ANSWER_BYTES = 16 * 1024 * 1024;
+
 /** The HTTP side of the app client. */
 export class Transport {
   private readonly agent: Agent;
@@ -65,6 +71,7 @@ export class Transport {
         // The hook: each connection resolves once, through the guard, and goes to an address it checked.
         ...(options.egress ? { lookup: options.egress.lookup } : {}),
       },
+      maxResponseSize: MAX_APP_ANSWER_BYTES,
     });
   }
 
@@ -133,6 +140,12 @@ export class Transport {
       if (denied) {
         sample("egress_denied");
         throw fail("EgressDenied", { detail: denied.message });
+      }
+      if (answerTooLarge(caught)) {
+        sample("too_large");
+        throw fail("UnexpectedResponse", {
+          detail: `answer larger than ${MAX_APP_ANSWER_BYTES / 1024 / 1024} MiB`,
+        });
       }
       sample("network");
       const cause = (caught as { cause?: { code?: string; message?: string } }).cause;

@@ -50,6 +50,13 @@ export type EgressDecision = EgressAllowed | EgressRefused;
  */
 const MAX_POOLS = 1024;
 
+/**
+ * The largest provider answer read (8 MiB: a model list is tens of KiB). Endpoints are users' input: without a
+ * bound, one endpoint that streams gigabytes within the check's time limit would exhaust the operator's memory and
+ * stop every connection of every organization. A larger answer fails the check (Unavailable, retried with backoff).
+ */
+export const MAX_PROVIDER_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** A fetch whose connections go only to the pinned addresses; close it when done. */
 export interface PinnedFetch {
   fetch: typeof fetch;
@@ -277,7 +284,7 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
         (error: Error) => callback(error, []),
       );
     };
-    const agent = new Agent({ connect: { lookup } as never });
+    const agent = new Agent({ connect: { lookup } as never, maxResponseSize: MAX_PROVIDER_ANSWER_BYTES });
     const pinned = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
       undiciFetch(
         input as never,
@@ -325,7 +332,13 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
   const guardedFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     shared ??= (() => {
       const hooks = connections({ enforceAllowList: false });
-      return { hooks, agent: new Agent({ connect: { lookup: hooks.lookup } as never }) };
+      return {
+        hooks,
+        agent: new Agent({
+          connect: { lookup: hooks.lookup } as never,
+          maxResponseSize: MAX_PROVIDER_ANSWER_BYTES,
+        }),
+      };
     })();
     const target = new URL(input instanceof Request ? input.url : String(input));
     const refused = shared.hooks.refusal(target);
@@ -339,6 +352,16 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
   }) as unknown as typeof fetch;
 
   return { allowList, check, pin, connections, fetch: guardedFetch };
+}
+
+/** Whether an error's cause chain holds undici's "answer larger than maxResponseSize". */
+export function answerTooLarge(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if ((current as Error & { code?: unknown }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 /** Finds an EgressDeniedError in an error's cause chain (fetch wraps connect errors). */

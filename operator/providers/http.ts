@@ -2,8 +2,10 @@
 // failure (status, Retry-After, transport error) onto a ModelCheck outcome.
 import { APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { scrubMessage as scrub } from "../scrub.ts";
-import { egressDenial } from "./egress.ts";
+import { answerTooLarge, egressDenial, MAX_PROVIDER_ANSWER_BYTES } from "./egress.ts";
 import type { ModelCheck, ModelCheckOutcome, ProviderContext } from "./types.ts";
+
+const MiB = 1024 * 1024;
 
 /** A provider's answer: status, headers and the body parsed as JSON when it is JSON (else the text). */
 export interface HttpAnswer {
@@ -126,6 +128,8 @@ export function failureFromError(ctx: ProviderContext, providerName: string, err
   rethrowIfCallerAborted(ctx);
   const denied = egressDenial(error);
   if (denied) return failed("EgressDenied", `the egress guard refused a connection: ${denied.message}`);
+  if (answerTooLarge(error))
+    return failed("Unavailable", `${providerName} answered more than ${MAX_PROVIDER_ANSWER_BYTES / MiB} MiB`);
   if (error instanceof APIError && error.status !== undefined) {
     return failureFromStatus(ctx, providerName, {
       status: error.status,
