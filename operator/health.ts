@@ -20,8 +20,8 @@ export type Check = () => boolean | CheckResult;
 export interface HealthServerOptions {
   /** Address and ports: `bindAddress`, `healthPort`, `metricsPort`. One server when the ports are equal. */
   config: Pick<Config, "bindAddress" | "healthPort" | "metricsPort">;
-  /** The registry behind /metrics. */
-  metrics?: Pick<Metrics, "registry">;
+  /** What /metrics serves (its text and content type). */
+  metrics?: Pick<Metrics, "registry" | "render">;
   /** Liveness: the process can make progress. One check or named checks; all must pass. Default: alive. */
   live?: Check | Record<string, Check>;
   /** Readiness: the replica can do its job (see {@link startHealthServer} for a standby's answer). */
@@ -70,7 +70,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   };
   const handleMetrics = async (res: ServerResponse) => {
     if (!options.metrics) return send(res, 404, "no metrics\n");
-    const body = await options.metrics.registry.metrics();
+    const body = await options.metrics.render();
     res.writeHead(200, { "content-type": options.metrics.registry.contentType });
     res.end(body);
   };

@@ -1,7 +1,7 @@
 // The operator's Prometheus metrics on a registry of its own (never prom-client's global one, so tests and two
 // operators in one process do not collide). Labels carry names and codes only, never secrets.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type ObjectsSource, registerObjectMetrics } from "./object-metrics.ts";
+import { createObjectMetrics, type ObjectsSource } from "./object-metrics.ts";
 
 /** Results a reconcile can end with, as the `result` label of `modelkeys_reconcile_total`. */
 export type ReconcileResult = "success" | "requeue" | "error" | "terminal";
@@ -15,6 +15,8 @@ export interface ConnectionSample {
 /** Every metric the operator exports, plus the registry to serve. */
 export interface Metrics {
   registry: Registry;
+  /** What /metrics serves: the registry's metrics, then the per-object gauges (see object-metrics.ts). */
+  render(): Promise<string>;
   /** `modelkeys_reconcile_total{result}`. */
   reconcileTotal: Counter<"result">;
   /** `modelkeys_reconcile_duration_seconds`. */
@@ -60,7 +62,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   let connectionsSource: () => Iterable<ConnectionSample> = () => [];
   let objectsSource: ObjectsSource | undefined;
-  registerObjectMetrics(registry, () => objectsSource);
+  const objectMetrics = createObjectMetrics(() => objectsSource);
 
   const connections = new Gauge({
     name: "modelkeys_connections",
@@ -75,6 +77,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     registry,
+    render: async () => (await registry.metrics()) + objectMetrics.render(),
     reconcileTotal: new Counter({
       name: "modelkeys_reconcile_total",
       help: "Reconciles by result.",

@@ -1,6 +1,6 @@
 // Per-object gauges to alert on, computed at scrape time from the informers' caches: one series per
-// connection and per Organization, labelled with names only (namespace, name, provider), never values.
-import { Gauge, type Registry } from "prom-client";
+// connection and per Organization, labelled with names only (namespace, name, provider), never values. Rendered
+// as Prometheus text directly (see createObjectMetrics), after the registry's own metrics.
 import {
   keyAgeMs,
   modelCounts,
@@ -37,127 +37,145 @@ export const OBJECT_METRICS = {
   changedRecords: "modelkeys_organization_changed_records",
 } as const;
 
-/**
- * Registers the per-object gauges on `registry`; each reads `source()` at scrape time.
- *
- * Guarantees: labels are namespace, name, provider and (info gauges only) a reason from the closed set of
- * documented reasons; a deleted object's series disappear at the next scrape.
- */
-export function registerObjectMetrics(
-  registry: Registry,
-  source: () => ObjectsSource | undefined,
-  now: () => Date = () => new Date(),
-): void {
-  const connectionLabels = ["namespace", "name", "provider"] as const;
-  const organizationLabels = ["namespace", "name"] as const;
-  const perConnection = (name: string, help: string, value: (c: ProviderConnection) => number | undefined) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: connectionLabels,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const c of source()?.connections() ?? []) {
-          const v = value(c);
-          if (v !== undefined) this.set(connectionKeys(c), v);
-        }
-      },
-    });
-  const perOrganization = (name: string, help: string, value: (o: Organization) => number | undefined) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: organizationLabels,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const o of source()?.organizations() ?? []) {
-          const v = value(o);
-          if (v !== undefined) this.set({ namespace: o.metadata.namespace, name: o.metadata.name }, v);
-        }
-      },
-    });
-
-  perConnection(OBJECT_METRICS.connectionReady, "1 when the ProviderConnection is Ready, else 0.", (c) =>
-    readiness(c).status === "True" ? 1 : 0,
-  );
-  new Gauge({
-    name: OBJECT_METRICS.connectionInfo,
-    help: "Always 1; the reason label is the Ready condition's reason (a documented reason, or Other).",
-    labelNames: [...connectionLabels, "reason"] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of source()?.connections() ?? [])
-        this.set({ ...connectionKeys(c), reason: reasonLabel(readiness(c).reason) }, 1);
-    },
-  });
-  perConnection(
-    OBJECT_METRICS.keyAgeSeconds,
-    "Seconds since the key was last rotated (or first synced).",
-    (c) => {
-      const age = keyAgeMs(c, now());
-      return age === undefined ? undefined : Math.floor(age / 1000);
-    },
-  );
-  perConnection(
-    OBJECT_METRICS.keyRotationDue,
-    "1 when the key is past its max age (KeyRotationDue=True), else 0.",
-    (c) =>
-      c.status?.conditions?.find((x) => x.type === CONDITION.KeyRotationDue)?.status === "True" ? 1 : 0,
-  );
-  perConnection(
-    OBJECT_METRICS.modelsAvailable,
-    "Models the key reaches (of spec.models when set, else of the supported ones).",
-    (c) => modelCounts(c)?.working,
-  );
-  perConnection(
-    OBJECT_METRICS.modelsExpected,
-    "Models expected (spec.models when set, else the supported ones checked).",
-    (c) => modelCounts(c)?.expected,
-  );
-  perOrganization(OBJECT_METRICS.organizationReady, "1 when the Organization is Ready, else 0.", (o) =>
-    o.status?.conditions?.find((x) => x.type === CONDITION.Ready)?.status === "True" ? 1 : 0,
-  );
-  new Gauge({
-    name: OBJECT_METRICS.organizationInfo,
-    help: "Always 1; the reason label is the Organization's Ready reason (a documented reason, or Other).",
-    labelNames: [...organizationLabels, "reason"] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const o of source()?.organizations() ?? []) {
-        const reason =
-          o.status?.conditions?.find((x) => x.type === CONDITION.Ready)?.reason ?? "NotReconciled";
-        this.set({ namespace: o.metadata.namespace, name: o.metadata.name, reason: reasonLabel(reason) }, 1);
-      }
-    },
-  });
-  perOrganization(
-    OBJECT_METRICS.unmanagedRecords,
-    "The organization's app records that no ProviderConnection manages (at the last listing).",
-    (o) => o.status?.app?.unmanaged,
-  );
-  perOrganization(
-    OBJECT_METRICS.changedRecords,
-    "Managed app records changed in the app since the operator's last write (at the last listing).",
-    (o) => o.status?.app?.changed,
-  );
-  // Every scrape recomputes these series from the caches; keeping them until the next one would hold a labelled
-  // series per object and metric between scrapes (megabytes at 10,000 connections).
-  for (const name of Object.values(OBJECT_METRICS)) {
-    const gauge = registry.getSingleMetric(name) as Gauge | undefined;
-    if (!gauge) continue;
-    const get = gauge.get.bind(gauge);
-    gauge.get = async () => {
-      const values = await get();
-      gauge.reset();
-      return values;
-    };
-  }
+/** One gauge family: its name, help, label names and one sample's value per object (undefined: no sample). */
+interface Family<T> {
+  name: string;
+  help: string;
+  value: (object: T) => number | undefined;
+  /** A label after the object's own (the info gauges' reason). */
+  reason?: (object: T) => string;
 }
 
-function connectionKeys(c: ProviderConnection) {
-  return { namespace: c.metadata.namespace, name: c.metadata.name, provider: c.spec.provider };
+/**
+ * The per-object gauges as Prometheus text, computed at scrape time from `source()`.
+ *
+ * Guarantees: labels are namespace, name, provider and (info gauges only) a reason from the closed set of
+ * documented reasons; a deleted object's series disappear at the next scrape; nothing is kept between scrapes but
+ * each cached object's escaped label text (in a WeakMap: it goes with the object).
+ * Why text, not prom-client gauges: six gauges over 10,000 connections are 60,000 labelled samples, which
+ * prom-client hashes and formats one by one (about 400 ms of CPU per scrape, measured); here a scrape only
+ * joins strings (120–230 ms, and each object's label text is escaped once).
+ */
+export function createObjectMetrics(
+  source: () => ObjectsSource | undefined,
+  now: () => Date = () => new Date(),
+): { render(): string } {
+  const labelText = new WeakMap<object, string>();
+  const labels = (object: ProviderConnection | Organization, provider?: string) => {
+    let text = labelText.get(object);
+    if (text === undefined) {
+      text = `namespace="${escapeLabel(object.metadata.namespace ?? "")}",name="${escapeLabel(object.metadata.name)}"`;
+      if (provider !== undefined) text += `,provider="${escapeLabel(provider)}"`;
+      labelText.set(object, text);
+    }
+    return text;
+  };
+  const connectionFamilies: Family<ProviderConnection>[] = [
+    {
+      name: OBJECT_METRICS.connectionReady,
+      help: "1 when the ProviderConnection is Ready, else 0.",
+      value: (c) => (readiness(c).status === "True" ? 1 : 0),
+    },
+    {
+      name: OBJECT_METRICS.connectionInfo,
+      help: "Always 1; the reason label is the Ready condition's reason (a documented reason, or Other).",
+      value: () => 1,
+      reason: (c) => reasonLabel(readiness(c).reason),
+    },
+    {
+      name: OBJECT_METRICS.keyAgeSeconds,
+      help: "Seconds since the key was last rotated (or first synced).",
+      value: (c) => {
+        const age = keyAgeMs(c, now());
+        return age === undefined ? undefined : Math.floor(age / 1000);
+      },
+    },
+    {
+      name: OBJECT_METRICS.keyRotationDue,
+      help: "1 when the key is past its max age (KeyRotationDue=True), else 0.",
+      value: (c) =>
+        c.status?.conditions?.find((x) => x.type === CONDITION.KeyRotationDue)?.status === "True" ? 1 : 0,
+    },
+    {
+      name: OBJECT_METRICS.modelsAvailable,
+      help: "Models the key reaches (of spec.models when set, else of the supported ones).",
+      value: (c) => modelCounts(c)?.working,
+    },
+    {
+      name: OBJECT_METRICS.modelsExpected,
+      help: "Models expected (spec.models when set, else the supported ones checked).",
+      value: (c) => modelCounts(c)?.expected,
+    },
+  ];
+  const readyOf = (o: Organization) => o.status?.conditions?.find((x) => x.type === CONDITION.Ready);
+  const organizationFamilies: Family<Organization>[] = [
+    {
+      name: OBJECT_METRICS.organizationReady,
+      help: "1 when the Organization is Ready, else 0.",
+      value: (o) => (readyOf(o)?.status === "True" ? 1 : 0),
+    },
+    {
+      name: OBJECT_METRICS.organizationInfo,
+      help: "Always 1; the reason label is the Organization's Ready reason (a documented reason, or Other).",
+      value: () => 1,
+      reason: (o) => reasonLabel(readyOf(o)?.reason ?? "NotReconciled"),
+    },
+    {
+      name: OBJECT_METRICS.unmanagedRecords,
+      help: "The organization's app records that no ProviderConnection manages (at the last listing).",
+      value: (o) => o.status?.app?.unmanaged,
+    },
+    {
+      name: OBJECT_METRICS.changedRecords,
+      help: "Managed app records changed in the app since the operator's last write (at the last listing).",
+      value: (o) => o.status?.app?.changed,
+    },
+  ];
+
+  /** Each family's samples, gathered in one pass over the objects. */
+  function samples<T extends ProviderConnection | Organization>(
+    families: Family<T>[],
+    objects: Iterable<T>,
+    labelsOf: (object: T) => string,
+  ): string[][] {
+    const lines = families.map(() => [] as string[]);
+    for (const object of objects) {
+      const own = labelsOf(object);
+      families.forEach((family, i) => {
+        const value = family.value(object);
+        if (value === undefined) return;
+        const reason = family.reason ? `,reason="${escapeLabel(family.reason(object))}"` : "";
+        lines[i]?.push(`${family.name}{${own}${reason}} ${value}`);
+      });
+    }
+    return lines;
+  }
+
+  return {
+    render() {
+      const objects = source();
+      const connections = samples(connectionFamilies, objects?.connections() ?? [], (c) =>
+        labels(c, c.spec.provider),
+      );
+      const organizations = samples(organizationFamilies, objects?.organizations() ?? [], (o) => labels(o));
+      // One string per family (never a spread of its samples: tens of thousands of arguments).
+      const text: string[] = [];
+      const emit = (families: Family<never>[], lines: string[][]) =>
+        families.forEach((family, i) => {
+          const header = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
+          const body = lines[i]?.length ? `${lines[i]?.join("\n")}\n` : "";
+          text.push(header + body);
+        });
+      emit(connectionFamilies as Family<never>[], connections);
+      emit(organizationFamilies as Family<never>[], organizations);
+      return text.join("");
+    },
+  };
+}
+
+/** A label value as the exposition format writes it: backslash, double quote and newline escaped. */
+function escapeLabel(value: string): string {
+  return /[\\"\n]/.test(value)
+    ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+    : value;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the ecosystem tools the tests run (helm, kstatus, argo-health, promrules) from the pinned
+# Builds the ecosystem tools the tests run (helm, kstatus, argo-health, promrules, promtext) from the pinned
 # module in this folder, in one `go build` so they share dependencies, into a cache directory keyed by
 # the pinned versions and the sources, and prints that directory. A second run reuses the cache.
 set -euo pipefail
@@ -10,7 +10,7 @@ client_go_version=$(require_version k8s.io/client-go)
 [[ -n "$helm_version" && -n "$client_go_version" ]] || { echo "build.sh: cannot read pinned versions from go.mod" >&2; exit 1; }
 key=$( (cat "$here/go.mod" "$here/go.sum"; find "$here" -name "*.go" -print0 | sort -z | xargs -0 cat) | sha256sum | cut -c1-12)
 out="${MODELKEYS_CACHE:-$HOME/.cache/modelkeys}/tools/helm-$helm_version-$key"
-built() { [[ -x "$out/helm" && -x "$out/kstatus" && -x "$out/argo-health" && -x "$out/promrules" ]]; }
+built() { [[ -x "$out/helm" && -x "$out/kstatus" && -x "$out/argo-health" && -x "$out/promrules" && -x "$out/promtext" ]]; }
 if built; then echo "$out"; exit 0; fi
 # Concurrent callers wait for one build instead of racing on the same output directory.
 mkdir -p "$(dirname "$out")"
@@ -25,7 +25,7 @@ ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version -X helm
 for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
   ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$kube_minor"
 done
-echo "building helm $helm_version, kstatus, argo-health, promrules (cold: a few minutes)" >&2
-(cd "$here" && go build -ldflags "$ldflags" -o "$out.partial/" helm.sh/helm/v3/cmd/helm ./kstatus ./argo-health ./promrules)
+echo "building helm $helm_version, kstatus, argo-health, promrules, promtext (cold: a few minutes)" >&2
+(cd "$here" && go build -ldflags "$ldflags" -o "$out.partial/" helm.sh/helm/v3/cmd/helm ./kstatus ./argo-health ./promrules ./promtext)
 rm -rf "$out" && mv "$out.partial" "$out"
 echo "$out"

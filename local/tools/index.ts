@@ -1,13 +1,13 @@
-// Finds and runs the ecosystem tools built from local/tools (helm, kstatus, argo-health, promrules):
+// Finds and runs the ecosystem tools built from local/tools (helm, kstatus, argo-health, promrules, promtext):
 // MODELKEYS_TOOLS_DIR when set (as .ci/run exports it), otherwise the cached build of build.sh.
 import { execFile, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 
 /** The commands local/tools builds. */
-export type ToolName = "helm" | "kstatus" | "argo-health" | "promrules";
+export type ToolName = "helm" | "kstatus" | "argo-health" | "promrules" | "promtext";
 
-const TOOLS: ToolName[] = ["helm", "kstatus", "argo-health", "promrules"];
+const TOOLS: ToolName[] = ["helm", "kstatus", "argo-health", "promrules", "promtext"];
 const BUILD_SCRIPT = join(import.meta.dirname, "build.sh");
 
 function assertComplete(dir: string, origin: string): string {
@@ -43,7 +43,7 @@ function build(): Promise<string> {
   return built;
 }
 
-/** The directory holding the four tools: MODELKEYS_TOOLS_DIR when set, otherwise the cached build. */
+/** The directory holding the tools: MODELKEYS_TOOLS_DIR when set, otherwise the cached build. */
 export async function resolveTools(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = env.MODELKEYS_TOOLS_DIR;
   if (dir) return assertComplete(dir, `MODELKEYS_TOOLS_DIR=${dir}`);

@@ -316,7 +316,7 @@ describe("the metrics to alert on", () => {
     const ns = states.namespace;
     const text = await waitFor(
       async () => {
-        const t = await states.operator.metrics.registry.metrics();
+        const t = await states.operator.metrics.render();
         return t.includes(`modelkeys_organization_unmanaged_records{namespace="${ns}",name="acme"} 1`)
           ? t
           : undefined;

@@ -74,7 +74,7 @@ export async function findLeaks(options: CanaryScanOptions): Promise<Leak[]> {
     for (const item of list.items)
       texts.push({ where: `${plural}/${item.metadata.name}`, text: JSON.stringify(item) });
   }
-  texts.push({ where: "metrics", text: await operator.metrics.registry.metrics() });
+  texts.push({ where: "metrics", text: await operator.metrics.render() });
 
   const leaks: Leak[] = [];
   for (const { where, text } of texts) {

@@ -11,7 +11,7 @@ import {
   MONITORING_YAML,
   monitoringManifest,
 } from "../../cdk8s/install.ts";
-import { runTool } from "../../local/tools/index.ts";
+import { runTool, runToolJson } from "../../local/tools/index.ts";
 import { type HealthServer, startHealthServer } from "../../operator/health.ts";
 import { createMetrics } from "../../operator/metrics.ts";
 import { connection, NOW, organization } from "./fixtures/connection.ts";
@@ -171,5 +171,43 @@ describe("the Grafana dashboard", () => {
     expect(metricsText).toContain(
       'modelkeys_organization_unmanaged_records{namespace="ml-platform",name="acme"} 2',
     );
+  });
+});
+
+describe("what /metrics serves", () => {
+  type Parsed = { families: Record<string, { type: string; samples: number }> };
+
+  it("parses with Prometheus's text parser: every family declared once, one per-object sample per object", async () => {
+    const parsed = await runToolJson<Parsed>("promtext", [], metricsText);
+    for (const name of [
+      "modelkeys_connection_ready",
+      "modelkeys_connection_info",
+      "modelkeys_connection_key_rotation_due",
+      "modelkeys_organization_ready",
+      "modelkeys_organization_unmanaged_records",
+    ])
+      expect(parsed.families[name], name).toEqual({ type: "GAUGE", samples: 1 });
+  });
+
+  it("a fleet of 2,000 connections gives each per-object family 2,000 samples that still parse", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const base = connection();
+    const fleet = Array.from({ length: 2000 }, (_, i) => ({
+      ...base,
+      metadata: { ...base.metadata, name: `llm-${i}`, uid: `uid-${i}` },
+    }));
+    metrics.setObjectsSource({ connections: () => fleet, organizations: () => [] });
+    const parsed = await runToolJson<Parsed>("promtext", [], await metrics.render());
+    expect(parsed.families.modelkeys_connection_ready?.samples).toBe(2000);
+    expect(parsed.families.modelkeys_connection_info?.samples).toBe(2000);
+    // Before the first model check a connection has no model counts: no sample rather than a made-up one.
+    expect(parsed.families.modelkeys_connection_models_available?.samples ?? 0).toBe(0);
+  });
+
+  it("refuses a family declared twice (the parser is really judging)", async () => {
+    const twice = "# TYPE a gauge\na 1\n# TYPE a gauge\na 2\n";
+    const result = await runTool("promtext", [], { input: twice });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/second TYPE line/);
   });
 });
