@@ -231,6 +231,14 @@ async function expectOnlyLeaderActs(pair: Pair, names: string[]): Promise<void> 
     timeoutMs: 10_000,
   });
   expect(createdBy(leader)).toEqual([...names].sort());
+  // The leader says when it has worked off the backlog its caches brought (once); the standby has none.
+  await waitFor(() => leader.events("controller.caught_up").length > 0, {
+    description: "the leader's controller.caught_up",
+    timeoutMs: 10_000,
+  });
+  expect(leader.events("controller.caught_up")).toHaveLength(1);
+  expect(leader.events("controller.caught_up")[0]).toMatchObject({ ms: expect.any(Number) });
+  expect(standby.events("controller.caught_up")).toEqual([]);
   // Ready came from real model checks against the stand-in, not from a stub.
   expect(standIn.count("/v1/models")).toBeGreaterThan(0);
   // Each connection got one record in the app: nobody created a second.
