@@ -80,6 +80,8 @@ export async function reconcileOrganization(
   const current = organization.status ?? {};
   const generation = organization.metadata.generation;
   try {
+    // The session's probe lists the app too: a report right behind it in this pass needs no second listing.
+    const passStarted = deps.now().getTime();
     const session = await deps.sessions.session(organization, true);
     const syncRequest = organization.metadata.annotations?.[ANNOTATIONS.syncRequestedAt];
     const key = `${namespace}/${name}`;
@@ -98,7 +100,7 @@ export async function reconcileOrganization(
       const now = deps.now();
       // Listed afresh: a report (at most once per interval, or on a sync request) must see the app as it is now;
       // the shared listing it refreshes serves the organization's connections too.
-      const records = await session.app.list({ fresh: true });
+      const records = await session.app.list({ fresh: true, freshSince: passStarted });
       const app = appReport(records, deps.connections(namespace), namespace, name, now);
       deps.listedAt.set(key, now);
       report = {

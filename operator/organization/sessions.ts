@@ -301,7 +301,8 @@ function connectionsOf(client: AppClient, listing: AppListing): AppConnections {
   return {
     get: (id, options) => listing.record(id, options),
     list: async (options) => {
-      if (options?.fresh) listing.invalidate();
+      const recent = options?.freshSince !== undefined && (listing.listedAt() ?? -1) >= options.freshSince;
+      if (options?.fresh && !recent) listing.invalidate();
       return [...(options?.matching ? await listing.candidates(options.matching) : await listing.records())];
     },
     // A failed write may still have been applied (a lost answer): the next read lists the app again, so the

@@ -22,10 +22,15 @@ export interface AppConnections {
   get(id: number, options?: { fresh?: boolean }): Promise<AppRecordView | undefined>;
   /**
    * Every record of the organization, from the shared listing (refreshed at resync, kept current by our own
-   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed). With
+   * writes); `fresh` lists the app first (rare paths where a record made since must not be missed), unless the
+   * listing was made at or after `freshSince` (ms since the epoch: a listing this very pass made, say). With
    * `matching`, only the records that may match those fields (every one that recordMatches), found by index.
    */
-  list(options?: { fresh?: boolean; matching?: ManagedFields }): Promise<AppRecordView[]>;
+  list(options?: {
+    fresh?: boolean;
+    freshSince?: number;
+    matching?: ManagedFields;
+  }): Promise<AppRecordView[]>;
   create(fields: AppWriteFields): Promise<AppRecordView>;
   update(id: number, fields: AppWriteFields): Promise<AppRecordView>;
   /** Resolves when the record is gone, whether it was deleted now or before. */

@@ -208,6 +208,21 @@ describe("audit of a clean namespace", () => {
     );
     expect(result.stdout).toContain("Clean: nothing to report.");
   });
+
+  it("a report lists the app once: the session's probe and the report share one listing", async () => {
+    const listings = () =>
+      clean.world.app.state.requests.filter(
+        (r) => r.method === "GET" && r.path === "/api/model-provider-connections/",
+      ).length;
+    const whoami = () =>
+      clean.world.app.state.requests.filter((r) => r.path === "/api/current-user/whoami").length;
+    const before = { listings: listings(), whoami: whoami() };
+    const report = await requestReport(clean);
+    expect(report.managed).toBe(1);
+    // The pass probed the token (whoami, then a listing that proves its role) and reported from that listing.
+    expect(whoami() - before.whoami).toBe(1);
+    expect(listings() - before.listings).toBe(1);
+  });
 });
 
 describe("audit of a table of states", () => {
