@@ -1,5 +1,6 @@
 // The operator's HTTP endpoints: /healthz and /readyz for the kubelet's probes, /metrics for Prometheus.
 // Nothing here reads or serves a secret.
+import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Clock, systemClock } from "./clock.ts";
@@ -21,7 +22,7 @@ export interface HealthServerOptions {
   /** Address and ports: `bindAddress`, `healthPort`, `metricsPort`. One server when the ports are equal. */
   config: Pick<Config, "bindAddress" | "healthPort" | "metricsPort">;
   /** What /metrics serves (its text and content type). */
-  metrics?: Pick<Metrics, "registry" | "render">;
+  metrics?: Pick<Metrics, "registry" | "chunks">;
   /** Liveness: the process can make progress. One check or named checks; all must pass. Default: alive. */
   live?: Check | Record<string, Check>;
   /** Readiness: the replica can do its job (see {@link startHealthServer} for a standby's answer). */
@@ -70,9 +71,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   };
   const handleMetrics = async (res: ServerResponse) => {
     if (!options.metrics) return send(res, 404, "no metrics\n");
-    const body = await options.metrics.render();
+    // Streamed family by family, waiting for the socket to drain: at 10,000 connections the text is about 6 MB,
+    // and a scrape should not hold all of it (and its copies) at once.
     res.writeHead(200, { "content-type": options.metrics.registry.contentType });
-    res.end(body);
+    for await (const chunk of options.metrics.chunks()) {
+      if (res.destroyed) return; // the scraper hung up
+      if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
+    }
+    res.end();
   };
 
   const handler =

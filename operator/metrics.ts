@@ -17,6 +17,8 @@ export interface Metrics {
   registry: Registry;
   /** What /metrics serves: the registry's metrics, then the per-object gauges (see object-metrics.ts). */
   render(): Promise<string>;
+  /** The same text in pieces (the registry's, then one per per-object family), for a response to stream. */
+  chunks(): AsyncGenerator<string>;
   /** `modelkeys_reconcile_total{result}`. */
   reconcileTotal: Counter<"result">;
   /** `modelkeys_reconcile_duration_seconds`. */
@@ -78,6 +80,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return {
     registry,
     render: async () => (await registry.metrics()) + objectMetrics.render(),
+    async *chunks() {
+      yield await registry.metrics();
+      yield* objectMetrics.chunks();
+    },
     reconcileTotal: new Counter({
       name: "modelkeys_reconcile_total",
       help: "Reconciles by result.",

@@ -54,12 +54,13 @@ interface Family<T> {
  * each cached object's escaped label text (in a WeakMap: it goes with the object).
  * Why text, not prom-client gauges: six gauges over 10,000 connections are 60,000 labelled samples, which
  * prom-client hashes and formats one by one (about 400 ms of CPU per scrape, measured); here a scrape only
- * joins strings (120–230 ms, and each object's label text is escaped once).
+ * joins strings, one family at a time (80–110 ms in a scratch measure; each object's label text is escaped once),
+ * and the response streams it family by family.
  */
 export function createObjectMetrics(
   source: () => ObjectsSource | undefined,
   now: () => Date = () => new Date(),
-): { render(): string } {
+): { chunks(): Generator<string>; render(): string } {
   const labelText = new WeakMap<object, string>();
   const labels = (object: ProviderConnection | Organization, provider?: string) => {
     let text = labelText.get(object);
@@ -132,45 +133,34 @@ export function createObjectMetrics(
     },
   ];
 
-  /** Each family's samples, gathered in one pass over the objects. */
-  function samples<T extends ProviderConnection | Organization>(
-    families: Family<T>[],
+  /** One family as text: its HELP and TYPE lines, then a sample per object that has a value. */
+  function familyText<T extends ProviderConnection | Organization>(
+    family: Family<T>,
     objects: Iterable<T>,
     labelsOf: (object: T) => string,
-  ): string[][] {
-    const lines = families.map(() => [] as string[]);
+  ): string {
+    const lines = [`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} gauge`];
     for (const object of objects) {
-      const own = labelsOf(object);
-      families.forEach((family, i) => {
-        const value = family.value(object);
-        if (value === undefined) return;
-        const reason = family.reason ? `,reason="${escapeLabel(family.reason(object))}"` : "";
-        lines[i]?.push(`${family.name}{${own}${reason}} ${value}`);
-      });
+      const value = family.value(object);
+      if (value === undefined) continue;
+      const reason = family.reason ? `,reason="${escapeLabel(family.reason(object))}"` : "";
+      lines.push(`${family.name}{${labelsOf(object)}${reason}} ${value}`);
     }
-    return lines;
+    return `${lines.join("\n")}\n`;
   }
 
-  return {
-    render() {
-      const objects = source();
-      const connections = samples(connectionFamilies, objects?.connections() ?? [], (c) =>
-        labels(c, c.spec.provider),
-      );
-      const organizations = samples(organizationFamilies, objects?.organizations() ?? [], (o) => labels(o));
-      // One string per family (never a spread of its samples: tens of thousands of arguments).
-      const text: string[] = [];
-      const emit = (families: Family<never>[], lines: string[][]) =>
-        families.forEach((family, i) => {
-          const header = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
-          const body = lines[i]?.length ? `${lines[i]?.join("\n")}\n` : "";
-          text.push(header + body);
-        });
-      emit(connectionFamilies as Family<never>[], connections);
-      emit(organizationFamilies as Family<never>[], organizations);
-      return text.join("");
-    },
-  };
+  /** Family by family, so that a scrape holds one family's text at a time, not all of them. */
+  function* chunks(): Generator<string> {
+    const objects = source();
+    // Arrays (references only): each family walks them again.
+    const connections = [...(objects?.connections() ?? [])];
+    const organizations = [...(objects?.organizations() ?? [])];
+    for (const family of connectionFamilies)
+      yield familyText(family, connections, (c) => labels(c, c.spec.provider));
+    for (const family of organizationFamilies) yield familyText(family, organizations, (o) => labels(o));
+  }
+
+  return { chunks, render: () => [...chunks()].join("") };
 }
 
 /** A label value as the exposition format writes it: backslash, double quote and newline escaped. */
