@@ -90,7 +90,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       if (serveMetrics && path === "/metrics") {
         return void handleMetrics(res).catch((err) => {
           options.log?.error({ event: "metrics.failed", err });
+          // Failed mid-stream: the status is already out, so cut the response rather than leave it hanging.
           if (!res.headersSent) send(res, 500, "metrics failed\n");
+          else res.destroy();
         });
       }
       send(res, 404, "not found\n");
