@@ -39,14 +39,7 @@ func main() {
 	if err != nil {
 		cli.Fail("argo-health", err)
 	}
-	file := ""
-	if len(os.Args) == 3 {
-		file = os.Args[2]
-	}
-	in, err := cli.Input(file)
-	if err != nil {
-		cli.Fail("argo-health", err)
-	}
+	in := cli.InputArg("argo-health", "argo-health HEALTH_LUA [FILE]", 2)
 	defer in.Close()
 	objects, err := cli.Objects(in)
 	if err != nil {

@@ -6,9 +6,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
 
 	"modelkeys.dev/local/tools/internal/cli"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -24,13 +22,7 @@ type verdict struct {
 }
 
 func main() {
-	if len(os.Args) > 2 {
-		cli.Fail("kstatus", errors.New("usage: kstatus [FILE]"))
-	}
-	in, err := cli.Input(argument(1))
-	if err != nil {
-		cli.Fail("kstatus", err)
-	}
+	in := cli.InputArg("kstatus", "kstatus [FILE]", 1)
 	defer in.Close()
 	objects, err := cli.Objects(in)
 	if err != nil {
@@ -50,12 +42,4 @@ func main() {
 	if err := cli.PrintJSON(verdicts); err != nil {
 		cli.Fail("kstatus", err)
 	}
-}
-
-// argument is os.Args[i], or "" when absent.
-func argument(i int) string {
-	if len(os.Args) > i {
-		return os.Args[i]
-	}
-	return ""
 }

@@ -40,17 +40,7 @@ type report struct {
 }
 
 func main() {
-	if len(os.Args) > 2 {
-		fail(errors.New("usage: promrules [FILE]"))
-	}
-	file := ""
-	if len(os.Args) == 2 {
-		file = os.Args[1]
-	}
-	in, err := cli.Input(file)
-	if err != nil {
-		fail(err)
-	}
+	in := cli.InputArg("promrules", "promrules [FILE]", 1)
 	defer in.Close()
 	content, err := io.ReadAll(in)
 	if err != nil {

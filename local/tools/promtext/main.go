@@ -3,14 +3,11 @@
 // family once, each sample under its family, label values escaped.
 //
 // Usage: promtext [FILE]   (FILE or stdin)
-// Output: {"families":{"<name>":{"type":"GAUGE","samples":N}}} on success; {"errors":[...]} and exit status 1
-// when the text does not parse.
+// Output: {"families":{"<name>":{"type":"GAUGE","samples":N}}} on success; the parser's error on stderr and exit
+// status 1 when the text does not parse.
 package main
 
 import (
-	"errors"
-	"os"
-
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"modelkeys.dev/local/tools/internal/cli"
@@ -22,17 +19,7 @@ type familyOut struct {
 }
 
 func main() {
-	if len(os.Args) > 2 {
-		fail(errors.New("usage: promtext [FILE]"))
-	}
-	file := ""
-	if len(os.Args) == 2 {
-		file = os.Args[1]
-	}
-	in, err := cli.Input(file)
-	if err != nil {
-		fail(err)
-	}
+	in := cli.InputArg("promtext", "promtext [FILE]", 1)
 	defer in.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(in)

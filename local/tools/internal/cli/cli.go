@@ -22,6 +22,23 @@ func Input(path string) (io.ReadCloser, error) {
 	return os.Open(path)
 }
 
+// InputArg opens the input named by os.Args[i] (a FILE, or "-"), stdin when there is no such argument; more
+// arguments than that, or a file that cannot be opened, fail the tool (with its usage line for the former).
+func InputArg(tool, usage string, i int) io.ReadCloser {
+	if len(os.Args) > i+1 {
+		Fail(tool, errors.New("usage: "+usage))
+	}
+	path := ""
+	if len(os.Args) > i {
+		path = os.Args[i]
+	}
+	in, err := Input(path)
+	if err != nil {
+		Fail(tool, err)
+	}
+	return in
+}
+
 // Objects decodes every document of a JSON or YAML stream (one object, several documents, or a List, whose
 // items count one by one), as the API server would hand them out.
 func Objects(in io.Reader) ([]*unstructured.Unstructured, error) {
