@@ -354,23 +354,25 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
   return { allowList, check, pin, connections, fetch: guardedFetch };
 }
 
-/** Whether an error's cause chain holds undici's "answer larger than maxResponseSize". */
-export function answerTooLarge(error: unknown): boolean {
+/** An error and its causes, outermost first, five deep at most (fetch and the SDKs wrap transport errors). */
+function* causeChain(error: unknown): Generator<Error> {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if ((current as Error & { code?: unknown }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return true;
+    yield current;
     current = current.cause;
   }
+}
+
+/** Whether an error's cause chain holds undici's "answer larger than maxResponseSize". */
+export function answerTooLarge(error: unknown): boolean {
+  for (const cause of causeChain(error))
+    if ((cause as Error & { code?: unknown }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") return true;
   return false;
 }
 
 /** Finds an EgressDeniedError in an error's cause chain (fetch wraps connect errors). */
 export function egressDenial(error: unknown): EgressDeniedError | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    if (current instanceof EgressDeniedError) return current;
-    current = current.cause;
-  }
+  for (const cause of causeChain(error)) if (cause instanceof EgressDeniedError) return cause;
   return undefined;
 }
 
