@@ -65,6 +65,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   let connectionsSource: () => Iterable<ConnectionSample> = () => [];
   let objectsSource: ObjectsSource | undefined;
   const objectMetrics = createObjectMetrics(() => objectsSource);
+  async function* chunks() {
+    yield await registry.metrics();
+    yield* objectMetrics.chunks();
+  }
 
   const connections = new Gauge({
     name: "modelkeys_connections",
@@ -79,10 +83,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     registry,
-    render: async () => (await registry.metrics()) + objectMetrics.render(),
-    async *chunks() {
-      yield await registry.metrics();
-      yield* objectMetrics.chunks();
+    chunks,
+    async render() {
+      let text = "";
+      for await (const chunk of chunks()) text += chunk;
+      return text;
     },
     reconcileTotal: new Counter({
       name: "modelkeys_reconcile_total",

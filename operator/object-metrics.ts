@@ -60,7 +60,7 @@ interface Family<T> {
 export function createObjectMetrics(
   source: () => ObjectsSource | undefined,
   now: () => Date = () => new Date(),
-): { chunks(): Generator<string>; render(): string } {
+): { chunks(): Generator<string> } {
   const labelText = new WeakMap<object, string>();
   const labels = (object: ProviderConnection | Organization, provider?: string) => {
     let text = labelText.get(object);
@@ -160,7 +160,7 @@ export function createObjectMetrics(
     for (const family of organizationFamilies) yield familyText(family, organizations, (o) => labels(o));
   }
 
-  return { chunks, render: () => [...chunks()].join("") };
+  return { chunks };
 }
 
 /** A label value as the exposition format writes it: backslash, double quote and newline escaped. */
