@@ -1,6 +1,7 @@
 // The model catalogue in force: the shipped one, or the override in one ConfigMap, kept current by a watch of that
 // ConfigMap alone (a fieldSelector on its name). A check reads it from memory: a GET per check would cost the API
 // server one request per connection and refresh, 10,000 at a fleet's start.
+import { systemClock, within } from "./clock.ts";
 import type { KubeClient, KubeObject } from "./kube/client.ts";
 import { createInformer } from "./kube/informer.ts";
 import type { Logger } from "./log.ts";
@@ -66,12 +67,7 @@ export function watchCatalogue(options: {
 
   // Every check waits for the same first sync (bounded), then reads what the watch delivered.
   const firstSync = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, FIRST_SYNC_WAIT_MS);
-    });
-    await Promise.race([informer.start(), waited]);
-    clearTimeout(timer);
+    await within(systemClock, informer.start(), FIRST_SYNC_WAIT_MS, () => undefined);
     if (!informer.hasSynced())
       log.warn(
         { event: "catalogue.override.unread", configMap: where },

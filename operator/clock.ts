@@ -41,3 +41,21 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** `promise`'s value, or `fallback()`'s once `ms` passed on `clock` without it (the timer is cleared either way). */
+export async function within<T>(
+  clock: Clock,
+  promise: Promise<T>,
+  ms: number,
+  fallback: () => T,
+): Promise<T> {
+  let handle: TimerHandle | undefined;
+  const late = new Promise<T>((resolve) => {
+    handle = clock.setTimeout(() => resolve(fallback()), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clock.clearTimeout(handle);
+  }
+}

@@ -10,7 +10,7 @@ import { connectionDeprovisionView, connectionProvisionView } from "../azure/con
 import type { AzureProvisioner } from "../azure/provisioner.ts";
 import type { RetryBackoff } from "../azure/stack-runner.ts";
 import type { StackStateStore } from "../azure/state-store.ts";
-import type { Clock, TimerHandle } from "../clock.ts";
+import { type Clock, within } from "../clock.ts";
 import type { Config } from "../config.ts";
 import { CONDITION, REASON } from "../constants.ts";
 import type { KubeClient } from "../kube/client.ts";
@@ -227,17 +227,11 @@ export function createAccountController(options: AccountControllerOptions): Prov
   /** Whether the accounts have listed, waiting for that at most {@link LIST_WAIT_MS}. */
   const listed = async (): Promise<boolean> => {
     if (accounts.hasSynced()) return true;
-    let timer: TimerHandle | undefined;
-    const waited = new Promise<boolean>((resolve) => {
-      timer = clock.setTimeout(() => resolve(false), LIST_WAIT_MS);
-    });
     const ready = (started ?? Promise.resolve()).then(
       () => accounts.hasSynced(),
       () => false,
     );
-    const result = await Promise.race([ready, waited]);
-    clock.clearTimeout(timer);
-    return result;
+    return within(clock, ready, LIST_WAIT_MS, () => false);
   };
   const notListed = (): { kind: "Pending"; requeueAfterMs: number; conditions: ConditionIntent[] } => ({
     kind: "Pending",

@@ -1,6 +1,8 @@
 // Whether a changed credential waits before it reaches the app: under spec.rotationPolicy Verify a key the
 // provider rejects is held while the app's current key works; Immediate pushes first and checks after.
+
 import type { ProviderConnection } from "../../crds/index.ts";
+import { systemClock, within } from "../clock.ts";
 import { CONDITION, REASON } from "../constants.ts";
 import type { ModelCheck } from "../providers/types.ts";
 import type { ConditionIntent } from "./conditions.ts";
@@ -74,21 +76,9 @@ export async function withinRotationWait(
   check: Promise<ModelCheck>,
   waitMs: number = ROTATION_CHECK_WAIT_MS,
 ): Promise<ModelCheck> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<ModelCheck>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          outcome: "Unavailable",
-          message: `the provider did not answer within ${waitMs / 1000}s; the new credential was pushed unverified`,
-          models: [],
-        }),
-      waitMs,
-    );
-  });
-  try {
-    return await Promise.race([check, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(systemClock, check, waitMs, () => ({
+    outcome: "Unavailable",
+    message: `the provider did not answer within ${waitMs / 1000}s; the new credential was pushed unverified`,
+    models: [],
+  }));
 }
