@@ -569,16 +569,18 @@ async function restartOnReadyFleet(
   const from = new Date().toISOString();
   const restarted = startOperator(cluster, namespace, "restart");
   processes.push(restarted);
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    if (restarted.running()) peakRss = Math.max(peakRss, rss(restarted));
-  }, 50);
-  // RSS each second from the process's start (from /proc: a scrape of /metrics is CPU of its own at 10,000).
+  // RSS from /proc every 50 ms (a scrape of /metrics is CPU of its own at 10,000): its peak, and each second's
+  // sample for the timeline.
   const spawned = Date.now();
+  let peakRss = 0;
   const timeline: number[][] = [];
-  const timelineSampler = setInterval(() => {
-    if (restarted.running()) timeline.push([Date.now() - spawned, Math.round(rss(restarted) / MiB)]);
-  }, 1000);
+  const sampler = setInterval(() => {
+    if (!restarted.running()) return;
+    const resident = rss(restarted);
+    peakRss = Math.max(peakRss, resident);
+    const at = Date.now() - spawned;
+    if (at >= (timeline.length + 1) * 1000) timeline.push([at, Math.round(resident / MiB)]);
+  }, 50);
   try {
     await waitFor(() => restarted.events("controller.started").length > 0, {
       timeoutMs: 120_000,
@@ -614,7 +616,6 @@ async function restartOnReadyFleet(
     };
   } finally {
     clearInterval(sampler);
-    clearInterval(timelineSampler);
     await restarted.stop();
   }
 }
