@@ -12,15 +12,13 @@ import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
-import { createAppClient } from "../../operator/app/client.ts";
-import { type KubeClient, PATCH } from "../../operator/kube/client.ts";
-import { apiServerTransport } from "../../operator/kube/transport.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, percentile, round } from "./measure.ts";
 import { ownCpuSeconds, processCpuSeconds } from "./process-cpu.ts";
+import { bareScript, floorScript } from "./reference-scripts.ts";
 
 const GROUP = { group: "modelkeys.dev", version: "v1alpha1" };
 const MiB = 1024 * 1024;
@@ -103,30 +101,44 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
   const port = new URL(standIn.url).port;
   const token = randomBytes(20).toString("hex");
   app.state.addUser({ role: "owner", organization: 1, legacyToken: token });
-  // The bare script works in an organization of its own: its records must not be the operator's to adopt.
+  // The bare and floor scripts work in organizations of their own: their records must not be the operator's to
+  // adopt.
   const bareToken = randomBytes(20).toString("hex");
   app.state.addUser({ role: "owner", organization: 2, legacyToken: bareToken });
+  const floorToken = randomBytes(20).toString("hex");
+  app.state.addUser({ role: "owner", organization: 3, legacyToken: floorToken });
   const processes: OperatorProcess[] = [];
   try {
-    // Both fleets first, so that the bare script and the operator each meet 2N connections and 2N Secrets in
-    // etcd and the API server's caches (run on half of them, the bare script had a lighter control plane).
-    phase(n, "creating the bare script's objects");
-    const bareNs = await setup(cluster, n, key, port, token);
+    // Every fleet first, so that the scripts and the operator each meet 3N connections and 3N Secrets in etcd
+    // and the API server's caches (run on a third of them, the bare script had a lighter control plane).
+    phase(n, "creating the bare and floor scripts' objects");
+    const bareNs = await setup(cluster, n, key, port, token, "scale-bare");
+    const floorNs = await setup(cluster, n, key, port, token, "scale-floor");
     phase(n, "creating the operator's objects");
     const opNs = await cluster.createNamespace("scale-op");
     await organization(cluster, opNs, app, token);
     await fleet(cluster, opNs, n, key, port);
-    // The bare script on its own namespace and objects, as the operator's identity under the install's RBAC.
-    phase(n, "running the bare script");
-    const bareControlPlaneCpu = cluster.cpuSeconds();
-    const bare = await bareScript(cluster.operatorKc, app, bareNs, bareToken);
-    const bareCpu = {
-      controlPlane: round(cluster.cpuSeconds() - bareControlPlaneCpu),
-      bench: round(bare.cpuS),
+    // The scripts on their own namespaces and objects, as the operator's identity under the install's RBAC.
+    const script = async (name: string, run: typeof bareScript, namespace: string, appToken: string) => {
+      phase(n, `running the ${name} script`);
+      const controlPlaneCpu = cluster.cpuSeconds();
+      const result = await run({
+        kc: cluster.operatorKc,
+        app,
+        token: appToken,
+        namespace,
+        concurrency: CONCURRENCY,
+      });
+      const cpu = { controlPlane: round(cluster.cpuSeconds() - controlPlaneCpu), bench: round(result.cpuS) };
+      phase(n, `${name} script: ${result.ms} ms, CPU seconds ${JSON.stringify(cpu)}`);
+      return { ...result, cpu };
     };
+    const bare = await script("bare", bareScript, bareNs, bareToken);
+    const floor = await script("floor", floorScript, floorNs, floorToken);
+    const bareCpu = bare.cpu;
     app.state.requests.length = 0;
 
-    phase(n, `bare script: ${bare.ms} ms; baseline RSS`);
+    phase(n, "baseline RSS");
     // Baseline: the operator with one Organization and no connection, in a namespace of its own.
     const baselineNs = await cluster.createNamespace("scale-baseline");
     await organization(cluster, baselineNs, app, token);
@@ -250,6 +262,10 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       { name: p("operator: all Ready"), value: round(convergedMs / 1000), unit: "s" },
       { name: p("bare script: all Ready"), value: round(bare.ms / 1000), unit: "s" },
       { name: p("ratio operator / bare"), value: round(ratio), unit: "×", target: { atMost: 2 } },
+      { name: p("floor script: all Ready"), value: round(floor.ms / 1000), unit: "s" },
+      // What this API and its guarantees cost at the least, and the operator's own overhead above that.
+      { name: p("ratio floor / bare"), value: round(floor.ms / bare.ms), unit: "×" },
+      { name: p("ratio operator / floor"), value: round(convergedMs / floor.ms), unit: "×" },
       {
         name: p("API writes per object (Events apart)"),
         value: round(objectWrites.filter((w) => w.objectRef?.resource !== "events").length / n),
@@ -330,6 +346,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         n,
         concurrency: CONCURRENCY,
         bare,
+        floor,
         convergedMs,
         writesByKind,
         appByRoute,
@@ -340,7 +357,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         startup,
         convergeCpuS,
         // CPU seconds by process during the bare script and during the operator's convergence.
-        cpuByProcess: { bare: bareCpu, operator: operatorRunCpu },
+        cpuByProcess: { bare: bareCpu, floor: floor.cpu, operator: operatorRunCpu },
         // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
         heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
@@ -474,8 +491,15 @@ async function organization(cluster: BenchCluster, namespace: string, app: AppSe
 }
 
 /** A namespace with the Organization's token Secret and `n` connections, each with its own Secret. */
-async function setup(cluster: BenchCluster, n: number, key: string, port: string, token: string) {
-  const namespace = await cluster.createNamespace("scale-bare");
+async function setup(
+  cluster: BenchCluster,
+  n: number,
+  key: string,
+  port: string,
+  token: string,
+  prefix: string,
+) {
+  const namespace = await cluster.createNamespace(prefix);
   await cluster.admin.core.createNamespacedSecret({
     namespace,
     body: { metadata: { name: "ls" }, stringData: { token } },
@@ -498,57 +522,6 @@ async function fleet(cluster: BenchCluster, namespace: string, n: number, key: s
       secret: { name: `llm-${i}`, key: "key" },
     });
   });
-}
-
-/**
- * The bare script: for each connection, read its Secret, create the app record, write status once; 4 at a
- * time, over one keep-alive connection pool, with nothing else (no finalizer, no model check, no watch).
- */
-async function bareScript(kc: KubeClient, app: AppServer, namespace: string, token: string) {
-  const pooled = apiServerTransport(kc, { qps: 0, burst: 1 });
-  const client = createAppClient({ url: app.url, token });
-  const started = Date.now();
-  const cpu = process.cpuUsage();
-  const connections = `/apis/${GROUP.group}/${GROUP.version}/namespaces/${namespace}/providerconnections`;
-  try {
-    const list = await pooled.request<{ items: ProviderConnection[] }>("GET", connections);
-    await inParallel(list.items.length, CONCURRENCY, async (i) => {
-      const c = list.items[i] as ProviderConnection;
-      const secret = await pooled.request<{ data?: Record<string, string> }>(
-        "GET",
-        `/api/v1/namespaces/${namespace}/secrets/${c.spec.custom?.apiKeySecretRef?.name ?? ""}`,
-      );
-      const apiKey = Buffer.from(secret.data?.key ?? "", "base64").toString("utf8");
-      const record = await client.createConnection({
-        provider: "Custom",
-        scope: "Model",
-        deployment_name: c.spec.custom?.name ?? "",
-        endpoint: c.spec.custom?.endpoint ?? "",
-        api_key: apiKey,
-      });
-      await pooled.request("PATCH", `${connections}/${c.metadata.name}/status`, {
-        contentType: PATCH.merge,
-        body: {
-          status: {
-            appConnectionId: record.id,
-            conditions: [
-              {
-                type: "Ready",
-                status: "True",
-                reason: "Synced",
-                message: "bare",
-                lastTransitionTime: new Date().toISOString(),
-              },
-            ],
-          },
-        },
-      });
-    });
-    const used = process.cpuUsage(cpu);
-    return { ms: Date.now() - started, objects: list.items.length, cpuS: (used.user + used.system) / 1e6 };
-  } finally {
-    await client.close();
-  }
 }
 
 /**
