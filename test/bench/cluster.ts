@@ -21,6 +21,8 @@ export interface BenchCluster {
   operatorKc: KubeClient;
   /** The file `operatorKc` was loaded from (for an operator process). */
   operatorKubeconfigPath: string;
+  /** The API server's audit log (JSON lines, one per write), with `auditLog`; removed with the cluster. */
+  auditLogPath?: string;
   /** Milliseconds from start to a ready API server with the install applied. */
   startupMs: number;
   /** CPU seconds etcd and kube-apiserver have used so far (Linux). */
@@ -38,21 +40,22 @@ function kubeConfig(path: string): KubeConfig {
 
 /**
  * Starts etcd and kube-apiserver with state under a new temporary directory and applies dist/install.yaml; with
- * `auditLogPath`, the API server also writes an audit line per write request there.
+ * `auditLog`, the API server also writes an audit line per write request to `auditLogPath`, in that directory.
  */
-export async function startBenchCluster(options: { auditLogPath?: string } = {}): Promise<BenchCluster> {
+export async function startBenchCluster(options: { auditLog?: boolean } = {}): Promise<BenchCluster> {
   if (!existsSync(INSTALL_MANIFEST)) {
     throw new Error(`${INSTALL_MANIFEST} does not exist: run \`npm run synth\` to generate it`);
   }
   const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), "modelkeys-bench-"));
+  const auditLogPath = options.auditLog ? join(dir, "audit.log") : undefined;
   const { TEST_KUBECONFIG: _ignored, ...env } = process.env;
   const controlPlane = await startControlPlane({
     kubeconfigPath: join(dir, "kubeconfig"),
     operatorKubeconfigPath: join(dir, "operator.kubeconfig"),
     logDir: join(dir, "logs"),
     env,
-    ...(options.auditLogPath ? { auditLogPath: options.auditLogPath } : {}),
+    ...(auditLogPath ? { auditLogPath } : {}),
     // MODELKEYS_BENCH_APISERVER_ARGS: more kube-apiserver flags, e.g. low in-flight limits that answer 429.
     apiServerArgs: (process.env.MODELKEYS_BENCH_APISERVER_ARGS ?? "").split(" ").filter(Boolean),
   });
@@ -79,6 +82,7 @@ export async function startBenchCluster(options: { auditLogPath?: string } = {})
     },
     operatorKc: new KubeClient(loadClusterAccess({ file: controlPlane.operatorKubeconfigPath })),
     operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
+    ...(auditLogPath ? { auditLogPath } : {}),
     startupMs: Date.now() - started,
     cpuSeconds: () => controlPlane.pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
     async createNamespace(prefix) {

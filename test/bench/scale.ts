@@ -2,10 +2,11 @@
 // and the app's contract server, next to a bare script doing only the necessary work on the same objects.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { createReadStream, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
 import { INSTALL, OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
 import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
@@ -92,8 +93,8 @@ export const scale: Bench<undefined> = {
 const phase = (n: number, text: string) => process.stderr.write(`[bench] scale N=${n}: ${text}\n`);
 
 async function runOne(n: number): Promise<{ measurements: Measurement[]; details: Record<string, unknown> }> {
-  const auditLogPath = join(tmpdir(), `modelkeys-bench-audit-${process.pid}-${n}.log`);
-  const cluster = await startBenchCluster({ auditLogPath });
+  const cluster = await startBenchCluster({ auditLog: true });
+  const auditLogPath = cluster.auditLogPath as string;
   const app = await startAppServer({ host: "127.0.0.1" });
   const key = `bench-key-${randomBytes(8).toString("hex")}`;
   const models = Array.from({ length: Math.ceil(n / HOSTS) }, (_, i) => `m-${i}`);
@@ -665,11 +666,14 @@ async function rotations(
   };
 }
 
+/** The operator's writes between `from` and `to` in the audit log, read line by line (it reaches 100s of MB). */
 async function auditWrites(path: string, from: string, to: string): Promise<AuditLine[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
   const lines: AuditLine[] = [];
-  for (const line of text.split("\n")) {
-    if (!line) continue;
+  for await (const line of createInterface({
+    input: createReadStream(path),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  })) {
+    if (!line.includes("modelkeys-operator")) continue;
     const entry = JSON.parse(line) as AuditLine;
     if (!entry.user.username.includes("modelkeys-operator")) continue;
     if (entry.stageTimestamp < from || entry.stageTimestamp > to) continue;

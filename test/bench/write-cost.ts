@@ -4,8 +4,6 @@
 // operator's first status and the bare script's one-condition status. On 2 shared cores the scale benchmark's
 // ratio follows total CPU, so these figures bound it from below.
 import { randomBytes } from "node:crypto";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
 import { PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
@@ -57,9 +55,7 @@ export const writeCost: Bench<undefined> = {
   name: "write-cost",
   description: `control-plane CPU per request of a created connection (${REQUESTS} of each, 4 at a time)`,
   async run() {
-    const cluster = await startBenchCluster({
-      auditLogPath: join(tmpdir(), `modelkeys-bench-write-cost-${process.pid}.log`),
-    });
+    const cluster = await startBenchCluster({ auditLog: true });
     try {
       return await measure(cluster);
     } finally {
