@@ -1,3 +1,4 @@
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Check, informerLive, informerReady, startHealthServer } from "../../operator/health.ts";
 import type { InformerStatus } from "../../operator/kube/informer.ts";
@@ -79,6 +80,32 @@ describe("health server", () => {
     expect(server.metricsUrl).toBe(server.healthUrl);
     expect((await fetch(`${server.healthUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${server.healthUrl}/metrics`)).status).toBe(200);
+  });
+
+  it("streams a large /metrics piece by piece, waiting for the socket, and leaves no listener behind", async () => {
+    const pieces = 400;
+    const piece = `${"x".repeat(16 * 1024 - 1)}\n`;
+    const server = await startHealthServer({
+      config: { bindAddress: "127.0.0.1", healthPort: 0, metricsPort: 0 },
+      metrics: {
+        registry: new Registry(),
+        async *chunks() {
+          for (let i = 0; i < pieces; i++) yield piece;
+        },
+      },
+    });
+    servers.push(server);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    try {
+      const res = await fetch(`${server.metricsUrl}/metrics`);
+      expect((await res.text()).length).toBe(pieces * piece.length);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it("rejects other paths and methods", async () => {
