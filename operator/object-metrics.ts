@@ -133,35 +133,50 @@ export function createObjectMetrics(
     },
   ];
 
-  /** One family as text: its HELP and TYPE lines, then a sample per object that has a value. */
-  function familyText<T extends ProviderConnection | Organization>(
+  /**
+   * One family as text, in pieces of about {@link CHUNK_CHARS}: its HELP and TYPE lines, then a sample per object
+   * that has a value.
+   */
+  function* familyText<T extends ProviderConnection | Organization>(
     family: Family<T>,
     objects: Iterable<T>,
     labelsOf: (object: T) => string,
-  ): string {
-    const lines = [`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} gauge`];
+  ): Generator<string> {
+    let text = `# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`;
     for (const object of objects) {
       const value = family.value(object);
       if (value === undefined) continue;
       const reason = family.reason ? `,reason="${escapeLabel(family.reason(object))}"` : "";
-      lines.push(`${family.name}{${labelsOf(object)}${reason}} ${value}`);
+      text += `${family.name}{${labelsOf(object)}${reason}} ${value}\n`;
+      if (text.length >= CHUNK_CHARS) {
+        yield text;
+        text = "";
+      }
     }
-    return `${lines.join("\n")}\n`;
+    if (text) yield text;
   }
 
-  /** Family by family, so that a scrape holds one family's text at a time, not all of them. */
+  /** In small pieces, so that a scrape holds a few kilobytes of its text at a time, not all of it. */
   function* chunks(): Generator<string> {
     const objects = source();
     // Arrays (references only): each family walks them again.
     const connections = [...(objects?.connections() ?? [])];
     const organizations = [...(objects?.organizations() ?? [])];
     for (const family of connectionFamilies)
-      yield familyText(family, connections, (c) => labels(c, c.spec.provider));
-    for (const family of organizationFamilies) yield familyText(family, organizations, (o) => labels(o));
+      yield* familyText(family, connections, (c) => labels(c, c.spec.provider));
+    for (const family of organizationFamilies) yield* familyText(family, organizations, (o) => labels(o));
   }
 
   return { chunks };
 }
+
+/**
+ * The size of a piece of the text, in characters: well below V8's large-object size (128 KiB), so each piece dies
+ * young. One string per family (about 1 MB each at 10,000 connections) went to the large-object space and grew
+ * the old generation by 13 MiB at the first scrape and 26 MiB after six (a scratch measure of the real /metrics
+ * server with 10,000 Ready connections, scraped by curl).
+ */
+const CHUNK_CHARS = 16 * 1024;
 
 /** A label value as the exposition format writes it: backslash, double quote and newline escaped. */
 function escapeLabel(value: string): string {

@@ -197,7 +197,12 @@ describe("what /metrics serves", () => {
       metadata: { ...base.metadata, name: `llm-${i}`, uid: `uid-${i}` },
     }));
     metrics.setObjectsSource({ connections: () => fleet, organizations: () => [] });
-    const parsed = await runToolJson<Parsed>("promtext", [], await metrics.render());
+    const pieces: string[] = [];
+    for await (const piece of metrics.chunks()) pieces.push(piece);
+    // /metrics streams these: a scrape holds one small piece at a time, never a family's whole text (V8 keeps a
+    // string over 128 KiB in its large-object space, which only a full collection frees).
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(32 * 1024);
+    const parsed = await runToolJson<Parsed>("promtext", [], pieces.join(""));
     expect(parsed.families.modelkeys_connection_ready?.samples).toBe(2000);
     expect(parsed.families.modelkeys_connection_info?.samples).toBe(2000);
     // Before the first model check a connection has no model counts: no sample rather than a made-up one.
