@@ -1,5 +1,6 @@
 // Benchmark (d): the operator at fleet scale, as its own process against the local control plane (audit log on)
-// and the app's contract server, next to a bare script doing only the necessary work on the same objects.
+// and the app's contract server, next to a bare script (issue 8's yardstick) and a floor script (what this API
+// must do at the least) on fleets of their own (reference-scripts.ts).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, readFileSync } from "node:fs";
@@ -111,7 +112,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
   const processes: OperatorProcess[] = [];
   try {
     // Every fleet first, so that the scripts and the operator each meet 3N connections and 3N Secrets in etcd
-    // and the API server's caches (run on a third of them, the bare script had a lighter control plane).
+    // and the API server's caches (a script run before the other fleets existed would meet a lighter control plane).
     phase(n, "creating the bare and floor scripts' objects");
     const bareNs = await setup(cluster, n, key, port, token, "scale-bare");
     const floorNs = await setup(cluster, n, key, port, token, "scale-floor");
