@@ -8,12 +8,13 @@
 //   operator could take, so operator / floor is the operator's own overhead; the control plane's CPU for the same
 //   work varies from run to run, so one run at 10,000 had the operator at 0.94× the floor.
 import { Agent, request } from "undici";
-import type { ProviderConnection } from "../../crds/index.ts";
+import { GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
 import type { AppServer } from "../../local/app/server.ts";
 import { createAppClient } from "../../operator/app/client.ts";
 import { FINALIZER } from "../../operator/constants.ts";
 import { type KubeClient, PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
+import type { ModelCheck } from "../../operator/providers/types.ts";
 import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
 import { FP_A, observe } from "../unit/fixtures/connection.ts";
@@ -49,7 +50,7 @@ async function runScript(options: ScriptOptions, work: Work): Promise<ScriptRun>
   const app = createAppClient({ url: options.app.url, token: options.token });
   const started = Date.now();
   const cpu = process.cpuUsage();
-  const connections = `/apis/modelkeys.dev/v1alpha1/namespaces/${options.namespace}/providerconnections`;
+  const connections = `/apis/${GROUP}/${VERSION}/namespaces/${options.namespace}/providerconnections`;
   try {
     const list = await kube.request<{ items: ProviderConnection[] }>("GET", connections);
     const io = { kube, app, connections, namespace: options.namespace };
@@ -86,22 +87,39 @@ const writeStatus = (c: ProviderConnection, io: ScriptIo, status: unknown) =>
     body: { status },
   });
 
+/** The bare script's status (write-cost measures it too): the app's id and one Ready condition. */
+export function bareStatus(appConnectionId: number, now: Date) {
+  return {
+    appConnectionId,
+    conditions: [
+      {
+        type: "Ready",
+        status: "True",
+        reason: "Synced",
+        message: "bare",
+        lastTransitionTime: now.toISOString(),
+      },
+    ],
+  };
+}
+
+/** What the Custom check finds on a server that answers `model` in JSON mode (write-cost builds its status too). */
+export function validCustomCheck(model: string): ModelCheck {
+  return {
+    outcome: "Valid",
+    message: `the server answers model "${model}" in JSON mode`,
+    models: [{ name: model, available: true }],
+    expectedMissing: [],
+    openAICompatible: true,
+    jsonMode: true,
+  };
+}
+
 /** The bare script: read the Secret, create the app record, write a one-condition status. */
 export function bareScript(options: ScriptOptions): Promise<ScriptRun> {
   return runScript(options, async (c, io) => {
     const record = await createRecord(c, io, await readApiKey(c, io));
-    await writeStatus(c, io, {
-      appConnectionId: record.id,
-      conditions: [
-        {
-          type: "Ready",
-          status: "True",
-          reason: "Synced",
-          message: "bare",
-          lastTransitionTime: new Date().toISOString(),
-        },
-      ],
-    });
+    await writeStatus(c, io, bareStatus(record.id, new Date()));
   });
 }
 
@@ -146,14 +164,7 @@ export async function floorScript(options: ScriptOptions): Promise<ScriptRun> {
         observe(connection, {
           now: new Date(),
           credential: { kind: "Ready", fingerprint: FP_A },
-          modelCheck: {
-            outcome: "Valid",
-            message: `the server answers model "${model}" in JSON mode`,
-            models: [{ name: model, available: true }],
-            expectedMissing: [],
-            openAICompatible: true,
-            jsonMode: true,
-          },
+          modelCheck: validCustomCheck(model),
         }),
       );
       if (plan.app.kind !== "create") throw new Error(`the floor's plan is ${plan.app.kind}, not create`);

@@ -13,6 +13,7 @@ import { applied, connection, NOW, observe } from "../unit/fixtures/connection.t
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
+import { bareStatus, validCustomCheck } from "./reference-scripts.ts";
 
 /** Requests of each kind (MODELKEYS_BENCH_WRITES): enough for the CPU clock's 10 ms ticks to average out. */
 const REQUESTS = Number(process.env.MODELKEYS_BENCH_WRITES ?? 1000);
@@ -22,34 +23,13 @@ const GROUP_PATH = "/apis/modelkeys.dev/v1alpha1";
 
 /** The status the operator writes after a Custom connection's first sync (its own pure code computes it). */
 function operatorFirstStatus() {
-  const first = observe(connection({ provider: "Custom" }), {
-    modelCheck: {
-      outcome: "Valid",
-      message: 'the server answers model "llama3.1:8b" in JSON mode',
-      models: [{ name: "llama3.1:8b", available: true }],
-      expectedMissing: [],
-      openAICompatible: true,
-      jsonMode: true,
-    },
-  });
+  const first = observe(connection({ provider: "Custom" }), { modelCheck: validCustomCheck("llama3.1:8b") });
   const plan = planConnection(first);
   const { result } = applied(plan, undefined, { updatedAt: NOW.toISOString() });
   return nextStatus(first.connection, plan, result, NOW);
 }
 
-/** The bare script's status (scale.ts): one Ready condition and the app's id. */
-const BARE_STATUS = {
-  appConnectionId: 1,
-  conditions: [
-    {
-      type: "Ready",
-      status: "True",
-      reason: "Synced",
-      message: "bare",
-      lastTransitionTime: NOW.toISOString(),
-    },
-  ],
-};
+const BARE_STATUS = bareStatus(1, NOW);
 
 export const writeCost: Bench<undefined> = {
   name: "write-cost",
