@@ -17,7 +17,7 @@ export interface Metrics {
   registry: Registry;
   /** What /metrics serves: the registry's metrics, then the per-object gauges (see object-metrics.ts). */
   render(): Promise<string>;
-  /** The same text in pieces (the registry's, then one per per-object family), for a response to stream. */
+  /** The same text in pieces (the registry's, then the per-object families' in pieces of ~16 KiB), to stream. */
   chunks(): AsyncGenerator<string>;
   /** `modelkeys_reconcile_total{result}`. */
   reconcileTotal: Counter<"result">;

@@ -54,8 +54,8 @@ interface Family<T> {
  * each cached object's escaped label text (in a WeakMap: it goes with the object).
  * Why text, not prom-client gauges: six gauges over 10,000 connections are 60,000 labelled samples, which
  * prom-client hashes and formats one by one (about 400 ms of CPU per scrape, measured); here a scrape only
- * joins strings, one family at a time (80–110 ms in a scratch measure; each object's label text is escaped once),
- * and the response streams it family by family.
+ * joins strings (80–110 ms in a scratch measure; each object's label text is escaped once), and the response
+ * streams them in pieces of {@link CHUNK_CHARS}.
  */
 export function createObjectMetrics(
   source: () => ObjectsSource | undefined,

@@ -1,6 +1,5 @@
 // Whether a changed credential waits before it reaches the app: under spec.rotationPolicy Verify a key the
 // provider rejects is held while the app's current key works; Immediate pushes first and checks after.
-
 import type { ProviderConnection } from "../../crds/index.ts";
 import { systemClock, within } from "../clock.ts";
 import { CONDITION, REASON } from "../constants.ts";
