@@ -1,5 +1,11 @@
 // The annotations users set and the operator acts on: part of the API, shared by the operator and the kubectl
 // plugin. Every annotation the README mentions is one of these (test/unit/annotations.test.ts checks it).
+/**
+ * What every annotation of the API starts with. The operator's caches keep only these (other tools' annotations are
+ * dropped), so an annotation it acts on must start with it.
+ */
+export const API_ANNOTATION_PREFIX = "modelkeys.dev/";
+
 /** Annotation names, by what they ask for. */
 export const ANNOTATIONS = {
   /** Changing its value asks for a model check now. */

@@ -3,16 +3,18 @@
 import type { Organization, ProviderConnection } from "../crds/index.ts";
 import { accountNameOf, keySecretNameOf } from "./azure/account.ts";
 import { CONDITION } from "./constants.ts";
+import { ownAnnotations } from "./kube/projection.ts";
 import { keyOf, type ObjectKey } from "./object-key.ts";
 import { credentialRefs, referencedSecretNames } from "./reconcile/credentials.ts";
 import { connectionFinalizer } from "./reconcile/finalizer.ts";
 import { rivalsOf } from "./reconcile/one-per-organization.ts";
 
 /**
- * Whether an update of one of our objects asks for its reconcile: a spec change (generation), annotations
- * (refresh and sync requests), labels, finalizers or the deletion mark. A status-only change does not: it is
+ * Whether an update of one of our objects asks for its reconcile: a spec change (generation), our annotations
+ * (refresh and sync requests, release), finalizers or the deletion mark. A status-only change does not: it is
  * a reconcile's own write (or another replica's), and enqueueing it would skip the backoff of a failing key;
- * nor does our finalizer's addition alone (the reconcile that wrote it goes on in the same pass).
+ * nor does our finalizer's addition alone (the reconcile that wrote it goes on in the same pass), nor labels or
+ * other tools' annotations (a GitOps tool's tracking, `kubectl annotate`), which no reconcile reads.
  */
 export function needsReconcile(
   previous: ProviderConnection | Organization | undefined,
@@ -24,8 +26,7 @@ export function needsReconcile(
   return (
     a.generation !== b.generation ||
     a.deletionTimestamp !== b.deletionTimestamp ||
-    !sameJson(a.annotations, b.annotations) ||
-    !sameJson(a.labels, b.labels) ||
+    !sameJson(ownAnnotations(a.annotations), ownAnnotations(b.annotations)) ||
     (!sameJson(a.finalizers, b.finalizers) && !connectionFinalizer.onlyAdded(previous, current))
   );
 }

@@ -16,6 +16,7 @@ import { CONDITION, REASON } from "../constants.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Informer } from "../kube/informer.ts";
 import { createNamespacedInformers } from "../kube/namespaced-informers.ts";
+import { ownAnnotations } from "../kube/projection.ts";
 import type { Logger } from "../log.ts";
 import { createWorkQueue, type WorkQueue } from "../queue.ts";
 import type { ConditionIntent } from "../reconcile/conditions.ts";
@@ -89,7 +90,8 @@ function accountChanged(previous: AzureOpenAIAccount | undefined, current: Azure
   return (
     a.generation !== b.generation ||
     a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {}) ||
+    JSON.stringify(ownAnnotations(a.annotations) ?? {}) !==
+      JSON.stringify(ownAnnotations(b.annotations) ?? {}) ||
     JSON.stringify(a.finalizers ?? []) !== JSON.stringify(b.finalizers ?? [])
   );
 }

@@ -1,37 +1,61 @@
-// What the informer caches keep of an object: everything the operator reads, without the API server's
-// bookkeeping (managedFields, kubectl's last-applied copy), with the strings that repeat from object to object
-// (apiVersion, namespace, condition types, reasons and messages…) shared instead of copied per object.
+// What the informer caches keep of an object: the metadata the operator reads and the rest of the object, without
+// what other tools put in metadata (labels, their annotations, managedFields, kubectl's last-applied copy), with
+// the strings that repeat from object to object (apiVersion, namespace, condition types, reasons and messages…)
+// shared instead of copied per object.
+import { API_ANNOTATION_PREFIX } from "../../crds/annotations.ts";
 import type { KubeObject } from "./client.ts";
 
-/** The annotation `kubectl apply` keeps a whole copy of the object in; no controller reads it. */
-const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
-
 /**
- * The object as caches keep it: see {@link withoutServerBookkeeping} and {@link shareRepeatedStrings}. The input's
- * values are unchanged, but its repeated strings may be swapped in place for equal shared copies (the result shares
- * its nested objects with the input).
+ * The object as caches keep it: see {@link readMetadataOnly} and {@link shareRepeatedStrings}. The input's values
+ * are unchanged, but its repeated strings may be swapped in place for equal shared copies (the result shares its
+ * nested objects with the input).
  */
 export function cacheProjection<T extends KubeObject>(obj: T): T {
-  return shareRepeatedStrings(withoutServerBookkeeping(obj));
+  return shareRepeatedStrings(readMetadataOnly(obj));
 }
 
+/** The metadata fields some reconcile reads; annotations apart (only ours are kept). */
+const READ_METADATA = [
+  "name",
+  "namespace",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "finalizers",
+] as const;
+
 /**
- * Drops what no informer of ours reads and every object carries: `metadata.managedFields` (often the largest
- * part of a small object) and the last-applied annotation. Returns the input itself when it has neither.
+ * Keeps of `metadata` only what the operator reads: {@link READ_METADATA} and the annotations of our API
+ * (`modelkeys.dev/…`). Labels, other tools' annotations (kubectl's last-applied copy, GitOps tracking),
+ * ownerReferences and managedFields are dropped: nothing of ours reads them, and they are the only parts of our
+ * objects that the schema does not bound (up to 256 KiB of annotations, and labels up to etcd's object size), so
+ * a cached object costs what its spec and status cost whatever other tools (or a hostile user) put beside them.
+ * The rest of the object is the input's own (not copied).
  */
-export function withoutServerBookkeeping<T extends KubeObject>(obj: T): T {
-  const metadata = obj.metadata;
+export function readMetadataOnly<T extends KubeObject>(obj: T): T {
+  const metadata = obj.metadata as Record<string, unknown> | undefined;
   if (!metadata) return obj;
-  const annotations = metadata.annotations;
-  const lastApplied = annotations?.[LAST_APPLIED] !== undefined;
-  if (metadata.managedFields === undefined && !lastApplied) return obj;
-  const { managedFields: _dropped, ...rest } = metadata;
-  if (lastApplied && annotations) {
-    const { [LAST_APPLIED]: _copy, ...others } = annotations;
-    if (Object.keys(others).length) rest.annotations = others;
-    else delete rest.annotations;
+  const kept: Record<string, unknown> = {};
+  for (const field of READ_METADATA) if (metadata[field] !== undefined) kept[field] = metadata[field];
+  const annotations = ownAnnotations(metadata.annotations as Record<string, string> | undefined);
+  if (annotations) kept.annotations = annotations;
+  return { ...obj, metadata: kept };
+}
+
+/** The annotations of our API (`modelkeys.dev/…`) among `annotations`, or undefined when there are none. */
+export function ownAnnotations(
+  annotations: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
+  if (!annotations) return undefined;
+  let own: Record<string, string> | undefined;
+  for (const key in annotations) {
+    if (!key.startsWith(API_ANNOTATION_PREFIX)) continue;
+    own ??= {};
+    own[key] = annotations[key] as string;
   }
-  return { ...obj, metadata: rest };
+  return own;
 }
 
 /** Fields whose values repeat across objects (a closed vocabulary, or one per namespace or organization). */

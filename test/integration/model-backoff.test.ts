@@ -222,8 +222,10 @@ describe("model check backoff", () => {
     );
     expect(requestsWithKey(w.providers.openai, bad)).toHaveLength(1);
 
-    // Resyncs and a metadata change reconcile it again and again: none asks the provider.
-    await patchConnection(w.namespace, "openai-rejected", { metadata: { labels: { touched: "yes" } } });
+    // Resyncs and a sync request reconcile it again and again: none asks the provider.
+    await patchConnection(w.namespace, "openai-rejected", {
+      metadata: { annotations: { [ANNOTATIONS.syncRequestedAt]: "again" } },
+    });
     await reconciles("openai-rejected", 3);
     const rejectedCount = requestsWithKey(w.providers.openai, bad).length;
     console.info(`rejected key: ${rejectedCount} request(s) over 3 reconciles`);

@@ -165,8 +165,8 @@ describe("model refresh", () => {
     });
     expect(appRecord(refreshed)?.cached_available_models).toContain("gpt-5");
 
-    // The same annotation value again is not a new request: a reconcile (proved by its reconcile.done event)
-    // checks nothing.
+    // The same annotation value again is not a new request: a reconcile (a sync request's, proved by its
+    // reconcile.done event) checks nothing.
     const logKey = `"key":"ProviderConnection/${w.namespace}/openai-refresh"`;
     const reads = () =>
       w.operator
@@ -174,8 +174,10 @@ describe("model refresh", () => {
         .split("\n")
         .filter((line) => line.includes('"event":"reconcile.done"') && line.includes(logKey)).length;
     const before = reads();
-    await patchConnection(w.namespace, "openai-refresh", { metadata: { labels: { touched: "yes" } } });
-    await waitFor(() => reads() > before, { description: "a reconcile after the label change" });
+    await patchConnection(w.namespace, "openai-refresh", {
+      metadata: { annotations: { [ANNOTATIONS.syncRequestedAt]: "again" } },
+    });
+    await waitFor(() => reads() > before, { description: "a reconcile after the sync request" });
     expect(requestsWithKey(w.providers.openai, key)).toHaveLength(2);
   });
 

@@ -85,9 +85,23 @@ describe("sync", () => {
   it("acts once per value: the same value again writes nothing", async () => {
     const c = await getConnection(namespace, "llm");
     world.app.state.clearRequests();
-    // An unrelated change makes the operator reconcile; the handled value must not write again.
-    await patchConnection(namespace, "llm", { metadata: { labels: { touched: "yes" } } });
-    await waitFor(() => operator.controller.pending() === 0, { description: "an idle queue" });
+    // An unrelated change makes the operator reconcile (another controller's finalizer); the handled value must
+    // not write again.
+    const done = () =>
+      operator
+        .logs()
+        .split("\n")
+        .filter((line) => line.includes('"event":"reconcile.done"') && line.includes(`/${namespace}/llm"`))
+        .length;
+    const before = done();
+    const finalizers = c?.metadata.finalizers ?? [];
+    await patchConnection(namespace, "llm", {
+      metadata: { finalizers: [...finalizers, "example.com/hold"] },
+    });
+    await waitFor(() => done() > before && operator.controller.pending() === 0, {
+      description: "a reconcile after the finalizer change",
+    });
+    await patchConnection(namespace, "llm", { metadata: { finalizers } });
     expect(writesOf(id)).toEqual([]);
     expect((await getConnection(namespace, "llm"))?.status?.syncRequestedAt).toBe(c?.status?.syncRequestedAt);
   });

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ANNOTATIONS } from "../../crds/index.ts";
+import { ANNOTATIONS, API_ANNOTATION_PREFIX } from "../../crds/index.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { ACCOUNT_FINALIZER } from "../../operator/azure/account.ts";
 import { FINALIZER, ORGANIZATION_FINALIZER, TOKEN_FINALIZER } from "../../operator/constants.ts";
@@ -71,6 +71,11 @@ describe("annotations", () => {
       const text = readFileSync(join(REPO_ROOT, file), "utf8");
       expect(text.includes(name) || text.includes(`ANNOTATIONS.${key}`), `${file} sets ${name}`).toBe(true);
     }
+  });
+
+  it("every annotation starts with the API's prefix, the only annotations the operator's caches keep", () => {
+    for (const name of Object.values(ANNOTATIONS))
+      expect(name.startsWith(API_ANNOTATION_PREFIX), name).toBe(true);
   });
 
   it("the README documents every annotation", () => {

@@ -15,8 +15,9 @@ const with_ = (patch: Partial<ProviderConnection["metadata"]>, status?: object):
 describe("which updates ask for a reconcile", () => {
   it.each([
     ["a spec change (generation)", with_({ generation: 2 }), true],
-    ["an annotation", with_({ annotations: { "modelkeys.dev/refresh-requested-at": "now" } }), true],
-    ["a label", with_({ labels: { a: "b" } }), true],
+    ["an annotation of ours", with_({ annotations: { "modelkeys.dev/refresh-requested-at": "now" } }), true],
+    ["a label (no reconcile reads labels)", with_({ labels: { a: "b" } }), false],
+    ["another tool's annotation", with_({ annotations: { "argocd.argoproj.io/tracking-id": "a:b" } }), false],
     ["the deletion mark", with_({ deletionTimestamp: "2026-12-01T00:00:00Z" }), true],
     ["someone else's finalizer", with_({ finalizers: [] }), true],
     ["our finalizer removed", with_({ finalizers: ["other"] }), true],
