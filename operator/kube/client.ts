@@ -17,6 +17,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** The whole request, answer included. @default 60 s */
   timeoutMs?: number;
+  /** Told the answer's length in characters, before it is parsed (a list sizes its next page by it). */
+  onAnswerLength?: (chars: number) => void;
 }
 
 /** Content types of the patch kinds the API server accepts. */
@@ -164,6 +166,7 @@ export class KubeClient {
       signal,
     });
     const text = await response.body.text();
+    options.onAnswerLength?.(text.length);
     if (response.statusCode < 200 || response.statusCode >= 300)
       throw new KubeApiError(response.statusCode, parseStatus(text), method, path);
     return (text === "" ? undefined : JSON.parse(text)) as T;

@@ -9,6 +9,7 @@ import { appOutage } from "./app-outage.ts";
 import { auditAllNamespaces } from "./audit-all-namespaces.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { connectionsReady } from "./connections-ready.ts";
+import { foreignMetadata } from "./foreign-metadata.ts";
 import {
   type Bench,
   type BenchOutput,
@@ -37,6 +38,7 @@ const ENTRIES: Entry[] = [
   { bench: auditAllNamespaces, needsCluster: true },
   { bench: appOutage, needsCluster: true },
   { bench: pulumiStateSize, needsCluster: true },
+  { bench: foreignMetadata, needsCluster: true },
   // Its own control plane (with the audit log), after the shared one is stopped.
   { bench: scale, needsCluster: false },
   { bench: writeCost, needsCluster: false },

@@ -282,6 +282,39 @@ describe("informer", () => {
     expect(names.items.every((i) => i.managed)).toBe(true);
   });
 
+  it("reads a collection of large objects a few pages of bounded size at a time, and grows pages of small ones", async () => {
+    // Names sort large before small: 60 objects of 64 KiB, then 60 of a few bytes.
+    const large = "x".repeat(64 * 1024);
+    const names = [
+      ...Array.from({ length: 60 }, (_, i) => `sized-a-${String(i).padStart(2, "0")}`),
+      ...Array.from({ length: 60 }, (_, i) => `sized-b-${String(i).padStart(2, "0")}`),
+    ];
+    for (let i = 0; i < names.length; i += 20) {
+      await Promise.all(
+        names
+          .slice(i, i + 20)
+          .map((name) => createCm(name, name.startsWith("sized-a") ? large : "s", { suite: "sized" })),
+      );
+    }
+    const p = await proxy();
+    const pageChars = 512 * 1024;
+    const list = await listAll(p.kube, resourcePath(CONFIGMAPS, namespace), {
+      labelSelector: "suite=sized",
+      pageChars,
+    });
+    expect(list.items.map((i) => i.metadata?.name).sort()).toEqual(names);
+    const limits = p.requests
+      .map((r) => new URL(r.slice(r.indexOf(" ") + 1), "https://api-server"))
+      .filter((url) => url.searchParams.get("labelSelector") === "suite=sized")
+      .map((url) => Number(url.searchParams.get("limit")));
+    // The first page asks for 50; once it has seen 64 KiB objects, a page asks for what fits in 512 KiB …
+    expect(limits[0]).toBe(50);
+    expect(limits[1]).toBeLessThanOrEqual(Math.floor(pageChars / large.length));
+    // … and once the objects are small again, pages grow (doubling), never past 500.
+    expect(Math.max(...limits.slice(2))).toBeGreaterThan(limits[1] as number);
+    expect(Math.max(...limits)).toBeLessThanOrEqual(500);
+  });
+
   it("applies transform before caching", async () => {
     await createCm("transform-a", "secret-ish", { suite: "transform" });
     const { informer: inf } = informer({
