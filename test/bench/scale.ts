@@ -109,6 +109,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
   app.state.addUser({ role: "owner", organization: 2, legacyToken: bareToken });
   const floorToken = randomBytes(20).toString("hex");
   app.state.addUser({ role: "owner", organization: 3, legacyToken: floorToken });
+  const bareAfterToken = randomBytes(20).toString("hex");
+  app.state.addUser({ role: "owner", organization: 4, legacyToken: bareAfterToken });
   const processes: OperatorProcess[] = [];
   try {
     // Every fleet first, so that the scripts and the operator each meet 3N connections and 3N Secrets in etcd
@@ -116,6 +118,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "creating the bare and floor scripts' objects");
     const bareNs = await setup(cluster, n, key, port, token, "scale-bare");
     const floorNs = await setup(cluster, n, key, port, token, "scale-floor");
+    // The bare script once more after the operator: how far the control plane's speed drifted in between.
+    const bareAfterNs = await setup(cluster, n, key, port, token, "scale-bare-after");
     phase(n, "creating the operator's objects");
     const opNs = await cluster.createNamespace("scale-op");
     await organization(cluster, opNs, app, token);
@@ -234,6 +238,12 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const writesByKind = countBy(writes.filter((w) => w.objectRef?.resource !== "leases").map(describeWrite));
     const objectWrites = writes.filter((w) => w.objectRef?.resource !== "leases");
     const throttledWrites = writes.filter((w) => w.responseStatus?.code === 429).length;
+    const bareAfter = await script(
+      "bare (again, after the operator)",
+      bareScript,
+      bareAfterNs,
+      bareAfterToken,
+    );
 
     // Idle.
     phase(n, `converged in ${convergedMs} ms; idling`);
@@ -264,6 +274,8 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
       { name: p("operator: all Ready"), value: round(convergedMs / 1000), unit: "s" },
       { name: p("bare script: all Ready"), value: round(bare.ms / 1000), unit: "s" },
       { name: p("ratio operator / bare"), value: round(ratio), unit: "×", target: { atMost: 2 } },
+      // The same script on a fleet of its own, run after the operator: the control plane's drift over the run.
+      { name: p("bare script again, after the operator"), value: round(bareAfter.ms / 1000), unit: "s" },
       { name: p("floor script: all Ready"), value: round(floor.ms / 1000), unit: "s" },
       // What this API and its guarantees cost at the least, and the operator's own overhead above that.
       { name: p("ratio floor / bare"), value: round(floor.ms / bare.ms), unit: "×" },
@@ -348,6 +360,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         n,
         concurrency: CONCURRENCY,
         bare,
+        bareAfter,
         floor,
         convergedMs,
         writesByKind,
@@ -359,7 +372,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
         startup,
         convergeCpuS,
         // CPU seconds by process during the bare script and during the operator's convergence.
-        cpuByProcess: { bare: bareCpu, floor: floor.cpu, operator: operatorRunCpu },
+        cpuByProcess: { bare: bareCpu, floor: floor.cpu, operator: operatorRunCpu, bareAfter: bareAfter.cpu },
         // What V8 holds of that RSS (prom-client's process metrics): used and total heap, external memory.
         heapBytes: { baseline: baselineHeap, ready: readyHeap, idle: idleHeap },
         throttled: metrics.get("modelkeys_kube_throttled_total"),
