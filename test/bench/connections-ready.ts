@@ -2,13 +2,13 @@
 // running in-process against the local control plane, the app's contract server and a provider stand-in.
 import { randomBytes } from "node:crypto";
 import { Watch } from "@kubernetes/client-node";
-import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import type { ProviderConnection } from "../../crds/index.ts";
 import { startAppServer } from "../../local/app/server.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { startInProcessOperator } from "../support/in-process-operator.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
-import { createCustomConnection } from "./fleet.ts";
+import { createAcme, createCustomConnection } from "./fleet.ts";
 import { type Bench, percentile, round } from "./measure.ts";
 
 const CONNECTIONS = 50;
@@ -33,24 +33,10 @@ export const connectionsReady: Bench<BenchCluster> = {
     const operator = await startInProcessOperator({ kc: cluster.operatorKc, namespace, logLevel: "warn" });
     const watchAbort: AbortController[] = [];
     try {
-      await core.createNamespacedSecret({
-        namespace,
-        body: { metadata: { name: "ls" }, stringData: { token } },
-      });
+      await createAcme(cluster.admin, namespace, app.url, token);
       await core.createNamespacedSecret({
         namespace,
         body: { metadata: { name: "llm" }, stringData: { key } },
-      });
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        namespace,
-        plural: "organizations",
-        body: {
-          apiVersion: API_VERSION,
-          kind: "Organization",
-          metadata: { name: "acme", namespace },
-          spec: { url: app.url, tokenSecretRef: { name: "ls", key: "token" } },
-        },
       });
       await waitFor(
         async () => {

@@ -1,6 +1,6 @@
 // What the cluster benchmarks create (Custom connections of the Organization "acme") and how they spread work
 // over a few workers at once.
-import type { CustomObjectsApi } from "@kubernetes/client-node";
+import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { API_VERSION } from "../../crds/index.ts";
 
 /** The Custom server a connection names, and the Secret key holding its API key. */
@@ -8,6 +8,31 @@ export interface CustomTarget {
   model: string;
   endpoint: string;
   secret: { name: string; key: string };
+}
+
+/** Creates the Organization `acme` of the app at `appUrl`, with its token in the Secret `ls`. */
+export async function createAcme(
+  admin: { core: CoreV1Api; custom: CustomObjectsApi },
+  namespace: string,
+  appUrl: string,
+  token: string,
+): Promise<void> {
+  await admin.core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: "ls" }, stringData: { token } },
+  });
+  await admin.custom.createNamespacedCustomObject({
+    group: "modelkeys.dev",
+    version: "v1alpha1",
+    namespace,
+    plural: "organizations",
+    body: {
+      apiVersion: API_VERSION,
+      kind: "Organization",
+      metadata: { name: "acme", namespace },
+      spec: { url: appUrl, tokenSecretRef: { name: "ls", key: "token" } },
+    },
+  });
 }
 
 /** Creates the Custom ProviderConnection `namespace/name` of Organization `acme`. */

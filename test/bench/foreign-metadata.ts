@@ -11,7 +11,7 @@ import { startAppServer } from "../../local/app/server.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
-import { inParallel } from "./fleet.ts";
+import { createAcme, inParallel } from "./fleet.ts";
 import { type Bench, round } from "./measure.ts";
 
 const CONNECTIONS = Number(process.env.MODELKEYS_BENCH_FOREIGN_CONNECTIONS ?? 600);
@@ -39,23 +39,10 @@ export const foreignMetadata: Bench<BenchCluster> = {
     const ours = { group: GROUP, version: VERSION, namespace };
     let operator: OperatorProcess | undefined;
     try {
-      await core.createNamespacedSecret({
-        namespace,
-        body: { metadata: { name: "ls" }, stringData: { token } },
-      });
+      await createAcme(cluster.admin, namespace, app.url, token);
       await core.createNamespacedSecret({
         namespace,
         body: { metadata: { name: "llm" }, stringData: { key: "k" } },
-      });
-      await custom.createNamespacedCustomObject({
-        ...ours,
-        plural: "organizations",
-        body: {
-          apiVersion: API_VERSION,
-          kind: "Organization",
-          metadata: { name: "acme" },
-          spec: { url: app.url, tokenSecretRef: { name: "ls", key: "token" } },
-        },
       });
       const notes = "x".repeat(ANNOTATION_KIB * 1024 - 64);
       await inParallel(CONNECTIONS, 8, (i) =>

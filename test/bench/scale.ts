@@ -10,14 +10,14 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type KubeConfig, Watch } from "@kubernetes/client-node";
 import { INSTALL, OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
-import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import type { ProviderConnection } from "../../crds/index.ts";
 import { type AppServer, startAppServer } from "../../local/app/server.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
-import { createCustomConnection, inParallel } from "./fleet.ts";
+import { createAcme, createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, percentile, round } from "./measure.ts";
 import { ownCpuSeconds, processCpuSeconds } from "./process-cpu.ts";
 import { bareScript, floorScript } from "./reference-scripts.ts";
@@ -122,7 +122,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     const bareAfterNs = await setup(cluster, n, key, port, token, "scale-bare-after");
     phase(n, "creating the operator's objects");
     const opNs = await cluster.createNamespace("scale-op");
-    await organization(cluster, opNs, app, token);
+    await createAcme(cluster.admin, opNs, app.url, token);
     await fleet(cluster, opNs, n, key, port);
     // The scripts on their own namespaces and objects, as the operator's identity under the install's RBAC.
     const script = async (name: string, run: typeof bareScript, namespace: string, appToken: string) => {
@@ -147,7 +147,7 @@ async function runOne(n: number): Promise<{ measurements: Measurement[]; details
     phase(n, "baseline RSS");
     // Baseline: the operator with one Organization and no connection, in a namespace of its own.
     const baselineNs = await cluster.createNamespace("scale-baseline");
-    await organization(cluster, baselineNs, app, token);
+    await createAcme(cluster.admin, baselineNs, app.url, token);
     const baseline = startOperator(cluster, baselineNs, "baseline");
     processes.push(baseline);
     await waitFor(() => baseline.events("controller.started").length > 0, {
@@ -485,24 +485,6 @@ async function getOrganization(cluster: BenchCluster, namespace: string) {
     plural: "organizations",
     name: "acme",
   })) as { status?: Conditions };
-}
-
-async function organization(cluster: BenchCluster, namespace: string, app: AppServer, token: string) {
-  await cluster.admin.core.createNamespacedSecret({
-    namespace,
-    body: { metadata: { name: "ls" }, stringData: { token } },
-  });
-  await cluster.admin.custom.createNamespacedCustomObject({
-    ...GROUP,
-    namespace,
-    plural: "organizations",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "Organization",
-      metadata: { name: "acme", namespace },
-      spec: { url: app.url, tokenSecretRef: { name: "ls", key: "token" } },
-    },
-  });
 }
 
 /** A namespace with the Organization's token Secret and `n` connections, each with its own Secret. */
