@@ -2,13 +2,13 @@
 // the app per minute (the per-Organization breaker: about one probe per interval after the first minute), and how
 // long after the app's return every connection is Ready with its Secret's latest key.
 import { randomBytes } from "node:crypto";
-import { API_VERSION, type ProviderConnection } from "../../crds/index.ts";
+import type { ProviderConnection } from "../../crds/index.ts";
 import { startAppServer } from "../../local/app/server.ts";
 import { startOpenAIStandIn } from "../../local/providers/index.ts";
 import { startInProcessOperator } from "../support/in-process-operator.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
-import { createCustomConnection } from "./fleet.ts";
+import { createAcme, createCustomConnection } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
 
 const CONNECTIONS = 100;
@@ -56,22 +56,8 @@ export const appOutage: Bench<BenchCluster> = {
       });
     };
     try {
-      await core.createNamespacedSecret({
-        namespace,
-        body: { metadata: { name: "ls" }, stringData: { token } },
-      });
+      await createAcme(cluster.admin, namespace, app.url, token);
       for (let s = 0; s < SECRETS; s++) await putKey(s);
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        namespace,
-        plural: "organizations",
-        body: {
-          apiVersion: API_VERSION,
-          kind: "Organization",
-          metadata: { name: "acme", namespace },
-          spec: { url: app.url, tokenSecretRef: { name: "ls", key: "token" } },
-        },
-      });
       for (const [i, model] of models.entries()) {
         await createCustomConnection(custom, namespace, `llm-${i}`, {
           model,
