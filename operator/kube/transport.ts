@@ -129,7 +129,7 @@ const isWatch = (path: string | undefined) => /[?&]watch=(true|1)(&|$)/.test(pat
  * max-requests-inflight and priority and fairness, counts concurrency too); the others start in arrival order as
  * answers finish. Each answer tells the limit whether the server throttled (429) or kept up.
  */
-function inFlightLimit(
+export function inFlightLimit(
   limit: AdaptiveLimit,
   priority?: RenewalPriority,
 ): Dispatcher.DispatcherComposeInterceptor {
@@ -156,11 +156,15 @@ function inFlightLimit(
       running++;
       const window = limit.window;
       let released = false;
+      // The next request starts after this answer's callback has returned, never inside it: undici calls
+      // onResponseError for every request queued on a connection that failed to connect, then asserts that its
+      // queue is empty, and a request dispatched from one of those calls would land in that queue (an uncaught
+      // AssertionError, seen under a throttling API server).
       const release = () => {
         if (released) return;
         released = true;
         running--;
-        startWaiting();
+        queueMicrotask(startWaiting);
       };
       const h = handler as Dispatcher.DispatchHandler;
       try {
