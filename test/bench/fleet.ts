@@ -35,12 +35,13 @@ export async function createAcme(
   });
 }
 
-/** Creates the Custom ProviderConnection `namespace/name` of Organization `acme`. */
+/** Creates the Custom ProviderConnection `namespace/name` of Organization `acme`, with `annotations` if given. */
 export async function createCustomConnection(
   custom: CustomObjectsApi,
   namespace: string,
   name: string,
   target: CustomTarget,
+  annotations?: Record<string, string>,
 ): Promise<void> {
   await custom.createNamespacedCustomObject({
     group: "modelkeys.dev",
@@ -50,7 +51,7 @@ export async function createCustomConnection(
     body: {
       apiVersion: API_VERSION,
       kind: "ProviderConnection",
-      metadata: { name, namespace },
+      metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
       spec: {
         organizationRef: { name: "acme" },
         provider: "Custom",

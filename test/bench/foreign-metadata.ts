@@ -4,28 +4,18 @@
 // few MiB, so neither grows with what others put in metadata. Before both, the same fleet at 1,500 connections
 // ended the process (V8 heap out of memory).
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from "../../cdk8s/names.ts";
-import { API_VERSION, GROUP, VERSION } from "../../crds/index.ts";
 import { startAppServer } from "../../local/app/server.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator-process.ts";
 import { waitFor } from "../support/wait.ts";
 import type { BenchCluster } from "./cluster.ts";
-import { createAcme, inParallel } from "./fleet.ts";
+import { createAcme, createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, round } from "./measure.ts";
+import { processRssBytes } from "./process-cpu.ts";
 
 const CONNECTIONS = Number(process.env.MODELKEYS_BENCH_FOREIGN_CONNECTIONS ?? 600);
 const ANNOTATION_KIB = 200;
 const MiB = 1024 * 1024;
-
-/** RSS of a process now, in bytes (Linux); 0 once it is gone. */
-function rssOf(pid: number | undefined): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
-  } catch {
-    return 0;
-  }
-}
 
 export const foreignMetadata: Bench<BenchCluster> = {
   name: "foreign-metadata",
@@ -36,7 +26,6 @@ export const foreignMetadata: Bench<BenchCluster> = {
     const app = await startAppServer({ host: "127.0.0.1" });
     const token = randomBytes(20).toString("hex");
     app.state.addUser({ role: "owner", organization: 1, legacyToken: token });
-    const ours = { group: GROUP, version: VERSION, namespace };
     let operator: OperatorProcess | undefined;
     try {
       await createAcme(cluster.admin, namespace, app.url, token);
@@ -45,26 +34,15 @@ export const foreignMetadata: Bench<BenchCluster> = {
         body: { metadata: { name: "llm" }, stringData: { key: "k" } },
       });
       const notes = "x".repeat(ANNOTATION_KIB * 1024 - 64);
+      // Nothing listens on port 9: each check fails at once, and the connection reports it.
       await inParallel(CONNECTIONS, 8, (i) =>
-        custom.createNamespacedCustomObject({
-          ...ours,
-          plural: "providerconnections",
-          body: {
-            apiVersion: API_VERSION,
-            kind: "ProviderConnection",
-            metadata: { name: `c-${i}`, annotations: { "example.com/notes": notes } },
-            // Nothing listens on port 9: each check fails at once, and the connection reports it.
-            spec: {
-              organizationRef: { name: "acme" },
-              provider: "Custom",
-              custom: {
-                name: `m-${i}`,
-                endpoint: "http://127.0.0.1:9/v1",
-                apiKeySecretRef: { name: "llm", key: "key" },
-              },
-            },
-          },
-        }),
+        createCustomConnection(
+          custom,
+          namespace,
+          `c-${i}`,
+          { model: `m-${i}`, endpoint: "http://127.0.0.1:9/v1", secret: { name: "llm", key: "key" } },
+          { "example.com/notes": notes },
+        ),
       );
 
       const started = Date.now();
@@ -83,7 +61,8 @@ export const foreignMetadata: Bench<BenchCluster> = {
       const running = operator;
       let peak = 0;
       const sampler = setInterval(() => {
-        peak = Math.max(peak, rssOf(running.child.pid));
+        const resident = processRssBytes(running.child.pid);
+        if (resident > peak) peak = resident;
       }, 50);
       try {
         await waitFor(() => !running.running() || running.events("controller.caught_up").length > 0, {
@@ -110,7 +89,7 @@ export const foreignMetadata: Bench<BenchCluster> = {
           },
           {
             name: "RSS after",
-            value: round(rssOf(running.child.pid) / MiB),
+            value: round(processRssBytes(running.child.pid) / MiB),
             unit: "MiB",
             target: { atMost: 256 },
           },

@@ -1,5 +1,5 @@
-// CPU seconds of processes, from Linux's /proc: where a benchmark's CPU went on a machine whose cores are shared
-// by the control plane, the operator and the bench's own servers.
+// CPU seconds and resident memory of processes, from Linux's /proc: where a benchmark's CPU and memory went on a
+// machine whose cores are shared by the control plane, the operator and the bench's own servers.
 import { readFileSync } from "node:fs";
 
 /** Linux's USER_HZ: /proc times are in 1/100 s. */
@@ -21,4 +21,14 @@ export function processCpuSeconds(pid: number | undefined): number {
 export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
+}
+
+/** The resident set size of process `pid` now, in bytes (/proc/<pid>/status); NaN when it is gone. */
+export function processRssBytes(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) * 1024;
+  } catch {
+    return Number.NaN;
+  }
 }

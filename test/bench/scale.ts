@@ -3,7 +3,7 @@
 // must do at the least) on fleets of their own (reference-scripts.ts).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createReadStream, readFileSync } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ import { waitFor } from "../support/wait.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { createAcme, createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, percentile, round } from "./measure.ts";
-import { ownCpuSeconds, processCpuSeconds } from "./process-cpu.ts";
+import { ownCpuSeconds, processCpuSeconds, processRssBytes } from "./process-cpu.ts";
 import { bareScript, floorScript } from "./reference-scripts.ts";
 
 const GROUP = { group: "modelkeys.dev", version: "v1alpha1" };
@@ -466,16 +466,9 @@ async function heapOf(p: OperatorProcess): Promise<Record<string, number | undef
   };
 }
 
-/** The operator's resident set size now (Linux: /proc/<pid>/status). */
+/** The operator's resident set size now, in bytes; NaN once it is gone. */
 function rss(p: OperatorProcess): number {
-  const pid = p.child.pid;
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-    return kb * 1024;
-  } catch {
-    return Number.NaN;
-  }
+  return processRssBytes(p.child.pid);
 }
 
 async function getOrganization(cluster: BenchCluster, namespace: string) {
