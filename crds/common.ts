@@ -38,13 +38,19 @@ export const Condition = z
   .meta({ description: "The latest observation of one aspect of the object's state." });
 export type Condition = z.infer<typeof Condition>;
 
+/**
+ * Atomic, not a list-map keyed by type: one controller writes every condition, always as the whole list (a JSON
+ * merge patch replaces lists anyway), so per-condition field ownership tracks nothing. The list-map's
+ * managedFields entry (one key per condition and field) was a third of a connection's stored bytes, and the API
+ * server decodes, validates and re-encodes those bytes on every write: atomic made a status write about 20 %
+ * cheaper in control-plane CPU (README "Scale").
+ */
 export const Conditions = z
   .array(Condition)
   .max(32)
   .meta({
-    description: "Ready summarises; the other types explain.",
-    "x-kubernetes-list-type": "map",
-    "x-kubernetes-list-map-keys": ["type"],
+    description: "Ready summarises; the other types explain. Each type appears once; the operator owns the list.",
+    "x-kubernetes-list-type": "atomic",
   });
 
 /** A Kubernetes-style duration such as 90s, 10m, 1h or 1h30m, plus days (90d) for key ages. */
