@@ -21,8 +21,9 @@ export const PROBE_MESSAGES = [{ role: "user" as const, content: "Reply with the
 
 /**
  * A fetch that keeps the body of the last answer (and of the last answer per URL path, for requests sent at
- * once), to validate it with zod or read an error the SDK drops (it keeps only an `error` key). Bodies are read
- * from a clone, so the SDK still reads its own.
+ * once), to validate it with zod or read an error the SDK drops (it keeps only an `error` key). The body is read
+ * once and handed to the SDK as a new Response of the same text, status and headers: a clone would tee the
+ * stream, a cost every model check paid twice (the answer is bounded by the pinned pool's maxResponseSize).
  */
 export function capturingFetch(base: typeof fetch): {
   fetch: typeof fetch;
@@ -37,14 +38,23 @@ export function capturingFetch(base: typeof fetch): {
     body = undefined;
     byPath.delete(path);
     const response = await base(input, init);
-    const text = await response.clone().text();
+    // A status a Response cannot be built with (a server may send 600-999): read a clone, hand on the original.
+    const rebuildable = response.status >= 200 && response.status <= 599;
+    const text = await (rebuildable ? response : response.clone()).text();
     try {
       body = JSON.parse(text);
     } catch {
       body = text;
     }
     byPath.set(path, body);
-    return response;
+    if (!rebuildable) return response;
+    // Null-body statuses take no body; the rest get the text back.
+    const bodyless = [204, 205, 304].includes(response.status);
+    return new Response(bodyless ? null : text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }) as typeof fetch;
   const bodyOf = (suffix: string) => {
     for (const [path, value] of byPath) if (path.endsWith(suffix)) return value;
