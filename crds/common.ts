@@ -45,13 +45,11 @@ export type Condition = z.infer<typeof Condition>;
  * server decodes, validates and re-encodes those bytes on every write: atomic made a status write about 20 %
  * cheaper in control-plane CPU (README "Scale").
  */
-export const Conditions = z
-  .array(Condition)
-  .max(32)
-  .meta({
-    description: "Ready summarises; the other types explain. Each type appears once; the operator owns the list.",
-    "x-kubernetes-list-type": "atomic",
-  });
+export const Conditions = z.array(Condition).max(32).meta({
+  description:
+    "Ready summarises; the other types explain. Each type appears once; the operator owns the list.",
+  "x-kubernetes-list-type": "atomic",
+});
 
 /** A Kubernetes-style duration such as 90s, 10m, 1h or 1h30m, plus days (90d) for key ages. */
 export const Duration = z
