@@ -1,14 +1,20 @@
 // Benchmark: what each API request of a created connection costs the control plane (etcd + kube-apiserver CPU),
 // as the operator's identity against a control plane of its own (audit log on, as in `scale`): the Secret read
 // (the bare script's quorum read; the operator's, at a version its watch saw), the finalizer write, the
-// operator's first status and the bare script's one-condition status. On 2 shared cores the scale benchmark's
-// ratio follows total CPU, so these figures bound it from below.
+// operator's first status and the bare script's one-condition status; then, in alternating blocks, the operator's
+// status with conditions as an atomic list (as installed) against a list-map keyed by type (a copy of the CRD).
+// On 2 shared cores the scale benchmark's ratio follows total CPU, so these figures bound it from below.
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
 import { PATCH } from "../../operator/kube/client.ts";
 import { apiServerTransport } from "../../operator/kube/transport.ts";
 import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
+import { waitFor } from "../support/wait.ts";
 import { applied, connection, NOW, observe } from "../unit/fixtures/connection.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
 import { createCustomConnection, inParallel } from "./fleet.ts";
@@ -107,6 +113,8 @@ async function measure(cluster: BenchCluster) {
     "trim",
   );
 
+  const listType = await conditionsListType(cluster, namespace, status);
+
   const operatorTotal = cachedSecretRead + finalizer + operatorStatus;
   const bareTotal = secretRead + bareStatus;
   const m = (name: string, value: number, unit = "ms"): Measurement => ({ name, value: round(value), unit });
@@ -124,6 +132,8 @@ async function measure(cluster: BenchCluster) {
       m("per created object: the operator's requests", operatorTotal),
       m("per created object: the bare script's requests", bareTotal),
       m("ratio of the two (control plane only)", operatorTotal / bareTotal, "×"),
+      m("PATCH status, the operator's, conditions atomic (A/B, as admin)", listType.atomic),
+      m("PATCH status, the operator's, conditions a list-map (A/B, as admin)", listType.map),
     ],
     details: {
       requests: REQUESTS,
@@ -132,6 +142,77 @@ async function measure(cluster: BenchCluster) {
       bareStatusBytes: JSON.stringify(BARE_STATUS).length,
     },
   };
+}
+
+/** Status writes per block of the list-type A/B: blocks alternate, so drift in the control plane's speed hits both. */
+const AB_BLOCK = 100;
+
+/**
+ * The operator's first status on the CRD as installed (conditions an atomic list) against the same status on a
+ * copy of the CRD under another group whose conditions are a list-map keyed by type (the convention before):
+ * control-plane CPU per status write, in alternating blocks of fresh objects, each with its finalizer first as
+ * the operator writes it. As admin on both sides (the copy has no RBAC for the operator's identity).
+ */
+async function conditionsListType(
+  cluster: BenchCluster,
+  namespace: string,
+  status: unknown,
+): Promise<{ atomic: number; map: number }> {
+  const installed = parse(
+    await readFile(join(REPO_ROOT, "crds/modelkeys.dev_providerconnections.yaml"), "utf8"),
+  );
+  const copy = structuredClone(installed);
+  copy.metadata.name = "providerconnections.listmap.modelkeys.dev";
+  copy.spec.group = "listmap.modelkeys.dev";
+  const conditions = copy.spec.versions[0].schema.openAPIV3Schema.properties.status.properties.conditions;
+  conditions["x-kubernetes-list-type"] = "map";
+  conditions["x-kubernetes-list-map-keys"] = ["type"];
+  const admin = cluster.admin.kube;
+  await admin.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", { body: copy });
+  const groups = { atomic: "modelkeys.dev", map: "listmap.modelkeys.dev" } as const;
+  const collection = (group: string) => `/apis/${group}/v1alpha1/namespaces/${namespace}/providerconnections`;
+  // The copy is served once its discovery is in place: wait for its collection to answer.
+  await waitFor(() => admin.request("GET", collection(groups.map)).then(() => true), {
+    intervalMs: 100,
+    description: "the list-map copy of the CRD served",
+  });
+  const patch = (path: string, body: unknown) =>
+    admin.request("PATCH", path, { contentType: PATCH.merge, body, query: { fieldManager: FIELD_MANAGER } });
+  const cpuSeconds = { atomic: 0, map: 0 };
+  let serial = 0;
+  for (let block = 0; block < Math.max(2, Math.round(REQUESTS / AB_BLOCK)); block++) {
+    const order = block % 2 === 0 ? (["atomic", "map"] as const) : (["map", "atomic"] as const);
+    for (const kind of order) {
+      const path = collection(groups[kind]);
+      const names = Array.from({ length: AB_BLOCK }, () => `ab-${serial++}`);
+      await inParallel(AB_BLOCK, 16, (i) =>
+        admin.request("POST", path, {
+          body: {
+            apiVersion: `${groups[kind]}/v1alpha1`,
+            kind: "ProviderConnection",
+            metadata: { name: names[i] },
+            spec: {
+              provider: "Custom",
+              organizationRef: { name: "acme" },
+              custom: {
+                name: "llama3.1:8b",
+                endpoint: "http://127.0.0.1:11434/v1",
+                apiKeySecretRef: { name: "llm", key: "key" },
+              },
+            },
+          },
+        }),
+      );
+      await inParallel(AB_BLOCK, CONCURRENCY, (i) =>
+        patch(`${path}/${names[i]}`, { metadata: { finalizers: [FINALIZER] } }),
+      );
+      const before = cluster.cpuSeconds();
+      await inParallel(AB_BLOCK, CONCURRENCY, (i) => patch(`${path}/${names[i]}/status`, { status }));
+      cpuSeconds[kind] += cluster.cpuSeconds() - before;
+    }
+  }
+  const each = serial / 2;
+  return { atomic: (cpuSeconds.atomic * 1000) / each, map: (cpuSeconds.map * 1000) / each };
 }
 
 /** Control-plane CPU milliseconds per request while `work` runs once per name, 4 at a time. */
