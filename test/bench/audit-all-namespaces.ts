@@ -5,10 +5,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { API_VERSION } from "../../crds/index.ts";
 import { bundle } from "../../kubectl-modelkeys/build.ts";
 import { AuditReport } from "../../kubectl-modelkeys/src/report.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
+import { organizationRequest } from "../support/world.ts";
 import type { BenchCluster } from "./cluster.ts";
 import { createCustomConnection } from "./fleet.ts";
 import { type Bench, percentile, round } from "./measure.ts";
@@ -51,17 +51,9 @@ export const auditAllNamespaces: Bench<BenchCluster> = {
     for (let n = 0; n < NAMESPACES; n++) {
       const namespace = await cluster.createNamespace("bench-audit");
       ours.add(namespace);
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        namespace,
-        plural: "organizations",
-        body: {
-          apiVersion: API_VERSION,
-          kind: "Organization",
-          metadata: { name: "acme", namespace },
-          spec: { url: "https://ls.example", tokenSecretRef: { name: "ls", key: "token" }, maxKeyAge: "90d" },
-        },
-      });
+      await custom.createNamespacedCustomObject(
+        organizationRequest(namespace, "acme", "https://ls.example", "ls", { maxKeyAge: "90d" }),
+      );
       await custom.patchNamespacedCustomObjectStatus(
         {
           ...GROUP,

@@ -1,7 +1,8 @@
 // What the cluster benchmarks create (Custom connections of the Organization "acme") and how they spread work
 // over a few workers at once.
 import type { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
-import { API_VERSION } from "../../crds/index.ts";
+import { GROUP, VERSION } from "../../crds/index.ts";
+import { organizationRequest } from "../support/world.ts";
 
 /** The Custom server a connection names, and the Secret key holding its API key. */
 export interface CustomTarget {
@@ -21,35 +22,28 @@ export async function createAcme(
     namespace,
     body: { metadata: { name: "ls" }, stringData: { token } },
   });
-  await admin.custom.createNamespacedCustomObject({
-    group: "modelkeys.dev",
-    version: "v1alpha1",
-    namespace,
-    plural: "organizations",
-    body: {
-      apiVersion: API_VERSION,
-      kind: "Organization",
-      metadata: { name: "acme", namespace },
-      spec: { url: appUrl, tokenSecretRef: { name: "ls", key: "token" } },
-    },
-  });
+  await admin.custom.createNamespacedCustomObject(organizationRequest(namespace, "acme", appUrl, "ls"));
 }
 
-/** Creates the Custom ProviderConnection `namespace/name` of Organization `acme`, with `annotations` if given. */
+/**
+ * Creates the Custom ProviderConnection `namespace/name` of Organization `acme`, with `annotations` if given, in
+ * `group` (default modelkeys.dev; write-cost also creates them in a copy of the CRD under another group).
+ */
 export async function createCustomConnection(
   custom: CustomObjectsApi,
   namespace: string,
   name: string,
   target: CustomTarget,
-  annotations?: Record<string, string>,
+  options: { annotations?: Record<string, string>; group?: string } = {},
 ): Promise<void> {
+  const { annotations, group = GROUP } = options;
   await custom.createNamespacedCustomObject({
-    group: "modelkeys.dev",
-    version: "v1alpha1",
+    group,
+    version: VERSION,
     namespace,
     plural: "providerconnections",
     body: {
-      apiVersion: API_VERSION,
+      apiVersion: `${group}/${VERSION}`,
       kind: "ProviderConnection",
       metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
       spec: {

@@ -41,7 +41,7 @@ export const foreignMetadata: Bench<BenchCluster> = {
           namespace,
           `c-${i}`,
           { model: `m-${i}`, endpoint: "http://127.0.0.1:9/v1", secret: { name: "llm", key: "key" } },
-          { "example.com/notes": notes },
+          { annotations: { "example.com/notes": notes } },
         ),
       );
 

@@ -17,7 +17,7 @@ import { nextStatus } from "../../operator/reconcile/status.ts";
 import { waitFor } from "../support/wait.ts";
 import { applied, connection, NOW, observe } from "../unit/fixtures/connection.ts";
 import { type BenchCluster, startBenchCluster } from "./cluster.ts";
-import { createCustomConnection, inParallel } from "./fleet.ts";
+import { type CustomTarget, createCustomConnection, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
 import { bareStatus, validCustomCheck } from "./reference-scripts.ts";
 
@@ -36,6 +36,13 @@ function operatorFirstStatus() {
 }
 
 const BARE_STATUS = bareStatus(1, NOW);
+
+/** What every connection here names (the server is never reached: nothing here runs a model check). */
+const TARGET: CustomTarget = {
+  model: "llama3.1:8b",
+  endpoint: "http://127.0.0.1:11434/v1",
+  secret: { name: "llm", key: "key" },
+};
 
 export const writeCost: Bench<undefined> = {
   name: "write-cost",
@@ -62,11 +69,7 @@ async function measure(cluster: BenchCluster) {
   const names = (set: string) => Array.from({ length: REQUESTS }, (_, i) => `${set}-${i}`);
   const fresh = [...names("op"), ...names("bare"), ...names("trim")];
   await inParallel(fresh.length, 32, (i) =>
-    createCustomConnection(cluster.admin.custom, namespace, fresh[i] as string, {
-      model: "llama3.1:8b",
-      endpoint: "http://127.0.0.1:11434/v1",
-      secret: { name: "llm", key: "key" },
-    }),
+    createCustomConnection(cluster.admin.custom, namespace, fresh[i] as string, TARGET),
   );
 
   const status = operatorFirstStatus();
@@ -158,10 +161,7 @@ async function conditionsListType(
   namespace: string,
   status: unknown,
 ): Promise<{ atomic: number; map: number }> {
-  const installed = parse(
-    await readFile(join(REPO_ROOT, "crds/modelkeys.dev_providerconnections.yaml"), "utf8"),
-  );
-  const copy = structuredClone(installed);
+  const copy = parse(await readFile(join(REPO_ROOT, "crds/modelkeys.dev_providerconnections.yaml"), "utf8"));
   copy.metadata.name = "providerconnections.listmap.modelkeys.dev";
   copy.spec.group = "listmap.modelkeys.dev";
   const conditions = copy.spec.versions[0].schema.openAPIV3Schema.properties.status.properties.conditions;
@@ -186,21 +186,8 @@ async function conditionsListType(
       const path = collection(groups[kind]);
       const names = Array.from({ length: AB_BLOCK }, () => `ab-${serial++}`);
       await inParallel(AB_BLOCK, 16, (i) =>
-        admin.request("POST", path, {
-          body: {
-            apiVersion: `${groups[kind]}/v1alpha1`,
-            kind: "ProviderConnection",
-            metadata: { name: names[i] },
-            spec: {
-              provider: "Custom",
-              organizationRef: { name: "acme" },
-              custom: {
-                name: "llama3.1:8b",
-                endpoint: "http://127.0.0.1:11434/v1",
-                apiKeySecretRef: { name: "llm", key: "key" },
-              },
-            },
-          },
+        createCustomConnection(cluster.admin.custom, namespace, names[i] as string, TARGET, {
+          group: groups[kind],
         }),
       );
       await inParallel(AB_BLOCK, CONCURRENCY, (i) =>

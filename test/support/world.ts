@@ -40,15 +40,18 @@ export async function putSecret(
   }
 }
 
-export async function createOrganization(
+/**
+ * The create request of Organization `namespace/name` at the app `url`, its token in the Secret `tokenSecret`
+ * (key `token`); `spec` adds fields. Tests and benchmarks create Organizations through it.
+ */
+export function organizationRequest(
   namespace: string,
   name: string,
   url: string,
-  token: string,
+  tokenSecret: string,
   spec: Record<string, unknown> = {},
-): Promise<void> {
-  await putSecret(namespace, `${name}-token`, { token });
-  await testCluster().custom.createNamespacedCustomObject({
+) {
+  return {
     group: "modelkeys.dev",
     version: "v1alpha1",
     namespace,
@@ -57,9 +60,22 @@ export async function createOrganization(
       apiVersion: API_VERSION,
       kind: "Organization",
       metadata: { name, namespace },
-      spec: { url, tokenSecretRef: { name: `${name}-token`, key: "token" }, ...spec },
+      spec: { url, tokenSecretRef: { name: tokenSecret, key: "token" }, ...spec },
     },
-  });
+  };
+}
+
+export async function createOrganization(
+  namespace: string,
+  name: string,
+  url: string,
+  token: string,
+  spec: Record<string, unknown> = {},
+): Promise<void> {
+  await putSecret(namespace, `${name}-token`, { token });
+  await testCluster().custom.createNamespacedCustomObject(
+    organizationRequest(namespace, name, url, `${name}-token`, spec),
+  );
 }
 
 export async function createConnection(
