@@ -42,8 +42,8 @@ export type Condition = z.infer<typeof Condition>;
  * Atomic, not a list-map keyed by type: one controller writes every condition, always as the whole list (a JSON
  * merge patch replaces lists anyway), so per-condition field ownership tracks nothing. The list-map's
  * managedFields entry (one key per condition and field) was a third of a connection's stored bytes, and the API
- * server decodes, validates and re-encodes those bytes on every write: atomic made a status write about 20 %
- * cheaper in control-plane CPU (README "Scale").
+ * server decodes, validates and re-encodes those bytes on every write: atomic made a status write 8–20 % cheaper
+ * in control-plane CPU (`npm run bench -- write-cost`, README "Scale").
  */
 export const Conditions = z.array(Condition).max(32).meta({
   description:
