@@ -1,10 +1,12 @@
 // The cluster-scoped half of the install: CRDs, the operator's Namespace, ClusterRoles and their bindings
-// (cluster-wide, or RoleBindings in the watched namespaces), and the Lease's FlowSchema.
+// (cluster-wide, or RoleBindings in the watched namespaces), the Lease's FlowSchema, and optionally the
+// finalizer's admission policy.
 // It has no chart namespace, because cdk8s stamps a chart's namespace on every object, cluster-scoped too.
 import { fileURLToPath } from "node:url";
 import { Chart, Include } from "cdk8s";
 import { Namespace } from "cdk8s-plus-27";
 import type { Construct } from "constructs";
+import { ConnectionFinalizerPolicy, type FinalizerPolicyVersion } from "./finalizer-policy.ts";
 import { LeasePriority } from "./lease-priority.ts";
 import { INSTALL } from "./names.ts";
 import { OperatorClusterRbac, type RbacModeProps } from "./rbac.ts";
@@ -39,6 +41,13 @@ export interface ClusterChartProps extends RbacModeProps {
    * @default true
    */
   readonly leasePriority?: boolean;
+  /**
+   * The MutatingAdmissionPolicy that gives new ProviderConnections the finalizer (see finalizer-policy.ts), at the
+   * API version the cluster serves it. Off in dist/install.yaml, which must apply to clusters without it; it is
+   * dist/finalizer-policy.yaml, and the Helm chart's when the cluster serves it.
+   * @default false
+   */
+  readonly finalizerPolicy?: false | FinalizerPolicyVersion;
 }
 
 /** CRDs first, then the Namespace, then cluster RBAC: one server-side apply creates them in order. */
@@ -64,5 +73,11 @@ export class ClusterChart extends Chart {
       azureProvisioning: props.azureProvisioning,
     });
     if (props.leasePriority ?? true) new LeasePriority(this, "lease-priority");
+    if (props.finalizerPolicy) {
+      new ConnectionFinalizerPolicy(this, "finalizer-policy", {
+        apiVersion: props.finalizerPolicy,
+        watchNamespaces: props.watchNamespaces,
+      });
+    }
   }
 }

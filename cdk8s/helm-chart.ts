@@ -15,6 +15,7 @@ export const CHART_DIR = fileURLToPath(new URL("../dist/chart/modelkeys", import
  * Another optional object (a ServiceMonitor, a PrometheusRule, …) joins here and in TOGGLES.
  */
 export const ALL_ON: InstallProps = {
+  cluster: { finalizerPolicy: "v1" },
   operator: { networkPolicy: true, monitoring: { serviceMonitor: true, prometheusRule: true } },
 };
 
@@ -26,14 +27,22 @@ type K8sObject = {
 
 /**
  * A Helm condition around whole objects of `kinds` (and of `names`, when given); `value` (when set) is a boolean
- * value whose default says "present by default". An object under several toggles needs all their conditions.
+ * value whose default says "present by default", unless `enabledByDefault` says otherwise (an object that
+ * dist/install.yaml leaves out but the chart, which can ask the cluster, installs). An object under several
+ * toggles needs all their conditions.
  */
 interface Toggle {
   kinds: readonly string[];
   names?: readonly string[];
   condition: string;
   value?: string;
+  enabledByDefault?: boolean;
 }
+
+/** Kinds served at v1 from Kubernetes 1.36 and at v1beta1 before (1.34–1.35, when the API server enables it). */
+const ADMISSION_POLICY_KINDS = ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"];
+const served = (version: "v1" | "v1beta1") =>
+  `(.Capabilities.APIVersions.Has "admissionregistration.k8s.io/${version}/MutatingAdmissionPolicy")`;
 
 /**
  * Objects that exist only under a condition. A toggle with `value` gets a boolean in values.yaml, true when the
@@ -63,6 +72,13 @@ export const TOGGLES: readonly Toggle[] = [
     condition:
       'and .Values.leasePriority.enabled (.Capabilities.APIVersions.Has "flowcontrol.apiserver.k8s.io/v1")',
     value: "leasePriority.enabled",
+  },
+  // The finalizer's admission policy, where the cluster serves MutatingAdmissionPolicy (v1, or v1beta1 enabled).
+  {
+    kinds: ADMISSION_POLICY_KINDS,
+    condition: `and .Values.finalizerPolicy.enabled (or ${served("v1")} ${served("v1beta1")})`,
+    value: "finalizerPolicy.enabled",
+    enabledByDefault: true,
   },
 ];
 
@@ -187,7 +203,7 @@ export function helmChart(): Record<string, string> {
       setPath(
         values,
         toggle.value,
-        defaults.some((o) => togglesOf(o).includes(toggle)),
+        toggle.enabledByDefault ?? defaults.some((o) => togglesOf(o).includes(toggle)),
       );
     }
   }
@@ -321,9 +337,35 @@ function template(
     // A "- " list marker belongs to the first key only: the block below it is indented as a plain key.
     text = text.replace(match[0], render(match));
   }
+  if (ADMISSION_POLICY_KINDS.includes(object.kind)) text = admissionPolicyTemplate(object, text);
   // The operator's namespace is the release's namespace (names of Secrets, ServiceAccount users, …).
   text = text.replaceAll(INSTALL.namespace, "{{ .Release.Namespace }}");
   return guarded(object, text);
+}
+
+/**
+ * The finalizer policy's objects at the version the cluster serves (v1, else v1beta1: the condition around them
+ * asks for one of the two); the binding limited to the watched namespaces when there are some, as the cdk8s
+ * install limits it.
+ */
+function admissionPolicyTemplate(object: K8sObject, text: string): string {
+  const v1 = `admissionregistration.k8s.io/v1/${object.kind}`;
+  let templated = text.replace(
+    /^apiVersion: admissionregistration\.k8s\.io\/v1$/m,
+    `apiVersion: {{ if .Capabilities.APIVersions.Has "${v1}" }}admissionregistration.k8s.io/v1{{ else }}admissionregistration.k8s.io/v1beta1{{ end }}`,
+  );
+  if (object.kind === "MutatingAdmissionPolicyBinding") {
+    const policyName = /^ {2}policyName: .*$/m;
+    if (!policyName.test(templated)) throw new Error(`${object.kind}: no policyName`);
+    templated = templated.replace(
+      policyName,
+      (line) =>
+        `${line}\n{{- with .Values.watchNamespaces }}\n  matchResources:\n    namespaceSelector:\n      matchExpressions:\n` +
+        "        - key: kubernetes.io/metadata.name\n          operator: In\n          values:\n" +
+        "            {{- toYaml . | nindent 12 }}\n{{- end }}",
+    );
+  }
+  return templated;
 }
 
 /** The object's text inside the conditions of its toggles, if any. */

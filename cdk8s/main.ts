@@ -1,4 +1,4 @@
-// `npm run synth`: writes dist/install.yaml, the monitoring manifests and the Helm chart in dist/chart/modelkeys
+// `npm run synth`: writes dist/install.yaml, the monitoring manifests, the finalizer policy and the Helm chart in dist/chart/modelkeys
 // from the cdk8s charts.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -6,6 +6,8 @@ import { CHART_DIR, helmChart } from "./helm-chart.ts";
 import {
   DASHBOARD_JSON,
   dashboardJson,
+  FINALIZER_POLICY_YAML,
+  finalizerPolicyManifest,
   INSTALL_YAML,
   installManifest,
   MONITORING_YAML,
@@ -19,6 +21,10 @@ writeFileSync(MONITORING_YAML, monitoringManifest());
 console.log(`wrote ${MONITORING_YAML}`);
 writeFileSync(DASHBOARD_JSON, dashboardJson());
 console.log(`wrote ${DASHBOARD_JSON}`);
+for (const [version, file] of Object.entries(FINALIZER_POLICY_YAML)) {
+  writeFileSync(file, finalizerPolicyManifest(version as keyof typeof FINALIZER_POLICY_YAML));
+  console.log(`wrote ${file}`);
+}
 
 rmSync(CHART_DIR, { recursive: true, force: true });
 for (const [path, content] of Object.entries(helmChart())) {

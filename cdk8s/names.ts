@@ -11,6 +11,8 @@ export const INSTALL = {
   leaseName: "modelkeys-operator",
   /** The FlowSchema that puts the Lease's requests at the `leader-election` priority level. */
   leaseFlowSchema: "modelkeys-leader-election",
+  /** The MutatingAdmissionPolicy (and its binding) that gives a new ProviderConnection the operator's finalizer. */
+  finalizerPolicy: "modelkeys-connection-finalizer",
   /** The ConfigMap (in the operator's namespace) that overrides the model catalogue; optional. */
   catalogueConfigMap: "modelkeys-model-catalogue",
   /** The Secret (in the operator's namespace) holding the passphrase that encrypts Pulumi state secrets. */

@@ -151,9 +151,15 @@ export async function startLocalEnvironment(
     checkpoint();
     const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
     const install = join(REPO_ROOT, "dist", "install.yaml");
-    await applyManifests([install], kubectl);
+    // The embedded API server serves MutatingAdmissionPolicy at v1beta1 (Kubernetes 1.34 with it enabled).
+    const finalizerPolicy = join(REPO_ROOT, "dist", "finalizer-policy-v1beta1.yaml");
+    await applyManifests([install, finalizerPolicy], kubectl);
     await waitForCrdsEstablished(await crdNames([install]), kubectl);
-    log.info({ event: "local.installed", manifest: "dist/install.yaml" });
+    log.info({
+      event: "local.installed",
+      manifest: "dist/install.yaml",
+      finalizerPolicy: "dist/finalizer-policy-v1beta1.yaml",
+    });
 
     checkpoint();
     const examples = await localExamples(examplesDir, keyFiles);

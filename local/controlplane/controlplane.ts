@@ -176,6 +176,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
           // No controller-manager creates the default ServiceAccount, so its admission plugin would block pods.
           "--disable-admission-plugins=ServiceAccount",
           "--allow-privileged=true",
+          // MutatingAdmissionPolicy, served as Kubernetes 1.36 serves it by default (in 1.34 it is beta and off):
+          // the install's finalizer policy (cdk8s/finalizer-policy.ts) then works here as on a current cluster.
+          "--feature-gates=MutatingAdmissionPolicy=true",
+          "--runtime-config=admissionregistration.k8s.io/v1beta1=true",
           ...audit,
           ...(options.apiServerArgs ?? []),
         ],

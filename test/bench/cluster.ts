@@ -6,13 +6,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { API_VERSION, GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
 import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlplane.ts";
 import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
+import { FINALIZER } from "../../operator/constants.ts";
 import { KubeClient } from "../../operator/kube/client.ts";
 import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
+import { waitFor } from "../support/wait.ts";
 import { processCpuSeconds } from "./process-cpu.ts";
 
 const INSTALL_MANIFEST = join(REPO_ROOT, "dist", "install.yaml");
+/** The install's finalizer policy at the version this control plane serves (see cdk8s/finalizer-policy.ts). */
+const FINALIZER_POLICY = join(REPO_ROOT, "dist", "finalizer-policy-v1beta1.yaml");
 
 export interface BenchCluster {
   /** Admin (system:masters): the benchmark's own setup. */
@@ -40,9 +45,12 @@ function kubeConfig(path: string): KubeConfig {
 
 /**
  * Starts etcd and kube-apiserver with state under a new temporary directory and applies dist/install.yaml; with
- * `auditLog`, the API server also writes an audit line per write request to `auditLogPath`, in that directory.
+ * `auditLog`, the API server also writes an audit line per write request to `auditLogPath`, in that directory;
+ * with `finalizerPolicy`, also the finalizer's admission policy, in force when this returns.
  */
-export async function startBenchCluster(options: { auditLog?: boolean } = {}): Promise<BenchCluster> {
+export async function startBenchCluster(
+  options: { auditLog?: boolean; finalizerPolicy?: boolean } = {},
+): Promise<BenchCluster> {
   if (!existsSync(INSTALL_MANIFEST)) {
     throw new Error(`${INSTALL_MANIFEST} does not exist: run \`npm run synth\` to generate it`);
   }
@@ -59,6 +67,7 @@ export async function startBenchCluster(options: { auditLog?: boolean } = {}): P
     // MODELKEYS_BENCH_APISERVER_ARGS: more kube-apiserver flags, e.g. low in-flight limits that answer 429.
     apiServerArgs: (process.env.MODELKEYS_BENCH_APISERVER_ARGS ?? "").split(" ").filter(Boolean),
   });
+  const policy = options.finalizerPolicy ?? false;
   const stop = async () => {
     await controlPlane.stop();
     await rm(dir, { recursive: true, force: true });
@@ -67,18 +76,25 @@ export async function startBenchCluster(options: { auditLog?: boolean } = {}): P
     const options = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
     await applyManifests([INSTALL_MANIFEST], options);
     await waitForCrdsEstablished(await crdNames([INSTALL_MANIFEST]), options);
+    if (policy) await applyManifests([FINALIZER_POLICY], options);
   } catch (error) {
     await stop();
     throw error;
   }
   const adminKc = kubeConfig(controlPlane.kubeconfigPath);
   const core = adminKc.makeApiClient(CoreV1Api);
+  const custom = adminKc.makeApiClient(CustomObjectsApi);
+  if (policy)
+    await policyInForce(custom).catch(async (error) => {
+      await stop();
+      throw error;
+    });
   return {
     admin: {
       kc: adminKc,
       kube: new KubeClient(loadClusterAccess({ file: controlPlane.kubeconfigPath })),
       core,
-      custom: adminKc.makeApiClient(CustomObjectsApi),
+      custom,
     },
     operatorKc: new KubeClient(loadClusterAccess({ file: controlPlane.operatorKubeconfigPath })),
     operatorKubeconfigPath: controlPlane.operatorKubeconfigPath,
@@ -92,4 +108,31 @@ export async function startBenchCluster(options: { auditLog?: boolean } = {}): P
     },
     stop,
   };
+}
+
+/** Waits until a create (a dry run) gets the finalizer: the API server loads policies from a watch of its own. */
+async function policyInForce(custom: CustomObjectsApi): Promise<void> {
+  await waitFor(
+    async () => {
+      const admitted = (await custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: "default",
+        plural: "providerconnections",
+        dryRun: "All",
+        body: {
+          apiVersion: API_VERSION,
+          kind: "ProviderConnection",
+          metadata: { name: "policy-probe" },
+          spec: {
+            organizationRef: { name: "probe" },
+            provider: "Custom",
+            custom: { name: "m", endpoint: "http://probe.invalid/v1" },
+          },
+        },
+      })) as ProviderConnection;
+      return admitted.metadata.finalizers?.includes(FINALIZER) ?? false;
+    },
+    { timeoutMs: 30_000, description: "the finalizer policy in force" },
+  );
 }

@@ -3,8 +3,9 @@
 // - the bare script: what issue 8 measured the operator against (read the Secret, create the app record, write
 //   a one-condition status);
 // - the floor script: what any operator with this API and its guarantees must do per connection at the least
-//   (the bare script's work, plus the finalizer write before the app write, the Custom check's two provider
-//   requests, and the status the operator's own code builds from that check). Its time estimates the least an
+//   (the bare script's work, plus the finalizer write before the app write unless the connection was created
+//   with it (the install's finalizer policy), the Custom check's two provider requests, and the status the
+//   operator's own code builds from that check). Its time estimates the least an
 //   operator could take, so operator / floor is the operator's own overhead; the control plane's CPU for the same
 //   work varies from run to run, so one run at 10,000 had the operator at 0.94× the floor.
 import { Agent, request } from "undici";
@@ -124,8 +125,8 @@ export function bareScript(options: ScriptOptions): Promise<ScriptRun> {
 }
 
 /**
- * The floor script: read the Secret; write the finalizer (guarded by the listed resourceVersion, as the operator
- * does); list the server's models and ask for a JSON-mode completion (the Custom check, over plain undici, the
+ * The floor script: read the Secret; write the finalizer unless the connection has it (guarded by the listed
+ * resourceVersion, as the operator does); list the server's models and ask for a JSON-mode completion (the Custom check, over plain undici, the
  * cheapest client); create the app record; write the status the operator's plan and status code build for a
  * valid check.
  */
@@ -134,10 +135,13 @@ export async function floorScript(options: ScriptOptions): Promise<ScriptRun> {
   try {
     return await runScript(options, async (c, io) => {
       const apiKey = await readApiKey(c, io);
-      await io.kube.request("PATCH", `${io.connections}/${c.metadata.name}`, {
-        contentType: PATCH.merge,
-        body: { metadata: { finalizers: [FINALIZER], resourceVersion: c.metadata.resourceVersion } },
-      });
+      // Created with it under the install's finalizer policy; else written first, as the operator must.
+      if (!c.metadata.finalizers?.includes(FINALIZER)) {
+        await io.kube.request("PATCH", `${io.connections}/${c.metadata.name}`, {
+          contentType: PATCH.merge,
+          body: { metadata: { finalizers: [FINALIZER], resourceVersion: c.metadata.resourceVersion } },
+        });
+      }
       const model = c.spec.custom?.name ?? "";
       const endpoint = (c.spec.custom?.endpoint ?? "").replace(/\/$/, "");
       const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };

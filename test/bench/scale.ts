@@ -37,6 +37,13 @@ const ROTATION_SECONDS = 20;
 const OPERATOR_ENTRY = process.env.MODELKEYS_BENCH_OPERATOR === "tsx" ? "tsx" : "compiled";
 /** Endpoints spread over loopback addresses × model names: every connection has its own (endpoint, model). */
 const HOSTS = 250;
+/**
+ * Whether the cluster has the install's finalizer policy (cdk8s/finalizer-policy.ts), as the Helm chart installs
+ * it on a cluster that serves MutatingAdmissionPolicy: connections are created with the finalizer, and neither
+ * the operator nor the floor script writes it. MODELKEYS_BENCH_FINALIZER_POLICY=0 runs without, as on a cluster
+ * without the API (dist/install.yaml alone).
+ */
+const FINALIZER_POLICY = process.env.MODELKEYS_BENCH_FINALIZER_POLICY !== "0";
 
 /** The fleet sizes to run: MODELKEYS_BENCH_SCALE=1000,10000 (default 1000 for a quick run). */
 export function scaleSizes(): number[] {
@@ -63,7 +70,10 @@ export const scale: Bench<undefined> = {
   description: `the operator process at N = ${scaleSizes().join(", ")} Custom connections vs a bare script (MODELKEYS_BENCH_SCALE)`,
   async run() {
     const measurements: Measurement[] = [];
-    const details: Record<string, unknown> = { operatorEntry: OPERATOR_ENTRY };
+    const details: Record<string, unknown> = {
+      operatorEntry: OPERATOR_ENTRY,
+      finalizerPolicy: FINALIZER_POLICY,
+    };
     if (OPERATOR_ENTRY === "compiled") {
       process.stderr.write("[bench] scale: compiling the operator (npm run build)\n");
       execFileSync(
@@ -94,7 +104,7 @@ export const scale: Bench<undefined> = {
 const phase = (n: number, text: string) => process.stderr.write(`[bench] scale N=${n}: ${text}\n`);
 
 async function runOne(n: number): Promise<{ measurements: Measurement[]; details: Record<string, unknown> }> {
-  const cluster = await startBenchCluster({ auditLog: true });
+  const cluster = await startBenchCluster({ auditLog: true, finalizerPolicy: FINALIZER_POLICY });
   const auditLogPath = cluster.auditLogPath as string;
   const app = await startAppServer({ host: "127.0.0.1" });
   const key = `bench-key-${randomBytes(8).toString("hex")}`;

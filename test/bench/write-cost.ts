@@ -2,12 +2,15 @@
 // as the operator's identity against a control plane of its own (audit log on, as in `scale`): the Secret read
 // (the bare script's quorum read; the operator's, at a version its watch saw), the finalizer write, the
 // operator's first status and the bare script's one-condition status; then, in alternating blocks, the operator's
-// status with conditions as an atomic list (as installed) against a list-map keyed by type (a copy of the CRD).
+// status with conditions as an atomic list (as installed) against a list-map keyed by type (a copy of the CRD);
+// and a create under the install's finalizer policy against a create and the finalizer patch without it.
 // On 2 shared cores the scale benchmark's ratio follows total CPU, so these figures bound it from below.
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { objectsOf } from "../../cdk8s/helm-chart.ts";
+import { finalizerPolicyManifest } from "../../cdk8s/install.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
 import { PATCH } from "../../operator/kube/client.ts";
@@ -117,8 +120,10 @@ async function measure(cluster: BenchCluster) {
   );
 
   const listType = await conditionsListType(cluster, namespace, status);
+  const policy = await finalizerPolicyCost(cluster);
 
   const operatorTotal = cachedSecretRead + finalizer + operatorStatus;
+  const policyTotal = cachedSecretRead + operatorStatus;
   const bareTotal = secretRead + bareStatus;
   const m = (name: string, value: number, unit = "ms"): Measurement => ({ name, value: round(value), unit });
   return {
@@ -135,8 +140,17 @@ async function measure(cluster: BenchCluster) {
       m("per created object: the operator's requests", operatorTotal),
       m("per created object: the bare script's requests", bareTotal),
       m("ratio of the two (control plane only)", operatorTotal / bareTotal, "×"),
+      m("per created object: the operator's, under the finalizer policy (no finalizer patch)", policyTotal),
+      m("ratio of that to the bare script's (control plane only)", policyTotal / bareTotal, "×"),
       m("PATCH status, the operator's, conditions atomic (A/B, as admin)", listType.atomic),
       m("PATCH status, the operator's, conditions a list-map (A/B, as admin)", listType.map),
+      m("POST connection, under the finalizer policy (A/B, as admin)", policy.createdWithPolicy),
+      m("POST connection, no policy (A/B, as admin)", policy.createdPlain),
+      m("PATCH finalizer after that POST (A/B, as admin)", policy.finalizerPatch),
+      m(
+        "the policy's saving per created connection",
+        policy.createdPlain + policy.finalizerPatch - policy.createdWithPolicy,
+      ),
     ],
     details: {
       requests: REQUESTS,
@@ -200,6 +214,80 @@ async function conditionsListType(
   }
   const each = serial / 2;
   return { atomic: (cpuSeconds.atomic * 1000) / each, map: (cpuSeconds.map * 1000) / each };
+}
+
+/**
+ * What the install's finalizer policy costs and saves: control-plane CPU per create of a connection in a
+ * namespace the policy is bound to (it gets the finalizer as it is created), against a create in a namespace it
+ * is not bound to followed by the finalizer patch the operator then writes; in alternating blocks. As admin, over
+ * one pooled client (the creates are a user's, not the operator's).
+ */
+async function finalizerPolicyCost(cluster: BenchCluster) {
+  const admin = cluster.admin.kube;
+  const withPolicy = await cluster.createNamespace("wc-policy");
+  const plain = await cluster.createNamespace("wc-plain");
+  for (const object of objectsOf(finalizerPolicyManifest("v1beta1", [withPolicy]))) {
+    const plural =
+      object.kind === "MutatingAdmissionPolicy"
+        ? "mutatingadmissionpolicies"
+        : "mutatingadmissionpolicybindings";
+    await admin.request("POST", `/apis/admissionregistration.k8s.io/v1beta1/${plural}`, { body: object });
+  }
+  const collection = (namespace: string) => `${GROUP_PATH}/namespaces/${namespace}/providerconnections`;
+  const body = (namespace: string, name: string) => ({
+    apiVersion: "modelkeys.dev/v1alpha1",
+    kind: "ProviderConnection",
+    metadata: { name, namespace },
+    spec: {
+      organizationRef: { name: "acme" },
+      provider: "Custom",
+      custom: { name: TARGET.model, endpoint: TARGET.endpoint, apiKeySecretRef: TARGET.secret },
+    },
+  });
+  // The API server loads policies from a watch of its own: wait until a create (a dry run) gets the finalizer.
+  await waitFor(
+    async () => {
+      const created = await admin.request<{ metadata: { finalizers?: string[] } }>(
+        "POST",
+        collection(withPolicy),
+        { body: body(withPolicy, "probe"), query: { dryRun: "All" } },
+      );
+      return created.metadata.finalizers?.includes(FINALIZER) ?? false;
+    },
+    { intervalMs: 100, description: "the finalizer policy in force" },
+  );
+  const cpuSeconds = { createdWithPolicy: 0, createdPlain: 0, finalizerPatch: 0 };
+  const timed = async (key: keyof typeof cpuSeconds, work: (i: number) => Promise<unknown>) => {
+    const before = cluster.cpuSeconds();
+    await inParallel(AB_BLOCK, CONCURRENCY, work);
+    cpuSeconds[key] += cluster.cpuSeconds() - before;
+  };
+  let serial = 0;
+  for (let block = 0; block < Math.max(2, Math.round(REQUESTS / AB_BLOCK)); block++) {
+    const names = Array.from({ length: AB_BLOCK }, () => `p-${serial++}`);
+    const create = (namespace: string) => (i: number) =>
+      admin.request("POST", collection(namespace), { body: body(namespace, names[i] as string) });
+    const sides = [
+      () => timed("createdWithPolicy", create(withPolicy)),
+      async () => {
+        await timed("createdPlain", create(plain));
+        await timed("finalizerPatch", (i) =>
+          admin.request("PATCH", `${collection(plain)}/${names[i]}`, {
+            contentType: PATCH.merge,
+            body: { metadata: { finalizers: [FINALIZER] } },
+            query: { fieldManager: FIELD_MANAGER },
+          }),
+        );
+      },
+    ];
+    for (const side of block % 2 === 0 ? sides : sides.reverse()) await side();
+  }
+  const each = serial;
+  return {
+    createdWithPolicy: (cpuSeconds.createdWithPolicy * 1000) / each,
+    createdPlain: (cpuSeconds.createdPlain * 1000) / each,
+    finalizerPatch: (cpuSeconds.finalizerPatch * 1000) / each,
+  };
 }
 
 /** Control-plane CPU milliseconds per request while `work` runs once per name, 4 at a time. */

@@ -7,7 +7,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { CHART_DIR, objectsOf } from "../../cdk8s/helm-chart.ts";
-import { INSTALL_YAML, type InstallProps, installManifest } from "../../cdk8s/install.ts";
+import {
+  finalizerPolicyManifest,
+  INSTALL_YAML,
+  type InstallProps,
+  installManifest,
+} from "../../cdk8s/install.ts";
 import { type ControlPlane, startControlPlane } from "../../local/controlplane/controlplane.ts";
 import { runTool } from "../../local/tools/index.ts";
 
@@ -164,6 +169,31 @@ describe("the chart", () => {
     expect(await render("--set", "leasePriority.enabled=false")).toEqual([]);
   });
 
+  it("adds the finalizer policy at the version the cluster serves, bound to the watched namespaces", async () => {
+    const served = (version: string) => [
+      "--api-versions",
+      `admissionregistration.k8s.io/${version}/MutatingAdmissionPolicy`,
+      "--api-versions",
+      `admissionregistration.k8s.io/${version}/MutatingAdmissionPolicyBinding`,
+    ];
+    const render = async (...args: string[]) =>
+      objectsOf(await helm(["template", "mk", CHART_DIR, "--namespace", "ops", ...args])).filter((o) =>
+        o.kind.startsWith("MutatingAdmissionPolicy"),
+      );
+    const expected = (version: "v1" | "v1beta1", namespaces?: string[]) =>
+      objectsOf(finalizerPolicyManifest(version, namespaces));
+    expect(await render(...served("v1"))).toEqual(expected("v1"));
+    expect(await render(...served("v1beta1"))).toEqual(expected("v1beta1"));
+    // Both served (a 1.36 cluster with v1beta1 still on): v1.
+    expect(await render(...served("v1beta1"), ...served("v1"))).toEqual(expected("v1"));
+    expect(await render(...served("v1"), "--set", "watchNamespaces={team-a,team-b}")).toEqual(
+      expected("v1", ["team-a", "team-b"]),
+    );
+    // A cluster without the API (helm template's own defaults), or switched off: no policy.
+    expect(await render()).toEqual([]);
+    expect(await render(...served("v1"), "--set", "finalizerPolicy.enabled=false")).toEqual([]);
+  });
+
   it("renders each install mode as the cdk8s install in that mode renders it", async () => {
     const modes: [Record<string, unknown>, InstallProps][] = [
       [{ watchNamespaces: ["team-a", "team-b"] }, { watchNamespaces: ["team-a", "team-b"] }],
@@ -249,6 +279,17 @@ describe("helm install, then upgrade", () => {
         "ServiceAccount/modelkeys/modelkeys-operator",
         "PodDisruptionBudget/modelkeys/modelkeys-operator",
       ]),
+    );
+    // This API server serves MutatingAdmissionPolicy (v1beta1): the chart installs the finalizer policy there.
+    expect(
+      await kubectl([
+        "get",
+        "mutatingadmissionpolicies.v1beta1.admissionregistration.k8s.io,mutatingadmissionpolicybindings.v1beta1.admissionregistration.k8s.io",
+        "-o",
+        "name",
+      ]),
+    ).toMatch(
+      /mutatingadmissionpolicy.*modelkeys-connection-finalizer[\s\S]*binding.*modelkeys-connection-finalizer/,
     );
 
     await helm([
