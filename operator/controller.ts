@@ -282,9 +282,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     watchSecrets: (onChange) => secrets.subscribe(onChange),
   });
   // Every cache is filled before the first reconcile (as controller-runtime waits for its caches): a connection
-  // reconciled before its Organization was listed would report OrganizationNotFound and run again.
-  await secrets.start();
-  await Promise.all([organizations.start(), connections.start()]);
+  // reconciled before its Organization was listed would report OrganizationNotFound and run again. The lists go
+  // out together (no handler runs before all three are in): a start waits for the longest, not for the sum.
+  await Promise.all([secrets.start(), organizations.start(), connections.start()]);
   // The wirings: each watch event, and the keys it enqueues.
   connections.on("add", (c) => {
     byOrganization.set(c);
