@@ -50,6 +50,8 @@ export interface ControllerOptions {
   metrics: Metrics;
   clock: Clock;
   checkModels(request: ModelCheckRequest): Promise<ModelCheck>;
+  /** Loads the checks of a provider that connections use, ahead of their first reconcile. */
+  prepareCheck?(provider: ProviderConnection["spec"]["provider"]): void;
   /** Provisioning with background work (Azure): attached to the queue and the cache, stopped with the controller. */
   provisioning?: Provisioning;
   /** Holds the controller's API server traffic back while the leader renews its Lease. */
@@ -287,6 +289,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await Promise.all([secrets.start(), organizations.start(), connections.start()]);
   // The wirings: each watch event, and the keys it enqueues.
   connections.on("add", (c) => {
+    options.prepareCheck?.(c.spec.provider);
     byOrganization.set(c);
     track(connectionKey(c), c.metadata.namespace, secretsOfConnection(c));
     enqueue(connectionKey(c));

@@ -79,7 +79,7 @@ async function start(): Promise<void> {
   if (shuttingDown) return;
 
   checker = createModelChecker({ config, metrics, log, kc, baseUrls });
-  const { check } = checker;
+  const { check, prepare } = checker;
   // Lease renewals go first: the controller's requests wait while one runs.
   const renewalPriority = new RenewalPriority();
   const lead = () => {
@@ -92,6 +92,7 @@ async function start(): Promise<void> {
         metrics,
         clock: systemClock,
         checkModels: check,
+        prepareCheck: prepare,
         provisioning: config.azureProvisioning
           ? createAccountController({ kc, config, log, clock: systemClock })
           : disabledProvisioning(),

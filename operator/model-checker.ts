@@ -1,13 +1,14 @@
 // Connects reconcile to the provider modules: runs each check with the catalogue in force (shipped, or
 // overridden by a ConfigMap) and the egress guard from configuration, and counts its outcome.
 
+import type { Provider } from "../crds/providerconnection.ts";
 import { watchCatalogue } from "./catalogue-watch.ts";
 import type { Config } from "./config.ts";
 import type { KubeClient } from "./kube/client.ts";
 import type { Logger } from "./log.ts";
 import type { Metrics } from "./metrics.ts";
 import { createEgressGuard } from "./providers/egress.ts";
-import { checkModels, ListingCache } from "./providers/index.ts";
+import { checkModels, ListingCache, loadChecker } from "./providers/index.ts";
 import type { ModelCheck, ModelCheckRequest, ProviderBaseUrls } from "./providers/types.ts";
 
 export { CATALOGUE_KEY } from "./catalogue-watch.ts";
@@ -23,6 +24,8 @@ export interface ModelCheckerOptions {
 
 export interface ModelChecker {
   check(request: ModelCheckRequest): Promise<ModelCheck>;
+  /** Loads a provider's module in the background, once (a failure is left to the first check to report). */
+  prepare(provider: Provider): void;
   /** Stops the catalogue's watch. */
   stop(): Promise<void>;
 }
@@ -36,6 +39,7 @@ export function createModelChecker(options: ModelCheckerOptions): ModelChecker {
   const egress = createEgressGuard({ allow: config.egressAllow });
   const catalogue = watchCatalogue({ kc: options.kc, ref: config.catalogueConfigMap, log });
   const listings = new ListingCache();
+  const prepared = new Set<Provider>();
 
   return {
     async check(request) {
@@ -48,6 +52,11 @@ export function createModelChecker(options: ModelCheckerOptions): ModelChecker {
       });
       metrics.providerRequestsTotal.inc({ provider: request.provider, outcome: result.outcome });
       return result;
+    },
+    prepare(provider) {
+      if (prepared.has(provider)) return;
+      prepared.add(provider);
+      loadChecker(provider).catch(() => prepared.delete(provider));
     },
     stop: () => catalogue.stop(),
   };

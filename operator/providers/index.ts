@@ -38,6 +38,15 @@ const CHECKERS: Record<Provider, () => Promise<Checker>> = {
   Custom: async () => (await import("./custom.ts")).checkCustom,
 };
 
+/**
+ * Loads a provider's module (and its SDK) now, without checking anything: a start that sees connections of a
+ * provider loads it while its caches fill and its Organizations reconcile (I/O waits), instead of in the first
+ * check, where it held every worker for a quarter of a second. Rejects as the first check would.
+ */
+export async function loadChecker(provider: Provider): Promise<void> {
+  await CHECKERS[provider]();
+}
+
 const defaultGuard = createEgressGuard();
 
 /**

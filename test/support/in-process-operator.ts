@@ -67,6 +67,7 @@ export async function startInProcessOperator(options: InProcessOperatorOptions):
     metrics,
     clock: systemClock,
     checkModels: options.checkModels ?? checker.check,
+    prepareCheck: checker.prepare,
     provisioning: options.provisioning,
   });
   await waitFor(() => controller.synced(), { description: "informers synced", timeoutMs: 30_000 });
