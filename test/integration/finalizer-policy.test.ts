@@ -107,6 +107,35 @@ describe("the finalizer policy", () => {
     expect(await admitted(unbound, "plain")).toBeUndefined();
   });
 
+  it("owns nothing a GitOps tool's server-side apply could take back: re-applying the manifest keeps the finalizer", async () => {
+    const manifest = (label: string) =>
+      JSON.stringify({
+        apiVersion: API_VERSION,
+        kind: "ProviderConnection",
+        metadata: { name: "applied", namespace: bound, labels: { revision: label } },
+        spec: {
+          ...SPEC,
+          custom: { ...SPEC.custom, name: "unsynced-model" },
+          organizationRef: { name: "none" },
+        },
+      });
+    const apply = async (label: string) => {
+      const result = await testCluster().kubectl(
+        ["apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-"],
+        { input: manifest(label) },
+      );
+      if (result.code !== 0) throw new Error(result.stderr);
+    };
+    await apply("1");
+    expect((await live("applied")).metadata.finalizers).toEqual([FINALIZER]);
+    // The admission's change is recorded for no manager, so the applier's next apply, which never lists
+    // finalizers, leaves it in place.
+    await apply("2");
+    const after = await live("applied");
+    expect(after.metadata.labels?.revision).toBe("2");
+    expect(after.metadata.finalizers).toEqual([FINALIZER]);
+  });
+
   it("lets the operator sync a new connection with its status as the only write to the object", async () => {
     await createConnection(bound, "first", SPEC);
     const synced = await waitFor(
