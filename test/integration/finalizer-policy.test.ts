@@ -15,6 +15,8 @@ import {
   type AppWithOwner,
   createConnection,
   createOrganization,
+  deleteConnection,
+  getConnection,
   putSecret,
   startAppWithOwner,
 } from "../support/world.ts";
@@ -54,14 +56,12 @@ async function admitted(namespace: string, name: string, finalizers?: string[]) 
   return created.metadata.finalizers;
 }
 
-const live = async (name: string) =>
-  (await testCluster().custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: bound,
-    plural: "providerconnections",
-    name,
-  })) as ProviderConnection;
+/** The connection as the API server has it now (it must exist). */
+async function live(name: string): Promise<ProviderConnection> {
+  const found = await getConnection(bound, name);
+  if (!found) throw new Error(`ProviderConnection ${bound}/${name} does not exist`);
+  return found;
+}
 
 beforeAll(async () => {
   const cluster = testCluster();
@@ -156,24 +156,10 @@ describe("the finalizer policy", () => {
 
   it("does not hold a deletion: the operator's finalizer removal is an update the policy never sees", async () => {
     const id = (await live("first")).status?.appConnectionId as number;
-    await testCluster().custom.deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: bound,
-      plural: "providerconnections",
-      name: "first",
+    await deleteConnection(bound, "first");
+    await waitFor(async () => (await getConnection(bound, "first")) === undefined, {
+      description: "the connection gone",
     });
-    await waitFor(
-      async () => {
-        try {
-          await live("first");
-          return false;
-        } catch (error) {
-          return (error as { code?: number }).code === 404;
-        }
-      },
-      { description: "the connection gone" },
-    );
     expect(world.app.state.getConnection(id)).toBeUndefined();
   });
 });
