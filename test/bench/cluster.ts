@@ -6,18 +6,25 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { API_VERSION, GROUP, type ProviderConnection, VERSION } from "../../crds/index.ts";
+import { FINALIZER_POLICY_YAML } from "../../cdk8s/install.ts";
+import type { ProviderConnection } from "../../crds/index.ts";
 import { REPO_ROOT, startControlPlane } from "../../local/controlplane/controlplane.ts";
-import { applyManifests, crdNames, waitForCrdsEstablished } from "../../local/controlplane/kubectl.ts";
+import {
+  applyManifests,
+  applyManifestText,
+  crdNames,
+  waitForCrdsEstablished,
+} from "../../local/controlplane/kubectl.ts";
 import { FINALIZER } from "../../operator/constants.ts";
 import { KubeClient } from "../../operator/kube/client.ts";
 import { loadClusterAccess } from "../../operator/kube/kubeconfig.ts";
 import { waitFor } from "../support/wait.ts";
+import { customConnectionRequest } from "./fleet.ts";
 import { processCpuSeconds } from "./process-cpu.ts";
 
 const INSTALL_MANIFEST = join(REPO_ROOT, "dist", "install.yaml");
 /** The install's finalizer policy at the version this control plane serves (see cdk8s/finalizer-policy.ts). */
-const FINALIZER_POLICY = join(REPO_ROOT, "dist", "finalizer-policy-v1beta1.yaml");
+const FINALIZER_POLICY = FINALIZER_POLICY_YAML.v1beta1;
 
 export interface BenchCluster {
   /** Admin (system:masters): the benchmark's own setup. */
@@ -34,6 +41,8 @@ export interface BenchCluster {
   cpuSeconds(): number;
   /** Creates a namespace `<prefix>-<random>` and returns its name. */
   createNamespace(prefix: string): Promise<string>;
+  /** Applies a YAML stream server-side, as admin (kubectl). */
+  apply(manifest: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,15 +77,15 @@ export async function startBenchCluster(
     apiServerArgs: (process.env.MODELKEYS_BENCH_APISERVER_ARGS ?? "").split(" ").filter(Boolean),
   });
   const policy = options.finalizerPolicy ?? false;
+  const kubectl = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
   const stop = async () => {
     await controlPlane.stop();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const options = { kubectlPath: controlPlane.kubectlPath, kubeconfig: controlPlane.kubeconfigPath };
-    await applyManifests([INSTALL_MANIFEST], options);
-    await waitForCrdsEstablished(await crdNames([INSTALL_MANIFEST]), options);
-    if (policy) await applyManifests([FINALIZER_POLICY], options);
+    await applyManifests([INSTALL_MANIFEST], kubectl);
+    await waitForCrdsEstablished(await crdNames([INSTALL_MANIFEST]), kubectl);
+    if (policy) await applyManifests([FINALIZER_POLICY], kubectl);
   } catch (error) {
     await stop();
     throw error;
@@ -85,7 +94,7 @@ export async function startBenchCluster(
   const core = adminKc.makeApiClient(CoreV1Api);
   const custom = adminKc.makeApiClient(CustomObjectsApi);
   if (policy)
-    await policyInForce(custom).catch(async (error) => {
+    await finalizerPolicyInForce(custom, "default").catch(async (error) => {
       await stop();
       throw error;
     });
@@ -106,33 +115,31 @@ export async function startBenchCluster(
       await core.createNamespace({ body: { metadata: { name } } });
       return name;
     },
+    async apply(manifest) {
+      await applyManifestText(manifest, kubectl);
+    },
     stop,
   };
 }
 
-/** Waits until a create (a dry run) gets the finalizer: the API server loads policies from a watch of its own. */
-async function policyInForce(custom: CustomObjectsApi): Promise<void> {
+/**
+ * Waits until a create in `namespace` (a dry run) gets the finalizer: the API server loads admission policies
+ * from a watch of its own, so a policy just applied is not in force at once.
+ */
+export async function finalizerPolicyInForce(custom: CustomObjectsApi, namespace: string): Promise<void> {
+  const probe = customConnectionRequest(namespace, "policy-probe", {
+    model: "m",
+    endpoint: "http://probe.invalid/v1",
+    secret: { name: "probe", key: "key" },
+  });
   await waitFor(
     async () => {
       const admitted = (await custom.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace: "default",
-        plural: "providerconnections",
+        ...probe,
         dryRun: "All",
-        body: {
-          apiVersion: API_VERSION,
-          kind: "ProviderConnection",
-          metadata: { name: "policy-probe" },
-          spec: {
-            organizationRef: { name: "probe" },
-            provider: "Custom",
-            custom: { name: "m", endpoint: "http://probe.invalid/v1" },
-          },
-        },
       })) as ProviderConnection;
       return admitted.metadata.finalizers?.includes(FINALIZER) ?? false;
     },
-    { timeoutMs: 30_000, description: "the finalizer policy in force" },
+    { timeoutMs: 30_000, intervalMs: 100, description: "the finalizer policy in force" },
   );
 }

@@ -26,18 +26,18 @@ export async function createAcme(
 }
 
 /**
- * Creates the Custom ProviderConnection `namespace/name` of Organization `acme`, with `annotations` if given, in
- * `group` (default modelkeys.dev; write-cost also creates them in a copy of the CRD under another group).
+ * The create request of the Custom ProviderConnection `namespace/name` of Organization `acme`, with `annotations`
+ * if given, in `group` (default modelkeys.dev; write-cost also creates them in a copy of the CRD under another
+ * group). Benchmarks create connections through it, over client-node's API or their own pooled client.
  */
-export async function createCustomConnection(
-  custom: CustomObjectsApi,
+export function customConnectionRequest(
   namespace: string,
   name: string,
   target: CustomTarget,
   options: { annotations?: Record<string, string>; group?: string } = {},
-): Promise<void> {
+) {
   const { annotations, group = GROUP } = options;
-  await custom.createNamespacedCustomObject({
+  return {
     group,
     version: VERSION,
     namespace,
@@ -52,7 +52,18 @@ export async function createCustomConnection(
         custom: { name: target.model, endpoint: target.endpoint, apiKeySecretRef: target.secret },
       },
     },
-  });
+  };
+}
+
+/** Creates the connection {@link customConnectionRequest} describes. */
+export async function createCustomConnection(
+  custom: CustomObjectsApi,
+  namespace: string,
+  name: string,
+  target: CustomTarget,
+  options: { annotations?: Record<string, string>; group?: string } = {},
+): Promise<void> {
+  await custom.createNamespacedCustomObject(customConnectionRequest(namespace, name, target, options));
 }
 
 /** Runs `work(i)` for i = 0 … n − 1, at most `concurrency` at once, each worker taking the next index. */

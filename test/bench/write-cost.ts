@@ -9,7 +9,6 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { objectsOf } from "../../cdk8s/helm-chart.ts";
 import { finalizerPolicyManifest } from "../../cdk8s/install.ts";
 import { REPO_ROOT } from "../../local/controlplane/controlplane.ts";
 import { FIELD_MANAGER, FINALIZER } from "../../operator/constants.ts";
@@ -19,8 +18,8 @@ import { planConnection } from "../../operator/reconcile/plan.ts";
 import { nextStatus } from "../../operator/reconcile/status.ts";
 import { waitFor } from "../support/wait.ts";
 import { applied, connection, NOW, observe } from "../unit/fixtures/connection.ts";
-import { type BenchCluster, startBenchCluster } from "./cluster.ts";
-import { type CustomTarget, createCustomConnection, inParallel } from "./fleet.ts";
+import { type BenchCluster, finalizerPolicyInForce, startBenchCluster } from "./cluster.ts";
+import { type CustomTarget, createCustomConnection, customConnectionRequest, inParallel } from "./fleet.ts";
 import { type Bench, type Measurement, round } from "./measure.ts";
 import { bareStatus, validCustomCheck } from "./reference-scripts.ts";
 
@@ -226,36 +225,9 @@ async function finalizerPolicyCost(cluster: BenchCluster) {
   const admin = cluster.admin.kube;
   const withPolicy = await cluster.createNamespace("wc-policy");
   const plain = await cluster.createNamespace("wc-plain");
-  for (const object of objectsOf(finalizerPolicyManifest("v1beta1", [withPolicy]))) {
-    const plural =
-      object.kind === "MutatingAdmissionPolicy"
-        ? "mutatingadmissionpolicies"
-        : "mutatingadmissionpolicybindings";
-    await admin.request("POST", `/apis/admissionregistration.k8s.io/v1beta1/${plural}`, { body: object });
-  }
+  await cluster.apply(finalizerPolicyManifest("v1beta1", [withPolicy]));
+  await finalizerPolicyInForce(cluster.admin.custom, withPolicy);
   const collection = (namespace: string) => `${GROUP_PATH}/namespaces/${namespace}/providerconnections`;
-  const body = (namespace: string, name: string) => ({
-    apiVersion: "modelkeys.dev/v1alpha1",
-    kind: "ProviderConnection",
-    metadata: { name, namespace },
-    spec: {
-      organizationRef: { name: "acme" },
-      provider: "Custom",
-      custom: { name: TARGET.model, endpoint: TARGET.endpoint, apiKeySecretRef: TARGET.secret },
-    },
-  });
-  // The API server loads policies from a watch of its own: wait until a create (a dry run) gets the finalizer.
-  await waitFor(
-    async () => {
-      const created = await admin.request<{ metadata: { finalizers?: string[] } }>(
-        "POST",
-        collection(withPolicy),
-        { body: body(withPolicy, "probe"), query: { dryRun: "All" } },
-      );
-      return created.metadata.finalizers?.includes(FINALIZER) ?? false;
-    },
-    { intervalMs: 100, description: "the finalizer policy in force" },
-  );
   const cpuSeconds = { createdWithPolicy: 0, createdPlain: 0, finalizerPatch: 0 };
   const timed = async (key: keyof typeof cpuSeconds, work: (i: number) => Promise<unknown>) => {
     const before = cluster.cpuSeconds();
@@ -266,7 +238,9 @@ async function finalizerPolicyCost(cluster: BenchCluster) {
   for (let block = 0; block < Math.max(2, Math.round(REQUESTS / AB_BLOCK)); block++) {
     const names = Array.from({ length: AB_BLOCK }, () => `p-${serial++}`);
     const create = (namespace: string) => (i: number) =>
-      admin.request("POST", collection(namespace), { body: body(namespace, names[i] as string) });
+      admin.request("POST", collection(namespace), {
+        body: customConnectionRequest(namespace, names[i] as string, TARGET).body,
+      });
     const sides = [
       () => timed("createdWithPolicy", create(withPolicy)),
       async () => {
