@@ -51,13 +51,16 @@ export interface ApplyOptions {
   kubeconfig: string;
   /** The field manager the applied fields belong to. @default "modelkeys-harness" */
   fieldManager?: string;
-  /** Attempts before giving up, for conflicts between concurrent appliers. @default 3 */
+  /** Attempts before giving up on an error that is not {@link isTransientApplyError transient}. @default 3 */
   attempts?: number;
+  /** How long transient errors are retried before giving up. @default 60000 */
+  transientDeadlineMs?: number;
 }
 
 /**
- * `kubectl apply --server-side --force-conflicts` of each file, retried a few times because two test files
- * applying the same object at once can race on its creation. Throws with kubectl's stderr on failure.
+ * `kubectl apply --server-side --force-conflicts` of each file. Transient refusals are retried until a deadline
+ * (see {@link isTransientApplyError}); any other failure a few times, because two test files applying the same
+ * object at once can race on its creation. Throws with kubectl's stderr on failure.
  */
 export async function applyManifests(files: string[], options: ApplyOptions): Promise<string> {
   return apply(
@@ -87,13 +90,26 @@ async function apply(
     ...sources,
   ];
   const attempts = options.attempts ?? 3;
-  let last: KubectlResult | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    last = await runKubectl(options.kubectlPath, args, { kubeconfig: options.kubeconfig, input });
-    if (last.code === 0) return last.stdout;
-    await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+  const deadline = Date.now() + (options.transientDeadlineMs ?? 60_000);
+  for (let attempt = 1; ; attempt++) {
+    const result = await runKubectl(options.kubectlPath, args, { kubeconfig: options.kubeconfig, input });
+    if (result.code === 0) return result.stdout;
+    const retry = isTransientApplyError(result.stderr) ? Date.now() < deadline : attempt < attempts;
+    if (!retry) throw new Error(`kubectl apply of ${what} failed: ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
   }
-  throw new Error(`kubectl apply of ${what} failed: ${last?.stderr.trim()}`);
+}
+
+/**
+ * Whether kubectl's stderr says the API server refused for now rather than for good. The one that matters: right
+ * after a CRD is created, a MutatingAdmissionPolicy that matches its objects (the install's finalizer policy) answers
+ * creates with 503 "Resource kind ... not found. There can be a delay ..." until the API server's admission type
+ * converter has read the CRD's OpenAPI schema, which it polls every 10 s.
+ */
+export function isTransientApplyError(stderr: string): boolean {
+  return /ServiceUnavailable|TooManyRequests|there can be a delay|the object has been modified|connection refused/i.test(
+    stderr,
+  );
 }
 
 /** The names of the CustomResourceDefinitions in the given manifest files. */
