@@ -26,6 +26,7 @@ import { OrganizationSessions } from "./organization/sessions.ts";
 import { createEgressGuard } from "./providers/egress.ts";
 import type { ModelCheck, ModelCheckRequest } from "./providers/types.ts";
 import { createWorkQueue, type WorkQueue } from "./queue.ts";
+import { connectionFinalizer } from "./reconcile/finalizer.ts";
 import { reconcileConnection } from "./reconcile/index.ts";
 import { CHECK_BACKOFF } from "./reconcile/model-schedule.ts";
 import { OrganizationIndex } from "./reconcile/organization-index.ts";
@@ -193,8 +194,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
     provision: options.provisioning?.provision,
     deprovision: options.provisioning?.deprovision,
     kube: {
-      patchMetadata: (object, metadata) =>
-        remembered(ownConnectionWrites, kube.patchMetadata("ProviderConnection", object, metadata)),
+      patchMetadata: async (object, metadata) => {
+        const stored = await remembered(
+          ownConnectionWrites,
+          kube.patchMetadata("ProviderConnection", object, metadata),
+        );
+        const action = connectionFinalizer.change(object, stored);
+        if (action) metrics.connectionFinalizerWrites.inc({ action });
+        return stored;
+      },
       patchStatus: (object, status) =>
         remembered(ownConnectionWrites, kube.patchStatus("ProviderConnection", object, status)),
       event: (object, event) => recordEvent("ProviderConnection", object, event),

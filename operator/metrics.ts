@@ -47,6 +47,11 @@ export interface Metrics {
   kubeInFlightLimit: Gauge;
   /** `modelkeys_events_dropped_total{reason}`: routine Normal Events left out by the Event recorder's pacing. */
   eventsDropped: Counter<"reason">;
+  /**
+   * `modelkeys_connection_finalizer_writes_total{action}`: the operator's own writes of its finalizer on
+   * ProviderConnections. `added` stays 0 for new connections where the install's finalizer policy is in force.
+   */
+  connectionFinalizerWrites: Counter<"action">;
   /** Supplies the connections counted at each scrape (typically from the informer's cache). */
   setConnectionsSource(source: () => Iterable<ConnectionSample>): void;
   /** Supplies the objects behind the per-connection and per-organization gauges (see object-metrics.ts). */
@@ -80,6 +85,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       for (const { provider, ready } of connectionsSource()) this.inc({ provider, ready });
     },
   });
+
+  const connectionFinalizerWrites = new Counter({
+    name: "modelkeys_connection_finalizer_writes_total",
+    help: "Writes of the operator's finalizer on ProviderConnections by action (added, removed); added stays 0 where the install's finalizer policy adds it at creation.",
+    labelNames: ["action"] as const,
+    registers: [registry],
+  });
+  // Both series from the start: an SRE checking the policy reads a 0, not a missing series.
+  for (const action of ["added", "removed"]) connectionFinalizerWrites.inc({ action }, 0);
 
   return {
     registry,
@@ -152,6 +166,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    connectionFinalizerWrites,
     setConnectionsSource(source) {
       connectionsSource = source;
     },

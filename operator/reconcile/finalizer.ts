@@ -47,6 +47,11 @@ export const connectionFinalizer = {
       sameList(this.removed(current), this.removed(previous))
     );
   },
+  /** What a write did to our finalizer, for the metrics: `added`, `removed`, or nothing. */
+  change(previous: WithMetadata, current: WithMetadata): "added" | "removed" | undefined {
+    if (this.present(previous) === this.present(current)) return undefined;
+    return this.present(current) ? "added" : "removed";
+  },
   /** The finalizer list with ours removed (others kept). */
   removed(object: WithMetadata): string[] {
     return (object.metadata?.finalizers ?? []).filter((f) => f !== FINALIZER);

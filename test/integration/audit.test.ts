@@ -364,6 +364,8 @@ describe("the metrics to alert on", () => {
         `modelkeys_connection_key_age_seconds\\{namespace="${ns}",name="old-key",provider="Custom"\\} \\d+`,
       ),
     );
+    // No finalizer policy in this namespace: the operator wrote its finalizer on the connections itself.
+    expect(text).toMatch(/^modelkeys_connection_finalizer_writes_total\{action="added"\} [1-9]\d*$/m);
     for (const secret of [GOOD_KEY, BAD_KEY, HAND_KEY]) expect(text).not.toContain(secret);
   });
 });

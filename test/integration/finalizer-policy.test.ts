@@ -63,6 +63,18 @@ async function live(name: string): Promise<ProviderConnection> {
   return found;
 }
 
+/** The operator's `modelkeys_connection_finalizer_writes_total` for `action`. */
+async function finalizerWrites(action: "added" | "removed"): Promise<number> {
+  const text = await operator.metrics.render();
+  const line = new RegExp(
+    `^modelkeys_connection_finalizer_writes_total\\{action="${action}"\\} (\\d+)$`,
+    "m",
+  );
+  const value = text.match(line)?.[1];
+  if (value === undefined) throw new Error(`no ${action} series in the operator's metrics`);
+  return Number(value);
+}
+
 beforeAll(async () => {
   const cluster = testCluster();
   await cluster.installOperatorRbac();
@@ -152,6 +164,8 @@ describe("the finalizer policy", () => {
     );
     expect(writes.length).toBeGreaterThan(0);
     expect(writes.every((r) => r.split("?")[0]?.endsWith("/first/status"))).toBe(true);
+    // What tells an SRE that the policy is in force.
+    expect(await finalizerWrites("added")).toBe(0);
   });
 
   it("does not hold a deletion: the operator's finalizer removal is an update the policy never sees", async () => {
@@ -161,5 +175,8 @@ describe("the finalizer policy", () => {
       description: "the connection gone",
     });
     expect(world.app.state.getConnection(id)).toBeUndefined();
+    // The object can be gone a moment before the operator has read the answer to its write.
+    await waitFor(async () => (await finalizerWrites("removed")) > 0, { description: "the removal counted" });
+    expect(await finalizerWrites("removed")).toBe(1);
   });
 });
