@@ -17,6 +17,7 @@ import { CHECKPOINT_KEY, decodeCheckpoint, stateObjectName } from "../../operato
 import { standInAccountController } from "../support/account-operator.ts";
 import { testCluster } from "../support/cluster.ts";
 import { answersValid, startTestOperator, type TestOperator } from "../support/operator.ts";
+import { processFamily } from "../support/process-family.ts";
 import { createsIn } from "../support/state-program.ts";
 import { waitFor } from "../support/wait.ts";
 import {
@@ -217,16 +218,18 @@ engine("Azure OpenAI accounts through the operator, when things go wrong", () =>
     // Deployments are created in name order, each after the previous: fast-chat, then slow-chat (held).
     await createProvisioned("chat", "acme-openai", "fast-chat");
     await createProvisioned("slow", "acme-openai", "slow-chat");
+    const family = processFamily();
     const child: ChildProcess = spawn(
       process.execPath,
       ["--import", "tsx", "test/support/account-child.ts"],
       {
         cwd: REPO_ROOT,
-        // A process group of its own: the kill takes the CLI and the provider plugin with it, as a pod's end does.
+        // A process group of its own (the plugins the CLI starts have theirs: the family's marker finds them).
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
         env: {
           ...process.env,
+          ...family.env,
           ACCOUNT_CHILD: JSON.stringify({
             kubeconfig: testCluster().paths.operatorKubeconfigPath,
             namespace,
@@ -256,12 +259,13 @@ engine("Azure OpenAI accounts through the operator, when things go wrong", () =>
         { timeoutMs: STEP_MS, description: `fast-chat created and slow-chat creating (child: ${output})` },
       );
       expect(await leaderOf(LEADER_LEASE)).toBe("child");
-      process.kill(-(child.pid as number), "SIGKILL");
+      // The crash, as a pod's end: the child, the Pulumi CLI and its provider plugins, all at once.
+      expect(family.kill()).toBeGreaterThan(1);
       await exited;
     } finally {
-      if (child.exitCode === null && child.signalCode === null)
-        process.kill(-(child.pid as number), "SIGKILL");
+      family.kill();
     }
+    await waitFor(() => family.members().length === 0, { description: "the child's processes gone" });
     expect(ledger(w)).toEqual({ "fast-chat": 1, "slow-chat": 1 });
 
     // slow-chat's create would now finish in "Azure"; the next leader takes over both Leases once they expire.

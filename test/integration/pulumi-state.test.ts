@@ -29,6 +29,7 @@ import {
 } from "../../operator/pulumi-state/index.ts";
 import { testCluster } from "../support/cluster.ts";
 import { serviceAccountKubeconfig } from "../support/plugin.ts";
+import { processFamily } from "../support/process-family.ts";
 import {
   createsIn,
   engineOptions,
@@ -181,13 +182,15 @@ engine("Pulumi state kept in Kubernetes", () => {
     const w = world("killed");
     const name = "killed-openai";
     const base = disk("child");
+    const family = processFamily();
     const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "test/support/state-child.ts"], {
       cwd: REPO_ROOT,
-      // A process group of its own: the kill takes the CLI and the provider plugin with it, as a pod's end does.
+      // A process group of its own (the plugins the CLI starts have theirs: the family's marker finds them).
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         ...process.env,
+        ...family.env,
         STATE_CHILD: JSON.stringify({
           kubeconfig: testCluster().paths.kubeconfigPath,
           namespace,
@@ -218,12 +221,13 @@ engine("Pulumi state kept in Kubernetes", () => {
         },
       );
       expect(pending.resource.urn).toContain("slow-b");
-      process.kill(-(child.pid as number), "SIGKILL");
+      // The crash, as a pod's end: the child, the Pulumi CLI and its provider plugins, all at once.
+      expect(family.kill()).toBeGreaterThan(1);
       await exited;
     } finally {
-      if (child.exitCode === null && child.signalCode === null)
-        process.kill(-(child.pid as number), "SIGKILL");
+      family.kill();
     }
+    await waitFor(() => family.members().length === 0, { description: "the child's processes gone" });
     const lease = await testCluster().coordination.readNamespacedLease({
       namespace,
       name: stateObjectName(stackNameFor(stateAccount(name, namespace))),
