@@ -6,7 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { applyManifestText, isTransientApplyError } from "../../local/controlplane/kubectl.ts";
+import {
+  applyManifestText,
+  isTransientApplyError,
+  waitForCrdsEstablished,
+} from "../../local/controlplane/kubectl.ts";
 import { testCluster } from "../support/cluster.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -90,13 +94,7 @@ describe("applying objects right after their CRD and a mutating policy", () => {
     const cluster = testCluster();
     const kubectl = { kubectlPath: cluster.paths.kubectlPath, kubeconfig: cluster.paths.kubeconfigPath };
     await applyManifestText([crd, policy, binding].map((doc) => stringify(doc)).join("---\n"), kubectl);
-    const established = await cluster.kubectl([
-      "wait",
-      "--for=condition=Established",
-      "--timeout=60s",
-      `crd/${crdName}`,
-    ]);
-    expect(established.code, established.stderr).toBe(0);
+    await waitForCrdsEstablished([crdName], kubectl);
 
     const namespace = await cluster.createTestNamespace("apply-after-install");
     const widget = {
