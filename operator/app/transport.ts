@@ -2,8 +2,9 @@
 // (with the app's Retry-After). It never retries: a failed exchange fails the reconcile, and the work queue
 // alone retries, with per-object backoff, so retries never multiply across layers.
 import { getCACertificates, rootCertificates } from "node:tls";
-import { Agent, fetch } from "undici";
+import { Agent } from "undici";
 import type { z } from "zod";
+import { dispatcherFetch } from "../dispatcher-fetch.ts";
 import { answerTooLarge, type ConnectionGuard, egressDenial } from "../providers/egress.ts";
 import { AppError, type AppErrorInit, type AppErrorKind, kindOfStatus, redact } from "./errors.ts";
 import { AppErrorBody } from "./schemas.ts";
@@ -61,6 +62,7 @@ export const MAX_APP_ANSWER_BYTES = 16 * 1024 * 1024;
 /** The HTTP side of the app client. */
 export class Transport {
   private readonly agent: Agent;
+  private readonly fetch: typeof fetch;
 
   constructor(private readonly options: TransportOptions) {
     const ca = trustedCertificates(options.caPem);
@@ -73,6 +75,7 @@ export class Transport {
       },
       maxResponseSize: MAX_APP_ANSWER_BYTES,
     });
+    this.fetch = dispatcherFetch(this.agent);
   }
 
   /** Closes pooled connections. */
@@ -116,13 +119,11 @@ export class Transport {
     let retryAfter: string | null;
     let location: string | null;
     try {
-      const response = await fetch(url, {
+      const response = await this.fetch(url, {
         method,
         headers,
         body: exchange.body === undefined ? undefined : JSON.stringify(exchange.body),
         signal: AbortSignal.timeout(timeoutMs),
-        dispatcher: this.agent,
-        redirect: "manual",
       });
       status = response.status;
       retryAfter = response.headers.get("retry-after");

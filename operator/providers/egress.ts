@@ -5,7 +5,8 @@
 import type { LookupAddress, LookupOptions } from "node:dns";
 import { promises as dns } from "node:dns";
 import { BlockList, isIP } from "node:net";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent } from "undici";
+import { dispatcherFetch } from "../dispatcher-fetch.ts";
 
 /** An address a hostname resolved to. */
 export interface ResolvedAddress {
@@ -285,11 +286,7 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
       );
     };
     const agent = new Agent({ connect: { lookup } as never, maxResponseSize: MAX_PROVIDER_ANSWER_BYTES });
-    const pinned = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-      undiciFetch(
-        input as never,
-        { ...(init as object), redirect: "manual", dispatcher: agent } as never,
-      )) as unknown as typeof fetch;
+    const pinned = dispatcherFetch(agent);
     // close() leaves the pool open for the next check of this host; it is closed when evicted.
     return { fetch: pinned, close: async () => undefined, destroy: () => agent.close() };
   };
@@ -328,27 +325,22 @@ export function createEgressGuard(options: EgressGuardOptions = {}): EgressGuard
   });
 
   // Created on first use: most guards (tests, the app client's) never fetch through it.
-  let shared: { agent: Agent; hooks: ConnectionGuard } | undefined;
+  let shared: { fetch: typeof fetch; hooks: ConnectionGuard } | undefined;
   const guardedFetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     shared ??= (() => {
       const hooks = connections({ enforceAllowList: false });
-      return {
-        hooks,
-        agent: new Agent({
-          connect: { lookup: hooks.lookup } as never,
-          maxResponseSize: MAX_PROVIDER_ANSWER_BYTES,
-        }),
-      };
+      const agent = new Agent({
+        connect: { lookup: hooks.lookup } as never,
+        maxResponseSize: MAX_PROVIDER_ANSWER_BYTES,
+      });
+      return { hooks, fetch: dispatcherFetch(agent) };
     })();
     const target = new URL(input instanceof Request ? input.url : String(input));
     const refused = shared.hooks.refusal(target);
     if (refused !== undefined) {
       return Promise.reject(new TypeError("fetch failed", { cause: new EgressDeniedError(refused) }));
     }
-    return undiciFetch(
-      input as never,
-      { ...(init as object), redirect: "manual", dispatcher: shared.agent } as never,
-    );
+    return shared.fetch(input, init);
   }) as unknown as typeof fetch;
 
   return { allowList, check, pin, connections, fetch: guardedFetch };
