@@ -6,6 +6,17 @@ import { type Dispatcher, fetch as undiciFetch } from "undici";
 /** Statuses a Response carries no body with. */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
+/** The text each answer was built from, for a reader that wants it without consuming the body. */
+const texts = new WeakMap<Response, string>();
+
+/**
+ * The whole text of an answer that `dispatcherFetch` made (its body left unread for the caller), or undefined for
+ * any other Response: a wrapper reads it instead of reading the body and building a second Response.
+ */
+export function answerText(response: Response): string | undefined {
+  return texts.get(response);
+}
+
 /**
  * A fetch whose requests go through `dispatcher` and are never redirected (as `redirect: "manual"`).
  *
@@ -66,11 +77,15 @@ function response(answer: Dispatcher.ResponseData, text: string): Response {
   }
   const status = answer.statusCode;
   const statusText = answer.statusText ?? "";
+  const bodyless = NULL_BODY_STATUSES.has(status);
+  let made: Response;
   if (status >= 200 && status <= 599) {
-    return new Response(NULL_BODY_STATUSES.has(status) ? null : text, { status, statusText, headers });
+    made = new Response(bodyless ? null : text, { status, statusText, headers });
+  } else {
+    // fetch hands on any status a server sends (600..999 too); the constructor takes 200..599 only.
+    made = new Response(text, { status: 200, statusText, headers });
+    Object.defineProperties(made, { status: { value: status }, ok: { value: false } });
   }
-  // fetch hands on any status a server sends (600..999 too); the constructor takes 200..599 only.
-  const made = new Response(text, { status: 200, statusText, headers });
-  Object.defineProperties(made, { status: { value: status }, ok: { value: false } });
+  texts.set(made, bodyless ? "" : text);
   return made;
 }

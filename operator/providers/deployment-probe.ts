@@ -3,6 +3,7 @@
 import type OpenAI from "openai";
 import { APIError } from "openai";
 import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
+import { answerText } from "../dispatcher-fetch.ts";
 import { scrubMessage as scrub } from "../scrub.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { guardedEndpoint } from "./guarded.ts";
@@ -21,9 +22,10 @@ export const PROBE_MESSAGES = [{ role: "user" as const, content: "Reply with the
 
 /**
  * A fetch that keeps the body of the last answer (and of the last answer per URL path, for requests sent at
- * once), to validate it with zod or read an error the SDK drops (it keeps only an `error` key). The body is read
- * once and handed to the SDK as a new Response of the same text, status and headers: a clone would tee the
- * stream, a cost every model check paid twice (the answer is bounded by the pinned pool's maxResponseSize).
+ * once), to validate it with zod or read an error the SDK drops (it keeps only an `error` key). An answer of
+ * `dispatcherFetch` (every pinned fetch) comes with its text, and is handed on unread; any other is read once and
+ * handed to the SDK as a new Response of the same text, status and headers: a clone would tee the stream, a cost
+ * every model check paid twice (the answer is bounded by the pinned pool's maxResponseSize).
  */
 export function capturingFetch(base: typeof fetch): {
   fetch: typeof fetch;
@@ -38,14 +40,17 @@ export function capturingFetch(base: typeof fetch): {
     body = undefined;
     byPath.delete(path);
     const response = await base(input, init);
+    // dispatcherFetch (every pinned fetch) kept the text it built the answer from: nothing to read or rebuild.
+    const known = answerText(response);
+    if (known !== undefined) {
+      body = parsedOrText(known);
+      byPath.set(path, body);
+      return response;
+    }
     // A status a Response cannot be built with (a server may send 600-999): read a clone, hand on the original.
     const rebuildable = response.status >= 200 && response.status <= 599;
     const text = await (rebuildable ? response : response.clone()).text();
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
+    body = parsedOrText(text);
     byPath.set(path, body);
     if (!rebuildable) return response;
     // Null-body statuses take no body; the rest get the text back.
@@ -184,4 +189,12 @@ function notAvailable(
   message: string,
 ): ModelCheck {
   return { outcome: "Valid", message, ...deploymentAvailability(deployment, reason, undefined, expected) };
+}
+
+function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

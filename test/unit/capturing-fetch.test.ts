@@ -2,8 +2,9 @@
 // whatever the status (null-body statuses and the 600-999 a hostile server may send included).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fetch as undiciFetch } from "undici";
+import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dispatcherFetch } from "../../operator/dispatcher-fetch.ts";
 import { capturingFetch } from "../../operator/providers/deployment-probe.ts";
 
 const BODY = '{"error":{"message":"the model is loading","code":"model_loading"}}';
@@ -20,14 +21,24 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const agent = new Agent();
+afterAll(async () => {
+  await agent.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
-const fetchThrough = (status: number) => {
-  const capture = capturingFetch(undiciFetch as unknown as typeof fetch);
-  return { capture, answer: capture.fetch(`${base}/${status}`, { redirect: "manual" }) };
-};
+// Over undici's fetch (a stream to read and rebuild) and over the pinned pools' dispatcherFetch (text known).
+const bases: [string, typeof fetch][] = [
+  ["undici's fetch", undiciFetch as unknown as typeof fetch],
+  ["dispatcherFetch", dispatcherFetch(agent)],
+];
 
-describe("capturingFetch", () => {
+describe.each(bases)("capturingFetch over %s", (_name, baseFetch) => {
+  const fetchThrough = (status: number) => {
+    const capture = capturingFetch(baseFetch);
+    return { capture, answer: capture.fetch(`${base}/${status}`, { redirect: "manual" }) };
+  };
+
   it.each([200, 302, 400, 404, 503, 599, 600, 999])(
     "HTTP %i: the check and the caller both read the whole body, with the status and headers",
     async (status) => {
