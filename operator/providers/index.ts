@@ -44,7 +44,22 @@ const CHECKERS: Record<Provider, () => Promise<Checker>> = {
  * check, where it held every worker for a quarter of a second. Rejects as the first check would.
  */
 export async function loadChecker(provider: Provider): Promise<void> {
-  await CHECKERS[provider]();
+  await loadedChecker(provider);
+}
+
+// Each provider's checker once loaded: an `import()` of a loaded module still resolves its URL each time, which
+// cost every check allocations and CPU (the scale benchmark's heap profile).
+const loaded = new Map<Provider, Promise<Checker>>();
+
+function loadedChecker(provider: Provider): Promise<Checker> {
+  let checker = loaded.get(provider);
+  if (!checker) {
+    checker = CHECKERS[provider]();
+    loaded.set(provider, checker);
+    // A failed load is tried again at the next check, as before.
+    checker.catch(() => loaded.delete(provider));
+  }
+  return checker;
 }
 
 const defaultGuard = createEgressGuard();
@@ -79,7 +94,7 @@ export async function checkModels(
     secrets: [apiKey, authToken].filter((s): s is string => typeof s === "string" && s !== ""),
     ...(options.listings ? { listings: options.listings } : {}),
   };
-  const checker = await CHECKERS[request.provider]();
+  const checker = await loadedChecker(request.provider);
   const check = await checker(ctx);
   options.signal?.throwIfAborted();
   return { ...check, message: scrub(check.message, ctx.secrets) };
