@@ -82,7 +82,12 @@ describe("createLogger redaction", () => {
     log
       .child({ authorization: `Bearer ${CANARY.jwt}`, connection: "ml/x" })
       .info({ event: "x" }, "child line");
+    log
+      .child({ connection: "ml/y" })
+      .child({ token: CANARY.legacyToken, note: `Bearer ${CANARY.jwt}` })
+      .info("grandchild line");
     expectNoCanary(text());
+    expect(text()).toContain("ml/y");
     expect(text()).toContain("ml/x");
   });
 
