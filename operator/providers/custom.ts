@@ -9,7 +9,7 @@ import { capturingFetch } from "./deployment-probe.ts";
 import { guardedEndpoint } from "./guarded.ts";
 import { errorDetails, failed, failureFromError } from "./http.ts";
 import { ListingCache } from "./listing-cache.ts";
-import { openAIClient, sdkRequestOptions } from "./sdk.ts";
+import { credentialHeaders, sdkRequestOptions, sharedOpenAIClient, throughFetch } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
 
@@ -51,19 +51,22 @@ export async function checkCustom(ctx: ProviderContext): Promise<ModelCheck> {
     const capture = capturingFetch(pinned.fetch);
     const baseURL = endpoint.replace(/\/+$/, "");
     const credential = credentials.apiKey || credentials.authToken || undefined;
-    const client = openAIClient(ctx, { baseURL, apiKey: credential, fetch: capture.fetch });
+    const client = sharedOpenAIClient(ctx, baseURL, pinned.fetch);
+    const requestOptions = { ...sdkRequestOptions(ctx), headers: credentialHeaders(credential) };
     // A listing this server gave this credential moments ago (another connection's check) stands for the list.
     const listingKey = ctx.listings && ListingCache.key(baseURL, credential);
     const recentListing = listingKey ? ctx.listings?.get(listingKey) : undefined;
     // Independent reads of the same endpoint, sent together (one round trip's wait, not two); read in order
     // below, so a failure of the list still decides the outcome as if it had been sent alone.
-    const [list, completion] = await Promise.allSettled([
-      recentListing ? Promise.resolve(undefined) : client.models.list(sdkRequestOptions(ctx)),
-      client.chat.completions.create(
-        { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
-        sdkRequestOptions(ctx),
-      ),
-    ]);
+    const [list, completion] = await throughFetch(capture.fetch, () =>
+      Promise.allSettled([
+        recentListing ? Promise.resolve(undefined) : client.models.list(requestOptions),
+        client.chat.completions.create(
+          { model: name, messages: JSON_PROBE, response_format: { type: "json_object" }, max_tokens: 64 },
+          requestOptions,
+        ),
+      ]),
+    );
 
     // 1. The model list.
     let listed: Set<string> | undefined;

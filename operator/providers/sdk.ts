@@ -1,5 +1,6 @@
 // The official `openai` SDK configured for a check: no retries (the reconciler backs off), the call's
 // time limit and cancellation, and nothing read from OPENAI_* environment variables.
+import { AsyncLocalStorage } from "node:async_hooks";
 import OpenAI, { AzureOpenAI } from "openai";
 import { callSignal } from "./http.ts";
 import type { ProviderContext } from "./types.ts";
@@ -33,6 +34,46 @@ export function openAIClient(ctx: ProviderContext, options: SdkClientOptions): O
     },
     ...(options.defaultQuery ? { defaultQuery: options.defaultQuery } : {}),
   } as ConstructorParameters<typeof OpenAI>[0]);
+}
+
+/** The fetch a shared client's requests go through inside {@link throughFetch} (a check's capturing fetch). */
+const checkFetch = new AsyncLocalStorage<typeof fetch>();
+/** Shared clients per pinned pool (its fetch), then per base URL; a pool evicted from the guard takes its own. */
+const sharedClients = new WeakMap<typeof fetch, Map<string, OpenAI>>();
+/** Base URLs kept per pool: a host serves a handful; a pool asked for more starts over. */
+const MAX_CLIENTS_PER_POOL = 16;
+
+/**
+ * An OpenAI-format client for `baseURL` over a pinned pool's `poolFetch`, made once per pool and base URL: the
+ * SDK's constructor builds its whole resource tree (about 3 % of the operator's CPU at scale when made per check).
+ * It holds no credential: each request carries its own with {@link credentialHeaders}, and runs inside
+ * {@link throughFetch} to go through the check's own fetch (else through `poolFetch`).
+ */
+export function sharedOpenAIClient(ctx: ProviderContext, baseURL: string, poolFetch: typeof fetch): OpenAI {
+  let clients = sharedClients.get(poolFetch);
+  if (!clients) {
+    clients = new Map();
+    sharedClients.set(poolFetch, clients);
+  }
+  let client = clients.get(baseURL);
+  if (!client) {
+    if (clients.size >= MAX_CLIENTS_PER_POOL) clients.clear();
+    const routed = ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      (checkFetch.getStore() ?? poolFetch)(input, init)) as typeof fetch;
+    client = openAIClient(ctx, { baseURL, apiKey: undefined, fetch: routed });
+    clients.set(baseURL, client);
+  }
+  return client;
+}
+
+/** Runs `work` with every shared client's request going through `fetchForCheck`. */
+export function throughFetch<T>(fetchForCheck: typeof fetch, work: () => Promise<T>): Promise<T> {
+  return checkFetch.run(fetchForCheck, work);
+}
+
+/** A request's Authorization: `Bearer` with the credential, or none at all (null removes the SDK's). */
+export function credentialHeaders(credential: string | undefined): { Authorization: string | null } {
+  return { Authorization: credential === undefined ? null : `Bearer ${credential}` };
 }
 
 /** An Azure OpenAI client: `api-key` header, `{endpoint}/openai/deployments/{deployment}/...?api-version=`. */

@@ -110,6 +110,32 @@ describe("Custom endpoint check", () => {
     expect(server.requests.every((r) => r.headers.authorization === undefined)).toBe(true);
   });
 
+  it("checks of one endpoint at once keep their own credentials and answers", async () => {
+    // They share the pinned pool and its SDK client: each request must carry its own check's key, and each
+    // check read only its own answers.
+    const other = "custom-test-other-key-4567";
+    const results = await Promise.all([
+      check(),
+      check({ credentials: { apiKey: "custom-test-wrong-key-999" } }),
+      check({ credentials: { apiKey: other } }),
+      check({ credentials: {} }),
+      check(),
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual([
+      "Valid",
+      "InvalidCredentials",
+      "InvalidCredentials",
+      "InvalidCredentials",
+      "Valid",
+    ]);
+    server.set({ keys: [KEY, other] });
+    const [mine, theirs] = await Promise.all([check(), check({ credentials: { apiKey: other } })]);
+    expect([mine.outcome, theirs.outcome]).toEqual(["Valid", "Valid"]);
+    const sent = server.requests.map((r) => r.headers.authorization);
+    expect(sent.filter((a) => a === undefined)).toHaveLength(2); // the check without credentials
+    expect(sent.filter((a) => a === `Bearer ${other}`)).toHaveLength(4);
+  });
+
   it("a model the server does not know → DeploymentNotFound", async () => {
     const result = await check({ name: "mistral:7b", expectedModels: ["mistral:7b"] });
     expect(result.outcome).toBe("Valid");
