@@ -112,8 +112,8 @@ export interface OperatorDeploymentProps {
 
 /**
  * From `npm run bench -- scale` (README "Scale"), the operator with the install's NODE_OPTIONS and
- * MALLOC_ARENA_MAX: RSS about 100 MiB with one Organization, about 135 MiB with 1,000 connections, 210 MiB
- * with 10,000 right after converging and 152 MiB once idle (the request is 256Mi); about half a core while
+ * MALLOC_ARENA_MAX: RSS about 100 MiB with one Organization, about 150 MiB with 1,000 connections, 220–243 MiB
+ * with 10,000 right after converging and 170–180 MiB once idle (the request is 256Mi); about half a core while
  * converging, next to nothing idle. The limit stays at
  * 1Gi: a Pulumi update runs the engine and the azure-native plugin as child processes in the same container.
  */
