@@ -4,7 +4,7 @@
 import { type Dispatcher, fetch as undiciFetch } from "undici";
 
 /** Statuses a Response carries no body with. */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 
 /** The text each answer was built from, for a reader that wants it without consuming the body. */
 const texts = new WeakMap<Response, string>();

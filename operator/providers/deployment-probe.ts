@@ -3,11 +3,11 @@
 import type OpenAI from "openai";
 import { APIError } from "openai";
 import { APP_ADDRESSES } from "../../labelstudio/app-addresses.ts";
-import { answerText } from "../dispatcher-fetch.ts";
+import { answerText, NULL_BODY_STATUSES } from "../dispatcher-fetch.ts";
 import { scrubMessage as scrub } from "../scrub.ts";
 import { deploymentAvailability } from "./availability.ts";
 import { guardedEndpoint } from "./guarded.ts";
-import { errorDetails, failed, failureFromError } from "./http.ts";
+import { errorDetails, failed, failureFromError, parsedOrText } from "./http.ts";
 import { sdkRequestOptions } from "./sdk.ts";
 import type { ModelCheck, ModelReason, ProviderContext } from "./types.ts";
 import { MODEL_REASON } from "./types.ts";
@@ -54,7 +54,7 @@ export function capturingFetch(base: typeof fetch): {
     byPath.set(path, body);
     if (!rebuildable) return response;
     // Null-body statuses take no body; the rest get the text back.
-    const bodyless = [204, 205, 304].includes(response.status);
+    const bodyless = NULL_BODY_STATUSES.has(response.status);
     return new Response(bodyless ? null : text, {
       status: response.status,
       statusText: response.statusText,
@@ -189,12 +189,4 @@ function notAvailable(
   message: string,
 ): ModelCheck {
   return { outcome: "Valid", message, ...deploymentAvailability(deployment, reason, undefined, expected) };
-}
-
-function parsedOrText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

@@ -36,16 +36,16 @@ export async function send(
 ): Promise<HttpAnswer> {
   const { fetch: fetchImpl = ctx.egress.fetch, ...rest } = init;
   const response = await fetchImpl(url, { ...rest, signal: callSignal(ctx), redirect: "manual" });
-  const text = await response.text();
-  let body: unknown = text;
-  if (text.length > 0) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text, the caller's zod schema rejects it
-    }
+  return { status: response.status, headers: response.headers, body: parsedOrText(await response.text()) };
+}
+
+/** An answer's body as JSON when it parses, else the text (a caller's zod schema rejects what it must). */
+export function parsedOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
-  return { status: response.status, headers: response.headers, body };
 }
 
 /** Milliseconds the provider asked us to wait: `retry-after-ms`, `retry-after` seconds or an HTTP date. */
